@@ -1,0 +1,184 @@
+package walfmt
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Segment is one WAL file: its name, the sequence number and raft index the
+// name carries, its size, and a reader over its bytes.
+type Segment struct {
+	Name   string // base name, e.g. 0000000000000001-0000000000000042.wal
+	Path   string // path as opened, for messages; may be empty
+	Seq    uint64 // sequence number from the name
+	Index  uint64 // first raft index the segment is expected to hold
+	NameOK bool   // the name has etcd's %016x-%016x.wal form
+	Size   int64
+	R      io.ReaderAt
+}
+
+// SegmentName returns etcd's name for a segment (server/storage/wal/util.go walName).
+func SegmentName(seq, index uint64) string {
+	return fmt.Sprintf("%016x-%016x.wal", seq, index)
+}
+
+// ParseSegmentName parses etcd's %016x-%016x.wal segment name.
+func ParseSegmentName(name string) (seq, index uint64, ok bool) {
+	if len(name) != 16+1+16+4 || !strings.HasSuffix(name, ".wal") || name[16] != '-' {
+		return 0, 0, false
+	}
+	seq, ok1 := parseHex16(name[:16])
+	index, ok2 := parseHex16(name[17:33])
+	return seq, index, ok1 && ok2
+}
+
+func parseHex16(s string) (uint64, bool) {
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(d)
+	}
+	return v, true
+}
+
+// Dir lists the WAL segments of a directory in etcd's order (by name), and
+// the other file names it skipped (etcd's 0.tmp/1.tmp, *.broken, ...).
+type Dir struct {
+	Path     string
+	Segments []string // base names, sorted
+	Skipped  []string // base names, sorted
+}
+
+// ListDir lists dir without opening any file.
+func ListDir(dir string) (Dir, error) {
+	d := Dir{Path: dir}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return d, err
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if _, _, ok := ParseSegmentName(e.Name()); ok {
+			d.Segments = append(d.Segments, e.Name())
+		} else {
+			d.Skipped = append(d.Skipped, e.Name())
+		}
+	}
+	sort.Strings(d.Segments)
+	sort.Strings(d.Skipped)
+	return d, nil
+}
+
+// Files holds opened segment files. Close closes them all.
+type Files struct {
+	Segments []Segment
+	Skipped  []string
+	files    []*os.File
+}
+
+// Close closes every file.
+func (f *Files) Close() error {
+	var errs []error
+	for _, fh := range f.files {
+		errs = append(errs, fh.Close())
+	}
+	f.files = nil
+	return errors.Join(errs...)
+}
+
+// OpenPath opens a WAL read-only, taking no lock: a directory of segments,
+// or a single segment file. The files are never written.
+func OpenPath(path string) (*Files, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, &InputError{Path: path, Err: unwrapPathError(err), Hint: "give an etcd data dir, a member dir, a wal dir or a .wal file"}
+	}
+	if !st.IsDir() {
+		return openFiles(filepath.Dir(path), []string{filepath.Base(path)}, nil, true)
+	}
+	d, err := ListDir(path)
+	if err != nil {
+		return nil, &InputError{Path: path, Err: unwrapPathError(err), Hint: "check the directory's permissions"}
+	}
+	if len(d.Segments) == 0 {
+		return nil, &InputError{Path: path, Err: ErrNoSegments, Hint: "give the member's wal directory (member/wal)"}
+	}
+	return openFiles(path, d.Segments, d.Skipped, false)
+}
+
+func openFiles(dir string, names, skipped []string, single bool) (*Files, error) {
+	f := &Files{Skipped: skipped}
+	for _, name := range names {
+		p := filepath.Join(dir, name)
+		fh, err := os.Open(p) // O_RDONLY, no flock
+		if err != nil {
+			f.Close()
+			return nil, &InputError{Path: p, Err: unwrapPathError(err), Hint: "check the file's permissions (reading needs only read access)"}
+		}
+		st, err := fh.Stat()
+		if err != nil {
+			fh.Close()
+			f.Close()
+			return nil, &InputError{Path: p, Err: unwrapPathError(err)}
+		}
+		if !st.Mode().IsRegular() {
+			fh.Close()
+			f.Close()
+			return nil, &InputError{Path: p, Err: ErrNotWAL, Hint: "not a regular file"}
+		}
+		seq, index, ok := ParseSegmentName(name)
+		if single && !ok && !looksLikeWAL(fh, st.Size()) {
+			fh.Close()
+			f.Close()
+			return nil, &InputError{Path: p, Err: ErrNotWAL, Hint: "it neither has a WAL segment name nor starts with a WAL frame"}
+		}
+		f.files = append(f.files, fh)
+		f.Segments = append(f.Segments, Segment{Name: name, Path: p, Seq: seq, Index: index, NameOK: ok, Size: st.Size(), R: fh})
+	}
+	return f, nil
+}
+
+// looksLikeWAL reports whether a file starts with a frame holding a CRC
+// record, as every segment does.
+func looksLikeWAL(r io.ReaderAt, size int64) bool {
+	if size < 16 {
+		return false
+	}
+	var b [32]byte
+	n, _ := r.ReadAt(b[:], 0)
+	if n < 16 {
+		return false
+	}
+	w := le64(b[:8])
+	l, p, ok := splitLengthWord(w)
+	if !ok || l < 2 || 8+l+p > int64(n) {
+		return false
+	}
+	rec, err := DecodeRecord(b[8 : 8+l])
+	return err == nil && rec.Type == CRCType
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
