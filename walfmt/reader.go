@@ -72,6 +72,10 @@ type Frame struct {
 	// CRCOK is true when the record's stored CRC equals the running CRC
 	// (for a CRC record: the running CRC of the previous segment).
 	CRCOK bool
+	// CRCUnchecked is true for the first record after the reader skipped
+	// damaged bytes: the skipped data is missing from the chain, so its CRC
+	// cannot be checked (the reader adopts it and checks the next ones).
+	CRCUnchecked bool
 	// CRC is the running CRC the reader computed after this record.
 	CRC uint32
 
@@ -130,6 +134,7 @@ type Reader struct {
 	crcKnown bool   // crc is anchored (we began at the first segment or read a CRC record)
 	altCRC   uint32 // after a chain break, the CRC we computed ourselves
 	altValid bool
+	resynced bool // bytes were skipped; the next data record's CRC cannot be checked
 
 	// Log-level state.
 	haveEntry  bool
@@ -400,6 +405,7 @@ func (r *Reader) checkCRCRecord(f *Frame) {
 	}
 	r.crc = stored
 	r.crcKnown = true
+	r.resynced = false
 }
 
 // checkCRC checks a data record. After a mismatch the running CRC is
@@ -410,6 +416,8 @@ func (r *Reader) checkCRC(f *Frame, want uint32) {
 	switch {
 	case want == stored:
 		f.CRCOK = true
+	case r.resynced:
+		f.CRCUnchecked = true
 	case r.altValid && crc32.Update(r.altCRC, castagnoli, f.Record.Data) == stored:
 		f.CRCOK = true // the chain break was in the CRC record, not in the data
 	case !r.crcKnown:
@@ -423,6 +431,7 @@ func (r *Reader) checkCRC(f *Frame, want uint32) {
 	r.crc = stored
 	r.crcKnown = true
 	r.altValid = false
+	r.resynced = false
 }
 
 // bitflipHint looks for a single flipped bit in data that explains a CRC
@@ -521,6 +530,7 @@ func (r *Reader) zeroAt(seg *Segment, pos int64) (*Frame, error) {
 				f := r.reset(KindDamage, seg, pos, q-pos)
 				r.problem(f, pos, ErrZeroedRegion, "%d bytes from %#x are zero or undecodable; valid records resume at %#x, which etcd would never read", q-pos, pos, q)
 				r.pos = q
+				r.resynced = true
 				return f, nil
 			}
 		}
@@ -548,6 +558,7 @@ func (r *Reader) badLengthAt(seg *Segment, pos int64, w uint64, l, p int64) (*Fr
 		f := r.reset(KindDamage, seg, pos, q-pos)
 		r.problem(f, pos, ErrBadLength, "length word %#016x (record %d bytes, pad %d) does not fit; skipped %d bytes to the next valid record at %#x", w, l, p, q-pos, q)
 		r.pos = q
+		r.resynced = true
 		return f, nil
 	}
 	f := r.reset(KindDamage, seg, pos, seg.Size-pos)
@@ -588,6 +599,7 @@ func (r *Reader) badRecordAt(seg *Segment, pos, end int64, w uint64, l, p int64,
 		f := r.reset(KindDamage, seg, pos, q-pos)
 		r.problem(f, pos, ErrBadRecord, "%v; skipped %d bytes to the next valid record at %#x", decErr, q-pos, q)
 		r.pos = q
+		r.resynced = true
 		return f, nil
 	}
 	f := r.reset(KindDamage, seg, pos, end-pos)

@@ -1,0 +1,706 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/finding"
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+func newWALCommand(g *globalOptions) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "wal",
+		Short: "Read, verify and count a member's write-ahead log",
+	}
+	c.AddCommand(newWALDumpCommand(g), newWALVerifyCommand(g), newWALStatsCommand(g))
+	return c
+}
+
+// openWAL resolves arg and opens its WAL segments read-only.
+func openWAL(arg string) (datadir.Layout, *walfmt.Files, error) {
+	l, err := datadir.Resolve(arg)
+	if err != nil {
+		return l, nil, err
+	}
+	p, err := l.WAL()
+	if err != nil {
+		return l, nil, err
+	}
+	files, err := walfmt.OpenPath(p)
+	if err != nil {
+		return l, nil, err
+	}
+	return l, files, nil
+}
+
+// ---- wal verify ----
+
+func newWALVerifyCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify PATH",
+		Short: "Check every record, the CRC chain and the log's structure; print findings only",
+		Long: `Reads every segment to its end and reports every problem with its segment,
+byte offset and a stable code: CRC mismatches (the chain is resynchronised after
+each, so only damaged records are reported), CRC chain breaks between segments,
+torn tails, garbage or zeroed regions, non-zero padding, bad lengths, sequence
+gaps, undecodable records, conflicting metadata, committed entries overwritten.`,
+		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			l, files, err := openWAL(args[0])
+			if err != nil {
+				return err
+			}
+			defer files.Close()
+			sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
+			if err != nil {
+				return err
+			}
+			return renderFindings(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, walReport(l, files, sum.Problems))
+		},
+	}
+}
+
+// walReport turns walfmt problems into findings with paths relative to the
+// argument.
+func walReport(l datadir.Layout, files *walfmt.Files, problems []error) *finding.Report {
+	rel := map[string]string{}
+	for _, s := range files.Segments {
+		rel[s.Name] = l.Rel(s.Path)
+	}
+	r := &finding.Report{Findings: []finding.Finding{}}
+	for _, p := range problems {
+		r.Add(walFinding(rel, p))
+	}
+	return r
+}
+
+func walFinding(rel map[string]string, p error) finding.Finding {
+	f := finding.Finding{
+		Severity: finding.Severity(walfmt.SeverityOf(p).String()),
+		Code:     walfmt.Code(p),
+		Message:  p.Error(),
+	}
+	if ce, ok := p.(*walfmt.CorruptionError); ok {
+		f.File = rel[ce.Segment]
+		if f.File == "" {
+			f.File = ce.Segment
+		}
+		f.Offset = finding.Ptr(ce.Offset)
+		if ce.Index != 0 {
+			f.Index = finding.Ptr(ce.Index)
+		}
+		f.Message = ce.Err.Error()[len("walfmt: "):]
+		if ce.Detail != "" {
+			f.Message += ": " + ce.Detail
+		}
+	}
+	return f
+}
+
+// ---- wal dump ----
+
+type walDumpOptions struct {
+	startIndex  uint64
+	endIndex    uint64
+	recordTypes []string
+	entryTypes  []string
+	requests    []string
+	key         string
+	raw         bool
+	values      bool
+}
+
+func (o *walDumpOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Uint64Var(&o.startIndex, "start-index", 0, "show entries from this raft index on (inclusive)")
+	fs.Uint64Var(&o.endIndex, "end-index", 0, "show entries up to this raft index (inclusive); 0 means no limit")
+	fs.StringSliceVar(&o.recordTypes, "record-type", nil, "show only these record types: crc, metadata, snapshot, state, entry")
+	fs.StringSliceVar(&o.entryTypes, "entry-type", nil, "show only entries of these types: normal, confchange, confchangev2")
+	fs.StringSliceVar(&o.requests, "request", nil, "show only entries carrying these requests: put, txn, delete-range, compaction, lease-grant, lease-revoke, empty, v2, confchange, ... (see wal stats)")
+	fs.StringVar(&o.key, "key", "", "show only entries whose request names a key with this prefix")
+	fs.BoolVar(&o.raw, "raw", false, "print each record's bytes in hex instead of decoding its payload")
+	fs.BoolVar(&o.values, "values", false, "print values (printable text quoted, else hex) instead of their sizes")
+}
+
+func (o *walDumpOptions) validate() error {
+	for _, t := range o.recordTypes {
+		if _, ok := walfmt.ParseRecordType(t); !ok {
+			return usagef("--record-type %q: want crc, metadata, snapshot, state or entry", t)
+		}
+	}
+	for _, t := range o.entryTypes {
+		if _, ok := walfmt.ParseEntryKind(t); !ok {
+			return usagef("--entry-type %q: want normal, confchange or confchangev2", t)
+		}
+	}
+	if o.endIndex != 0 && o.endIndex < o.startIndex {
+		return usagef("--end-index %d is below --start-index %d", o.endIndex, o.startIndex)
+	}
+	return nil
+}
+
+// filtersEntries reports whether an entry-level filter is set, which hides
+// records that are not entries unless --record-type asks for them.
+func (o *walDumpOptions) filtersEntries() bool {
+	return o.startIndex > 0 || o.endIndex > 0 || len(o.entryTypes) > 0 || len(o.requests) > 0 || o.key != ""
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// show decides whether a frame is printed; req is the decoded request of
+// an entry (nil when not decoded).
+func (o *walDumpOptions) show(f *walfmt.Frame, d *decoded) bool {
+	filtering := o.filtersEntries() || len(o.recordTypes) > 0
+	switch f.Kind {
+	case walfmt.KindSegment, walfmt.KindZero, walfmt.KindDamage:
+		return !filtering
+	}
+	if len(o.recordTypes) > 0 && !contains(o.recordTypes, f.Record.Type.String()) {
+		return false
+	}
+	if f.Entry == nil {
+		return !o.filtersEntries() || len(o.recordTypes) > 0
+	}
+	e := f.Entry
+	if e.Index < o.startIndex || (o.endIndex > 0 && e.Index > o.endIndex) {
+		return false
+	}
+	if len(o.entryTypes) > 0 && !contains(o.entryTypes, e.Type.String()) {
+		return false
+	}
+	if len(o.requests) > 0 && !contains(o.requests, d.kind) {
+		return false
+	}
+	if o.key != "" {
+		found := false
+		for _, k := range d.keys {
+			if bytes.HasPrefix(k, []byte(o.key)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// decoded is an entry's payload decoded for display.
+type decoded struct {
+	kind string // request kind, "confchange", "confchangev2"
+	keys [][]byte
+	req  *walfmt.Request
+	cc   *walfmt.ConfChange
+	cc2  *walfmt.ConfChangeV2
+	err  error
+}
+
+func decodeEntry(e *walfmt.Entry) decoded {
+	var d decoded
+	switch e.Type {
+	case walfmt.EntryNormal:
+		d.req, d.err = walfmt.DecodeRequest(e.Data)
+		if d.req != nil {
+			d.kind = d.req.Kind
+			d.keys = d.req.Keys()
+		}
+	case walfmt.EntryConfChange:
+		d.kind = "confchange"
+		d.cc, d.err = walfmt.DecodeConfChange(e.Data)
+	case walfmt.EntryConfChangeV2:
+		d.kind = "confchangev2"
+		d.cc2, d.err = walfmt.DecodeConfChangeV2(e.Data)
+	}
+	return d
+}
+
+func newWALDumpCommand(g *globalOptions) *cobra.Command {
+	o := &walDumpOptions{}
+	c := &cobra.Command{
+		Use:   "dump PATH",
+		Short: "Print every record with its segment, byte offset, length, padding, type and CRC status",
+		Long: `Prints every record of the WAL in log order: segment:offset, length,
+padding, record type and CRC status, and for entries the term, index, entry type
+and the decoded request. Entries replaced by a later entry with the same index
+are marked superseded; entries at or below the last commit index are committed.
+Zero-filled preallocated space and damaged byte ranges are listed too, so every
+byte of every segment is accounted for. With -w json, one JSON object per line.
+
+The log is read twice (once to find overwritten entries) and never held in
+memory.`,
+		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if err := o.validate(); err != nil {
+				return err
+			}
+			_, files, err := openWAL(args[0])
+			if err != nil {
+				return err
+			}
+			defer files.Close()
+			return runWALDump(cmd.OutOrStdout(), format, o, files.Segments)
+		},
+	}
+	o.AddFlags(c.Flags())
+	return c
+}
+
+func runWALDump(out io.Writer, format outputFormat, o *walDumpOptions, segs []walfmt.Segment) error {
+	ow, err := walfmt.ScanOverwrites(segs)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
+	var rows [][]string
+	var line []byte
+	for {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		var d decoded
+		if f.Entry != nil && (!o.raw || len(o.requests) > 0 || o.key != "") {
+			d = decodeEntry(f.Entry)
+		}
+		if !o.show(f, &d) {
+			continue
+		}
+		switch format {
+		case formatJSON:
+			line = appendFrameJSON(line[:0], f, &d, o)
+			line = append(line, '\n')
+			if _, err := bw.Write(line); err != nil {
+				return err
+			}
+		case formatTable:
+			rows = append(rows, frameRow(f, &d, o))
+		default:
+			line = appendFrameText(line[:0], f, &d, o)
+			if _, err := bw.Write(line); err != nil {
+				return err
+			}
+		}
+	}
+	if format == formatTable {
+		if err := renderTable(bw, []string{"SEGMENT:OFFSET", "TYPE", "LEN", "PAD", "CRC", "TERM", "INDEX", "FLAGS", "PAYLOAD"}, rows); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+func frameRow(f *walfmt.Frame, d *decoded, o *walDumpOptions) []string {
+	where := fmt.Sprintf("%s:%#x", f.Segment.Name, f.Offset)
+	switch f.Kind {
+	case walfmt.KindSegment:
+		return []string{where, "segment", "", "", "", "", "", "", segmentText(f)}
+	case walfmt.KindZero:
+		return []string{where, "zero", strconv.FormatInt(f.Size, 10), "", "", "", "", "", "zero-filled (preallocated)"}
+	case walfmt.KindDamage:
+		return []string{where, "DAMAGE", strconv.FormatInt(f.Size, 10), "", "", "", "", problemCodes(f), problemsText(f)}
+	}
+	term, index := "", ""
+	if f.Entry != nil {
+		term, index = strconv.FormatUint(f.Entry.Term, 10), strconv.FormatUint(f.Entry.Index, 10)
+	}
+	return []string{where, f.Record.Type.String(), strconv.FormatInt(f.Length, 10), strconv.FormatInt(f.Pad, 10),
+		crcText(f), term, index, flagsText(f), payloadText(f, d, o)}
+}
+
+func segmentText(f *walfmt.Frame) string {
+	s := f.Segment
+	t := fmt.Sprintf("seq=%d index=%d size=%d", s.Seq, s.Index, s.Size)
+	if !s.NameOK {
+		t = fmt.Sprintf("size=%d (name is not etcd's seq-index.wal form)", s.Size)
+	}
+	return t
+}
+
+func crcText(f *walfmt.Frame) string {
+	if f.CRCOK {
+		return "ok"
+	}
+	return "MISMATCH"
+}
+
+func flagsText(f *walfmt.Frame) string {
+	var fl []string
+	if f.Superseded {
+		fl = append(fl, "SUPERSEDED")
+	}
+	if f.Entry != nil && !f.Committed {
+		fl = append(fl, "uncommitted")
+	}
+	if c := problemCodes(f); c != "" {
+		fl = append(fl, c)
+	}
+	return strings.Join(fl, ",")
+}
+
+func problemCodes(f *walfmt.Frame) string {
+	var c []string
+	for _, p := range f.Problems {
+		c = append(c, walfmt.Code(p))
+	}
+	return strings.Join(c, ",")
+}
+
+func problemsText(f *walfmt.Frame) string {
+	var c []string
+	for _, p := range f.Problems {
+		c = append(c, p.Error())
+	}
+	return strings.Join(c, "; ")
+}
+
+func payloadText(f *walfmt.Frame, d *decoded, o *walDumpOptions) string {
+	if o.raw {
+		return "raw=" + hex.EncodeToString(f.Raw)
+	}
+	switch {
+	case f.Entry != nil:
+		e := f.Entry
+		s := e.Type.String()
+		switch {
+		case d.err != nil:
+			s += fmt.Sprintf(" undecodable (%v) data=%s", d.err, hex.EncodeToString(e.Data))
+		case d.req != nil:
+			s += " " + walfmt.DescribeRequest(d.req, o.values)
+		case d.cc != nil:
+			s += " " + walfmt.DescribeConfChange(d.cc)
+		case d.cc2 != nil:
+			s += " " + walfmt.DescribeConfChangeV2(d.cc2)
+		}
+		return s
+	case f.State != nil:
+		return fmt.Sprintf("term=%d vote=%x commit=%d", f.State.Term, f.State.Vote, f.State.Commit)
+	case f.Snapshot != nil:
+		s := fmt.Sprintf("term=%d index=%d", f.Snapshot.Term, f.Snapshot.Index)
+		if cs := f.Snapshot.ConfState; cs != nil {
+			s += " " + confStateText(cs)
+		}
+		return s
+	case f.Metadata != nil:
+		return fmt.Sprintf("node=%x cluster=%x", f.Metadata.NodeID, f.Metadata.ClusterID)
+	case f.Record.Type == walfmt.CRCType:
+		return fmt.Sprintf("crc=%#08x", f.Record.CRC)
+	}
+	return "undecodable payload data=" + hex.EncodeToString(f.Record.Data)
+}
+
+func confStateText(cs *walfmt.ConfState) string {
+	ids := func(v []uint64) string {
+		s := make([]string, len(v))
+		for i, id := range v {
+			s[i] = strconv.FormatUint(id, 16)
+		}
+		return "[" + strings.Join(s, " ") + "]"
+	}
+	t := "voters=" + ids(cs.Voters)
+	if len(cs.Learners) > 0 {
+		t += " learners=" + ids(cs.Learners)
+	}
+	if len(cs.VotersOutgoing) > 0 {
+		t += " voters_outgoing=" + ids(cs.VotersOutgoing)
+	}
+	if len(cs.LearnersNext) > 0 {
+		t += " learners_next=" + ids(cs.LearnersNext)
+	}
+	if cs.AutoLeave {
+		t += " auto_leave"
+	}
+	return t
+}
+
+func appendFrameText(b []byte, f *walfmt.Frame, d *decoded, o *walDumpOptions) []byte {
+	switch f.Kind {
+	case walfmt.KindSegment:
+		b = fmt.Appendf(b, "== %s %s\n", f.Segment.Name, segmentText(f))
+	case walfmt.KindZero:
+		b = fmt.Appendf(b, "%s:%#x zero     size=%d zero-filled (preallocated)\n", f.Segment.Name, f.Offset, f.Size)
+	case walfmt.KindDamage:
+		b = fmt.Appendf(b, "%s:%#x DAMAGE   size=%d\n", f.Segment.Name, f.Offset, f.Size)
+	default:
+		b = fmt.Appendf(b, "%s:%#x %-8s len=%d pad=%d crc=%s", f.Segment.Name, f.Offset, f.Record.Type, f.Length, f.Pad, crcText(f))
+		if f.Entry != nil {
+			b = fmt.Appendf(b, " term=%d index=%d", f.Entry.Term, f.Entry.Index)
+		}
+		if fl := flagsText(f); fl != "" {
+			b = append(b, " ["...)
+			b = append(b, fl...)
+			b = append(b, ']')
+		}
+		b = append(b, ' ')
+		b = append(b, payloadText(f, d, o)...)
+		b = append(b, '\n')
+	}
+	for _, p := range f.Problems {
+		b = fmt.Appendf(b, "  ! %s: %v\n", walfmt.Code(p), p)
+	}
+	return b
+}
+
+func appendFrameJSON(b []byte, f *walfmt.Frame, d *decoded, o *walDumpOptions) []byte {
+	var j jsonObj
+	j.begin(b)
+	j.str("kind", f.Kind.String())
+	j.str("segment", f.Segment.Name)
+	j.i64("offset", f.Offset)
+	switch f.Kind {
+	case walfmt.KindSegment:
+		j.u64("seq", f.Segment.Seq)
+		j.u64("first_index", f.Segment.Index)
+		j.i64("size", f.Segment.Size)
+	case walfmt.KindZero, walfmt.KindDamage:
+		j.i64("size", f.Size)
+	case walfmt.KindRecord:
+		j.i64("length", f.Length)
+		j.i64("pad", f.Pad)
+		j.str("type", f.Record.Type.String())
+		j.u64("crc", uint64(f.Record.CRC))
+		j.boolean("crc_ok", f.CRCOK)
+		if o.raw {
+			j.bytes64("raw", f.Raw)
+		}
+		switch {
+		case f.Entry != nil:
+			e := f.Entry
+			j.u64("term", e.Term)
+			j.u64("index", e.Index)
+			j.str("entry_type", e.Type.String())
+			j.bytes64("data", e.Data)
+			j.boolean("superseded", f.Superseded)
+			j.boolean("committed", f.Committed)
+			switch {
+			case d.err != nil:
+				j.str("request_error", d.err.Error())
+			case d.req != nil:
+				j.value("request", d.req)
+			case d.cc != nil:
+				j.value("request", d.cc)
+			case d.cc2 != nil:
+				j.value("request", d.cc2)
+			}
+		case f.State != nil:
+			j.u64("term", f.State.Term)
+			j.u64("vote", f.State.Vote)
+			j.u64("commit", f.State.Commit)
+		case f.Snapshot != nil:
+			j.u64("term", f.Snapshot.Term)
+			j.u64("index", f.Snapshot.Index)
+			if f.Snapshot.ConfState != nil {
+				j.value("conf_state", f.Snapshot.ConfState)
+			}
+		case f.Metadata != nil:
+			j.u64("node_id", f.Metadata.NodeID)
+			j.u64("cluster_id", f.Metadata.ClusterID)
+		}
+	}
+	if len(f.Problems) > 0 {
+		j.key("problems")
+		j.b = append(j.b, '[')
+		for i, p := range f.Problems {
+			if i > 0 {
+				j.b = append(j.b, ',')
+			}
+			var pj jsonObj
+			pj.begin(j.b)
+			pj.str("code", walfmt.Code(p))
+			pj.str("severity", walfmt.SeverityOf(p).String())
+			if ce, ok := p.(*walfmt.CorruptionError); ok {
+				pj.i64("offset", ce.Offset)
+			}
+			pj.str("message", p.Error())
+			j.b = pj.end()
+		}
+		j.b = append(j.b, ']')
+	}
+	return j.end()
+}
+
+// ---- wal stats ----
+
+type walStatsOptions struct {
+	prefixDepth int
+}
+
+func newWALStatsCommand(g *globalOptions) *cobra.Command {
+	o := &walStatsOptions{}
+	c := &cobra.Command{
+		Use:   "stats PATH",
+		Short: "Count records and bytes per record type, entry type, request type and key prefix",
+		Args:  exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if o.prefixDepth < 1 {
+				return usagef("--prefix-depth %d: want 1 or more", o.prefixDepth)
+			}
+			_, files, err := openWAL(args[0])
+			if err != nil {
+				return err
+			}
+			defer files.Close()
+			st, err := collectWALStats(files.Segments, o.prefixDepth)
+			if err != nil {
+				return err
+			}
+			return renderWALStats(cmd.OutOrStdout(), format, st)
+		},
+	}
+	c.Flags().IntVar(&o.prefixDepth, "prefix-depth", 2, "group keys by their first N '/'-separated parts")
+	return c
+}
+
+type walStats struct {
+	*walfmt.Summary
+	Requests map[string]walfmt.TypeCount `json:"requests"`
+	Prefixes map[string]walfmt.TypeCount `json:"key_prefixes"` // bytes: entry data bytes
+	Problems int                         `json:"problems"`
+}
+
+func collectWALStats(segs []walfmt.Segment, depth int) (*walStats, error) {
+	st := &walStats{Requests: map[string]walfmt.TypeCount{}, Prefixes: map[string]walfmt.TypeCount{}}
+	sum, err := walfmt.Summarize(walfmt.NewReader(segs, walfmt.Options{}), func(f *walfmt.Frame) error {
+		if f.Entry == nil {
+			return nil
+		}
+		d := decodeEntry(f.Entry)
+		kind := d.kind
+		if d.err != nil {
+			kind = "undecodable"
+		}
+		n := int64(len(f.Entry.Data))
+		tc := st.Requests[kind]
+		tc.Count++
+		tc.Bytes += n
+		st.Requests[kind] = tc
+		seen := map[string]bool{}
+		for _, k := range d.keys {
+			p := keyPrefix(k, depth)
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			pc := st.Prefixes[p]
+			pc.Count++
+			pc.Bytes += n
+			st.Prefixes[p] = pc
+		}
+		return nil
+	})
+	st.Summary = sum
+	if sum != nil {
+		st.Problems = len(sum.Problems)
+	}
+	return st, err
+}
+
+// keyPrefix returns the first depth '/'-separated parts of k, with their
+// trailing slash: "/registry/pods/ns/x" at depth 2 is "/registry/pods/".
+func keyPrefix(k []byte, depth int) string {
+	n := 0
+	for i, c := range k {
+		if c == '/' && i > 0 {
+			n++
+			if n == depth {
+				return quoteKey(k[:i+1])
+			}
+		}
+	}
+	if i := bytes.LastIndexByte(k, '/'); i > 0 {
+		return quoteKey(k[:i+1])
+	}
+	return "(no prefix)"
+}
+
+func quoteKey(k []byte) string {
+	for _, c := range k {
+		if c < 0x20 || c > 0x7e {
+			return "0x" + hex.EncodeToString(k)
+		}
+	}
+	return string(k)
+}
+
+func countRows(title string, m map[string]walfmt.TypeCount) [][]string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]].Bytes != m[keys[j]].Bytes {
+			return m[keys[i]].Bytes > m[keys[j]].Bytes
+		}
+		return keys[i] < keys[j]
+	})
+	rows := make([][]string, 0, len(keys))
+	for _, k := range keys {
+		rows = append(rows, []string{title, k, strconv.FormatInt(m[k].Count, 10), strconv.FormatInt(m[k].Bytes, 10)})
+	}
+	return rows
+}
+
+func walStatsRows(st *walStats) (hdr []string, rows [][]string) {
+	hdr = []string{"GROUP", "NAME", "COUNT", "BYTES"}
+	rows = append(rows, countRows("record", st.Records)...)
+	rows = append(rows, countRows("entry", st.EntryTypes)...)
+	rows = append(rows, countRows("request", st.Requests)...)
+	rows = append(rows, countRows("prefix", st.Prefixes)...)
+	return hdr, rows
+}
+
+func renderWALStats(out io.Writer, format outputFormat, st *walStats) error {
+	if format == formatJSON {
+		return writeJSON(out, st)
+	}
+	fmt.Fprintf(out, "segments: %d (%d bytes, %d zero-filled, %d damaged)\n", st.Segments, st.Bytes, st.ZeroBytes, st.DamagedBytes)
+	fmt.Fprintf(out, "entries: %d, index %d..%d, term %d..%d, %d rewound\n", st.Entries, st.FirstIndex, st.LastIndex, st.FirstTerm, st.LastTerm, st.Rewinds)
+	if st.HardState != nil {
+		fmt.Fprintf(out, "hard state: term=%d vote=%x commit=%d\n", st.HardState.Term, st.HardState.Vote, st.HardState.Commit)
+	}
+	if st.Metadata != nil {
+		fmt.Fprintf(out, "member: %x cluster: %x\n", st.Metadata.NodeID, st.Metadata.ClusterID)
+	}
+	fmt.Fprintf(out, "snapshot records: %d, problems: %d (run wal verify)\n\n", len(st.Snapshots), st.Problems)
+	hdr, rows := walStatsRows(st)
+	if format == formatTable {
+		return renderTable(out, hdr, rows)
+	}
+	for _, r := range rows {
+		fmt.Fprintf(out, "%-8s %-40s %10s %14s\n", r[0], r[1], r[2], r[3])
+	}
+	return nil
+}

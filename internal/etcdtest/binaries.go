@@ -1,0 +1,210 @@
+package etcdtest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// Versions are the etcd minor versions etcdscope is tested against, oldest
+// first. Each has a wrapper module in testdata/etcd/v<version>.
+var Versions = []string{"3.5", "3.6", "3.7"}
+
+// modulePath is the module whose go.mod marks the repository root.
+const modulePath = "github.com/etcdscope/etcdscope"
+
+// Bins are the paths of one etcd release's binaries.
+type Bins struct {
+	Etcd    string
+	Etcdctl string
+	Etcdutl string
+	Version string // the minor version, as in Versions: "3.6"
+}
+
+var (
+	buildMu  sync.Mutex // one go build at a time in this process
+	binsMu   sync.Mutex
+	binsDone = map[string]Bins{}
+)
+
+// Binaries returns etcd, etcdctl and etcdutl of the given minor version,
+// building them on first use into the cache (see the package doc). It fails
+// tb when the version is unknown or the build fails.
+func Binaries(tb testing.TB, version string) Bins {
+	tb.Helper()
+	if !slices.Contains(Versions, version) {
+		tb.Fatalf("etcdtest: unknown etcd version %q (have %v)", version, Versions)
+	}
+	binsMu.Lock()
+	b, ok := binsDone[version]
+	binsMu.Unlock()
+	if ok {
+		return b
+	}
+
+	wrapper := filepath.Join(RepoRoot(tb), "testdata", "etcd", "v"+version)
+	key, err := binKey(wrapper)
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	dir := filepath.Join(CacheDir(tb), "bin", version+"-"+key)
+	b = binsIn(dir, version)
+	if !b.complete() {
+		buildMu.Lock()
+		err := build(wrapper, dir)
+		buildMu.Unlock()
+		if err != nil {
+			tb.Fatalf("etcdtest: building etcd %s: %v", version, err)
+		}
+	}
+	binsMu.Lock()
+	binsDone[version] = b
+	binsMu.Unlock()
+	return b
+}
+
+func binsIn(dir, version string) Bins {
+	exe := ""
+	if runtime.GOOS == "windows" {
+		exe = ".exe"
+	}
+	return Bins{
+		Etcd:    filepath.Join(dir, "etcd"+exe),
+		Etcdctl: filepath.Join(dir, "etcdctl"+exe),
+		Etcdutl: filepath.Join(dir, "etcdutl"+exe),
+		Version: version,
+	}
+}
+
+func (b Bins) complete() bool {
+	for _, p := range []string{b.Etcd, b.Etcdctl, b.Etcdutl} {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
+
+// binKey hashes what determines the binaries built from a wrapper module.
+func binKey(wrapper string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s/%s %s\n", runtime.GOOS, runtime.GOARCH, runtime.Version())
+	for _, name := range []string{"go.mod", "go.sum", "tools.go", filepath.Join("etcd", "main.go")} {
+		data, err := os.ReadFile(filepath.Join(wrapper, name))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(name), len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+// build builds the wrapper's binaries into dir, unless another process has
+// done so meanwhile. It builds into a temporary sibling of dir and renames
+// it, under a lock file, so that dir is either absent or complete.
+func build(wrapper, dir string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return err
+	}
+	unlock, err := lockFile(dir + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if binsIn(dir, "").complete() {
+		return nil
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("finding the go command: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".build-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command(goTool, "build", "-o", tmp+string(filepath.Separator),
+		"./etcd", "go.etcd.io/etcd/etcdctl/v3", "go.etcd.io/etcd/etcdutl/v3")
+	cmd.Dir = wrapper
+	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build in %s: %v\n%s", wrapper, err, out.Bytes())
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dir)
+}
+
+var (
+	rootOnce sync.Once
+	rootDir  string
+	rootErr  error
+)
+
+// RepoRoot returns the root of the etcdscope repository: the nearest
+// directory above the working directory (or, failing that, above this
+// source file) whose go.mod declares module github.com/etcdscope/etcdscope.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	rootOnce.Do(func() {
+		var starts []string
+		if wd, err := os.Getwd(); err == nil {
+			starts = append(starts, wd)
+		}
+		if _, file, _, ok := runtime.Caller(0); ok {
+			starts = append(starts, filepath.Dir(file))
+		}
+		for _, dir := range starts {
+			for {
+				data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+				if err == nil && bytes.Contains(data, []byte("module "+modulePath+"\n")) {
+					rootDir = dir
+					return
+				}
+				parent := filepath.Dir(dir)
+				if parent == dir {
+					break
+				}
+				dir = parent
+			}
+		}
+		rootErr = fmt.Errorf("no go.mod of module %s above %v", modulePath, starts)
+	})
+	if rootErr != nil {
+		tb.Fatalf("etcdtest: %v", rootErr)
+	}
+	return rootDir
+}
+
+// CacheDir returns the directory holding built binaries and generated data
+// dirs: $ETCDSCOPE_CACHE if set, else os.UserCacheDir()/etcdscope, else a
+// directory under os.TempDir().
+func CacheDir(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("ETCDSCOPE_CACHE")
+	if dir == "" {
+		if base, err := os.UserCacheDir(); err == nil {
+			dir = filepath.Join(base, "etcdscope")
+		} else {
+			dir = filepath.Join(os.TempDir(), "etcdscope-cache")
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatalf("etcdtest: cache dir: %v", err)
+	}
+	return dir
+}

@@ -1,0 +1,257 @@
+package etcdtest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// GenOptions configure Generate. The zero value means 100 and 16 KiB.
+type GenOptions struct {
+	SnapshotCount   uint64 // --snapshot-count; default 100
+	WALSegmentBytes int64  // WAL segment size; default 16 KiB
+}
+
+// DefaultWALSegmentBytes is the WAL segment size Generate uses by default:
+// small enough that the workload's WAL spans about ten segments, with
+// snapshot records and 64 KiB entries in different ones.
+const DefaultWALSegmentBytes = 16 << 10
+
+func (o GenOptions) withDefaults() GenOptions {
+	if o.SnapshotCount == 0 {
+		o.SnapshotCount = 100
+	}
+	if o.WALSegmentBytes == 0 {
+		o.WALSegmentBytes = DefaultWALSegmentBytes
+	}
+	return o
+}
+
+// Generate returns a data dir written by etcd of the given version running
+// the workload (StartMember, RunWorkload, Stop), and its recording. The
+// result is cached (see the package doc); every caller gets its own copy in
+// a tb.TempDir(), with recording.json beside the data dir, so it may change
+// or corrupt it freely.
+func Generate(tb testing.TB, version string, opts GenOptions) (dataDir string, rec *Recording) {
+	tb.Helper()
+	opts = opts.withDefaults()
+	bins := Binaries(tb, version)
+
+	srcKey, err := sourceKey(RepoRoot(tb))
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	name := fmt.Sprintf("%s-w%d-s%d-seg%d-%s-%s", version, WorkloadVersion,
+		opts.SnapshotCount, opts.WALSegmentBytes, filepath.Base(filepath.Dir(bins.Etcd)), srcKey)
+	cached := filepath.Join(CacheDir(tb), "gen", name)
+	if _, err := os.Stat(filepath.Join(cached, "recording.json")); err != nil {
+		generateInto(tb, bins, opts, cached)
+	}
+
+	dst := tb.TempDir()
+	dataDir = filepath.Join(dst, "data")
+	if err := CopyTree(filepath.Join(cached, "data"), dataDir); err != nil {
+		tb.Fatalf("etcdtest: copying the generated data dir: %v", err)
+	}
+	if err := CopyTree(filepath.Join(cached, "recording.json"), RecordingPath(dataDir)); err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	rec, err = LoadRecording(RecordingPath(dataDir))
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	return dataDir, rec
+}
+
+// generateInto runs the workload into a temporary sibling of dir and renames
+// it to dir, under a lock file.
+func generateInto(tb testing.TB, bins Bins, opts GenOptions, dir string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	unlock, err := lockFile(dir + ".lock")
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	defer unlock()
+	if _, err := os.Stat(filepath.Join(dir, "recording.json")); err == nil {
+		return // another process generated it meanwhile
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".gen-")
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	defer os.RemoveAll(tmp)
+	m := StartMember(tb, bins, MemberOptions{
+		DataDir:         filepath.Join(tmp, "data"),
+		SnapshotCount:   opts.SnapshotCount,
+		WALSegmentBytes: opts.WALSegmentBytes,
+	})
+	RunWorkload(tb, m)
+	m.Stop(tb)
+	if tb.Failed() {
+		tb.FailNow()
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	pruneStale(dir)
+}
+
+// pruneStale removes data dirs generated for the same version, options and
+// binaries by other revisions of this package's sources, once they are an
+// hour old, so that editing the workload does not fill the cache.
+func pruneStale(dir string) {
+	base := filepath.Base(dir)
+	prefix := base[:strings.LastIndexByte(base, '-')+1]
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || name == base || !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > time.Hour {
+			stale := filepath.Join(filepath.Dir(dir), name)
+			os.RemoveAll(stale)
+			os.Remove(stale + ".lock")
+		}
+	}
+}
+
+// sourceKey hashes this package's non-test Go files, so that a change to
+// the workload or the flags invalidates generated data dirs even if
+// WorkloadVersion was not bumped.
+func sourceKey(root string) (string, error) {
+	dir := filepath.Join(root, "internal", "etcdtest")
+	names, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(h, "%s %d\n", filepath.Base(name), len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12], nil
+}
+
+// CopyTree copies the file or directory src to dst, which must not exist,
+// keeping file sizes, contents and permission bits. Runs of zero bytes are
+// left as holes, so preallocated WAL segments and etcd's zero-padded db take
+// little disk space; the copy reads back identically. Symbolic links are
+// recreated as links.
+func CopyTree(src, dst string) error {
+	type dirMode struct {
+		path string
+		mode fs.FileMode
+	}
+	var dirs []dirMode
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if err := os.Mkdir(target, info.Mode().Perm()|0o700); err != nil {
+				return err
+			}
+			// Set the exact bits after the walk has filled it.
+			dirs = append(dirs, dirMode{target, info.Mode().Perm()})
+			return nil
+		case info.Mode()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case info.Mode().IsRegular():
+			return copyFile(path, target, info)
+		default:
+			return fmt.Errorf("%s: cannot copy %v", path, info.Mode().Type())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := os.Chmod(dirs[i].path, dirs[i].mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(src, dst string, info fs.FileInfo) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, info.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	const block = 4096
+	buf := make([]byte, 64<<10)
+	zero := make([]byte, block)
+	var off int64
+	for {
+		n, rerr := io.ReadFull(in, buf)
+		for i := 0; i < n; i += block {
+			b := buf[i:min(i+block, n)]
+			if !bytes.Equal(b, zero[:len(b)]) {
+				if _, err := out.WriteAt(b, off); err != nil {
+					out.Close()
+					return err
+				}
+			}
+			off += int64(len(b))
+		}
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			break
+		}
+		if rerr != nil {
+			out.Close()
+			return rerr
+		}
+	}
+	if err := out.Truncate(off); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Chmod(info.Mode().Perm()); err != nil { // umask-proof
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
