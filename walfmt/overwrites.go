@@ -42,6 +42,9 @@ func ScanOverwrites(segs []Segment) (*Overwrites, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !f.Trusted() {
+			continue
+		}
 		switch {
 		case f.Entry != nil:
 			if have && f.Entry.Index <= last {

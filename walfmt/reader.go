@@ -101,6 +101,13 @@ type Frame struct {
 	metadata Metadata
 }
 
+// Trusted reports whether a record's payload can be believed: its CRC
+// matched, or could not be checked right after a resync. Untrusted
+// payloads are still decoded, for display, but never feed the log checks.
+func (f *Frame) Trusted() bool {
+	return f.Kind == KindRecord && (f.CRCOK || f.CRCUnchecked)
+}
+
 // Options configure a [Reader].
 type Options struct {
 	// Strict makes Next return the first problem as an error.
@@ -135,6 +142,7 @@ type Reader struct {
 	altCRC   uint32 // after a chain break, the CRC we computed ourselves
 	altValid bool
 	resynced bool // bytes were skipped; the next data record's CRC cannot be checked
+	damaged  bool // damage since the last trusted entry: an index gap is its consequence
 
 	// Log-level state.
 	haveEntry  bool
@@ -208,6 +216,9 @@ func (r *Reader) next() (*Frame, error) {
 }
 
 func (r *Reader) reset(kind FrameKind, seg *Segment, off, size int64) *Frame {
+	if kind == KindDamage {
+		r.damaged = true
+	}
 	f := &r.frame
 	probs := f.Problems[:0]
 	*f = Frame{}
@@ -456,25 +467,35 @@ func bitflipHint(seed uint32, data []byte, want uint32) string {
 
 func (r *Reader) decodePayload(f *Frame) {
 	data := f.Record.Data
+	trusted := f.Trusted()
+	if !trusted {
+		r.damaged = true
+	}
 	var err error
 	switch f.Record.Type {
 	case EntryType:
 		if f.entry, err = DecodeEntry(data); err == nil {
 			f.Entry = &f.entry
-			r.checkEntry(f)
+			if trusted {
+				r.checkEntry(f)
+			}
 		}
 	case StateType:
 		if f.state, err = DecodeHardState(data); err == nil {
 			f.State = &f.state
-			r.maxCommit = max(r.maxCommit, f.state.Commit)
+			if trusted {
+				r.maxCommit = max(r.maxCommit, f.state.Commit)
+			}
 		}
 	case SnapshotType:
 		if f.snapshot, err = DecodeSnapshot(data); err == nil {
 			f.Snapshot = &f.snapshot
-			r.snapIndex = max(r.snapIndex, f.snapshot.Index)
+			if trusted {
+				r.snapIndex = max(r.snapIndex, f.snapshot.Index)
+			}
 		}
 	case MetadataType:
-		if f.metadata, err = DecodeMetadata(data); err == nil {
+		if f.metadata, err = DecodeMetadata(data); err == nil && trusted {
 			f.Metadata = &f.metadata
 			if !r.haveMeta {
 				r.firstMeta = append([]byte(nil), data...)
@@ -484,9 +505,11 @@ func (r *Reader) decodePayload(f *Frame) {
 				r.problem(f, f.Offset, ErrMetadataConflict, "node %x cluster %x, the first metadata record says node %x cluster %x",
 					f.metadata.NodeID, f.metadata.ClusterID, first.NodeID, first.ClusterID)
 			}
+		} else if err == nil {
+			f.Metadata = &f.metadata
 		}
 	}
-	if err != nil {
+	if err != nil && trusted {
 		r.problem(f, f.Offset, ErrUndecodablePayload, "%s record: %v", f.Record.Type, err)
 	}
 }
@@ -498,10 +521,11 @@ func (r *Reader) checkEntry(f *Frame) {
 		switch {
 		case e.Index <= r.lastIndex && e.Index <= r.maxCommit:
 			r.problem(f, f.Offset, ErrCommittedOverwritten, "entry %d (term %d) replaces an entry the log had committed (commit %d)", e.Index, e.Term, r.maxCommit)
-		case e.Index > r.lastIndex+1 && r.snapIndex+1 < e.Index:
+		case e.Index > r.lastIndex+1 && r.snapIndex+1 < e.Index && !r.damaged:
 			r.problem(f, f.Offset, ErrIndexGap, "entry %d follows entry %d with no snapshot record in between", e.Index, r.lastIndex)
 		}
 	}
+	r.damaged = false
 	r.haveEntry = true
 	r.lastIndex = e.Index
 	r.snapIndex = 0

@@ -85,6 +85,9 @@ func (s *Summary) add(f *Frame, haveEntry *bool) {
 	tc.Count++
 	tc.Bytes += f.Size
 	s.Records[f.Record.Type.String()] = tc
+	if !f.Trusted() {
+		return
+	}
 	switch {
 	case f.Entry != nil:
 		e := f.Entry

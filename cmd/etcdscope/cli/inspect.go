@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/finding"
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+// inspectReport is what inspect prints: a summary of the member, then the
+// findings. The JSON document is CONTRACT.md's findings shape plus fields.
+type inspectReport struct {
+	Path     string          `json:"path"`
+	Member   string          `json:"member_id,omitempty"`
+	Cluster  string          `json:"cluster_id,omitempty"`
+	WAL      *walfmt.Summary `json:"wal,omitempty"`
+	Snap     snapInventory   `json:"snap"`
+	Checked  []string        `json:"checked"`
+	Findings []finding.Finding
+	Summary  finding.Summary
+	report   *finding.Report
+}
+
+// snapInventory lists the files of member/snap.
+type snapInventory struct {
+	Dir     string   `json:"dir,omitempty"`
+	Snaps   []string `json:"snaps"`
+	SnapDBs []string `json:"snap_dbs"`
+	DB      string   `json:"db,omitempty"`
+	DBBytes int64    `json:"db_bytes"`
+	Other   []string `json:"other"`
+}
+
+func newInspectCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "inspect DATA_DIR",
+		Short: "Check a whole member: WAL, snapshot files and db, and how they agree",
+		Long: `inspect is the one command to run on a member that will not start or that
+you do not trust. It reads the member's files read-only (it takes no lock, so it
+also works while etcd runs), prints a short summary (member and cluster ids,
+WAL extent, raft state, snapshot files, db size) and then every finding.
+
+This version checks the WAL in full and inventories member/snap; the bbolt and
+MVCC checks and the cross-checks between db, WAL and snapshot files are added as
+those decoders land.`,
+		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			rep, err := runInspect(args[0])
+			if err != nil {
+				return err
+			}
+			return renderInspect(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, rep)
+		},
+	}
+}
+
+func runInspect(arg string) (*inspectReport, error) {
+	l, err := datadir.Resolve(arg)
+	if err != nil {
+		return nil, err
+	}
+	if l.MemberDir == "" {
+		return nil, &datadir.Error{Path: arg, Err: fmt.Errorf("not an etcd data dir or member dir"), Hint: "give the directory passed to etcd as --data-dir (it holds member/wal and member/snap)"}
+	}
+	rep := &inspectReport{Path: arg, report: &finding.Report{Findings: []finding.Finding{}}, Checked: []string{}}
+	if l.WALDir != "" {
+		files, err := walfmt.OpenPath(l.WALDir)
+		if err != nil {
+			return nil, err
+		}
+		sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
+		if err != nil {
+			files.Close()
+			return nil, err
+		}
+		rep.WAL = sum
+		rep.report.Merge(walReport(l, files, sum.Problems))
+		files.Close()
+		rep.Checked = append(rep.Checked, "wal")
+		if sum.Metadata != nil {
+			rep.Member = fmt.Sprintf("%x", sum.Metadata.NodeID)
+			rep.Cluster = fmt.Sprintf("%x", sum.Metadata.ClusterID)
+		}
+	} else {
+		rep.report.Add(finding.Finding{Severity: finding.Error, Code: "wal-missing", File: l.Rel(filepath.Join(l.MemberDir, "wal")),
+			Message: "the member has no wal directory; etcd cannot start without its WAL"})
+	}
+	inv, err := inventorySnap(l)
+	if err != nil {
+		return nil, err
+	}
+	rep.Snap = inv
+	rep.Checked = append(rep.Checked, "snap-inventory")
+	rep.Findings, rep.Summary = rep.report.Findings, rep.report.Summary
+	return rep, nil
+}
+
+func inventorySnap(l datadir.Layout) (snapInventory, error) {
+	inv := snapInventory{Snaps: []string{}, SnapDBs: []string{}, Other: []string{}}
+	if l.SnapDir == "" {
+		return inv, nil
+	}
+	inv.Dir = l.Rel(l.SnapDir)
+	ents, err := os.ReadDir(l.SnapDir)
+	if err != nil {
+		return inv, &datadir.Error{Path: l.SnapDir, Err: err, Hint: "check the directory's permissions"}
+	}
+	for _, e := range ents {
+		n := e.Name()
+		switch {
+		case n == "db":
+			inv.DB = l.Rel(filepath.Join(l.SnapDir, n))
+			if st, err := os.Stat(filepath.Join(l.SnapDir, n)); err == nil {
+				inv.DBBytes = st.Size()
+			}
+		case strings.HasSuffix(n, ".snap"):
+			inv.Snaps = append(inv.Snaps, n)
+		case strings.HasSuffix(n, ".snap.db"):
+			inv.SnapDBs = append(inv.SnapDBs, n)
+		default:
+			inv.Other = append(inv.Other, n)
+		}
+	}
+	sort.Strings(inv.Snaps)
+	sort.Strings(inv.SnapDBs)
+	return inv, nil
+}
+
+func renderInspect(out, errOut io.Writer, format outputFormat, rep *inspectReport) error {
+	if format == formatJSON {
+		doc := struct {
+			*inspectReport
+			Findings []finding.Finding `json:"findings"`
+			Summary  finding.Summary   `json:"summary"`
+		}{rep, rep.Findings, rep.Summary}
+		if err := writeJSON(out, doc); err != nil {
+			return err
+		}
+		if rep.report.HasErrors() {
+			return errFindings
+		}
+		return nil
+	}
+	hdr, rows := inspectRows(rep)
+	if format == formatTable {
+		if err := renderTable(out, hdr, rows); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range rows {
+			fmt.Fprintf(out, "%-9s %s\n", r[0]+":", r[1])
+		}
+	}
+	if len(rep.Findings) > 0 {
+		fmt.Fprintln(out)
+	}
+	return renderFindings(out, errOut, format, rep.report)
+}
+
+// inspectRows is the pure row builder for inspect's summary.
+func inspectRows(rep *inspectReport) (hdr []string, rows [][]string) {
+	hdr = []string{"WHAT", "SUMMARY"}
+	if rep.Member != "" {
+		rows = append(rows, []string{"member", fmt.Sprintf("%s in cluster %s", rep.Member, rep.Cluster)})
+	}
+	if w := rep.WAL; w != nil {
+		rows = append(rows, []string{"wal", fmt.Sprintf("%d segments, %s; entries %d..%d (last term %d), %d entries",
+			w.Segments, humanBytes(w.Bytes), w.FirstIndex, w.LastIndex, w.LastTerm, w.Entries)})
+		if h := w.HardState; h != nil {
+			rows = append(rows, []string{"raft", fmt.Sprintf("term %d, vote %x, commit %d", h.Term, h.Vote, h.Commit)})
+		}
+		if n := len(w.Snapshots); n > 0 {
+			s := w.Snapshots[n-1]
+			rows = append(rows, []string{"wal snap", fmt.Sprintf("%d snapshot records, newest index %d term %d", n, s.Index, s.Term)})
+		}
+	}
+	s := rep.Snap
+	snapLine := fmt.Sprintf("%d .snap files", len(s.Snaps))
+	if n := len(s.Snaps); n > 0 {
+		snapLine += " (newest " + s.Snaps[n-1] + ")"
+	}
+	snapLine += fmt.Sprintf(", %d .snap.db files", len(s.SnapDBs))
+	if len(s.Other) > 0 {
+		snapLine += ", also: " + strings.Join(s.Other, " ")
+	}
+	rows = append(rows, []string{"snap", snapLine})
+	if s.DB != "" {
+		rows = append(rows, []string{"db", fmt.Sprintf("%s, %s", s.DB, humanBytes(s.DBBytes))})
+	} else {
+		rows = append(rows, []string{"db", "none (member/snap/db is missing)"})
+	}
+	rows = append(rows, []string{"checked", strings.Join(rep.Checked, ", ")})
+	rows = append(rows, []string{"findings", summaryLine(rep.Summary)})
+	return hdr, rows
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
