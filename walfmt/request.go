@@ -540,8 +540,10 @@ func RequestKinds() []string {
 // one, else a bare v2 Request (Kind "v2", RawV2). The heuristic works because
 // InternalRaftRequest field 2 is a message where Request field 2 is the
 // method string, and "PUT", "DELETE", "QGET", "SYNC" ... do not parse as a
-// v2 Request message. When neither parses, the error wraps
-// [ErrUndecodableRequest]. DecodeRequest never panics.
+// v2 Request message. An InternalRaftRequest that carries a v2 request in
+// field 2 has Kind "v2" too, with RawV2 false. When neither parses, the
+// error wraps [ErrUndecodableRequest]. DecodeRequest never panics, and
+// allocates in proportion to len(data).
 func DecodeRequest(data []byte) (*Request, error) {
 	if len(data) == 0 {
 		return &Request{Kind: kindEmpty}, nil
