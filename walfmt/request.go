@@ -543,7 +543,10 @@ func RequestKinds() []string {
 // v2 Request message. An InternalRaftRequest that carries a v2 request in
 // field 2 has Kind "v2" too, with RawV2 false. When neither parses, the
 // error wraps [ErrUndecodableRequest]. DecodeRequest never panics, and
-// allocates in proportion to len(data).
+// allocates in proportion to the number of fields, not their size: the
+// byte fields of the result (keys, values, range ends) alias data, so copy
+// them to keep them past data's lifetime (a [Frame]'s data lives until the
+// next [Reader.Next]).
 func DecodeRequest(data []byte) (*Request, error) {
 	if len(data) == 0 {
 		return &Request{Kind: kindEmpty}, nil
@@ -986,7 +989,7 @@ func (f pbField) bytes(dst *[]byte) error {
 	if f.typ != protowire.BytesType {
 		return f.wrongType()
 	}
-	*dst = append([]byte(nil), f.b...)
+	*dst = f.b[:len(f.b):len(f.b)] // alias; the capacity cap keeps appends from writing into data
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package walfmt_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"testing"
@@ -25,6 +26,7 @@ func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(nestedTxn(3))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		orig := bytes.Clone(data)
 		r, err := walfmt.DecodeRequest(data)
 		if err != nil {
 			if !errors.Is(err, walfmt.ErrUndecodableRequest) {
@@ -51,12 +53,9 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatalf("JSON of %d bytes from %d input bytes", len(js), len(data))
 		}
 		_ = r.Keys()
-		// Decoding copies: changing the input must not change the result.
-		for i := range data {
-			data[i] ^= 0xff
-		}
-		if js2, _ := json.Marshal(r); string(js2) != string(js) {
-			t.Fatalf("result aliases the input")
+		// The result aliases the input (documented); decoding never writes to it.
+		if !bytes.Equal(data, orig) {
+			t.Fatalf("DecodeRequest modified its input")
 		}
 	})
 }

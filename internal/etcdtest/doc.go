@@ -109,4 +109,13 @@
 // Every etcdctl call authenticates, which etcd proposes through raft, so
 // the raft index keeps moving until that last call. The [Recording] is
 // written as recording.json next to the data dir (in its parent dir).
+//
+// # Large WALs
+//
+// [LargeWAL] returns a data dir whose WAL holds at least a given number of
+// bytes written by real etcd with its default 64,000,000-byte segments,
+// for benchmarks of WAL readers: 32 concurrent clients put values of mixed
+// sizes (with 1% deletes and 1% txns) until the WAL is large enough. It is
+// cached under CACHE/large/ and, unlike Generate's data dirs, handed out
+// without copying: callers must not modify it. 256 MiB takes about 10 s.
 package etcdtest

@@ -505,7 +505,8 @@ func appendFrameJSON(b []byte, f *walfmt.Frame, d *decoded, o *walDumpOptions) [
 			case d.err != nil:
 				j.str("request_error", d.err.Error())
 			case d.req != nil:
-				j.value("request", d.req)
+				j.key("request")
+				j.b = appendRequestJSON(j.b, d.req, o.values)
 			case d.cc != nil:
 				j.value("request", d.cc)
 			case d.cc2 != nil:

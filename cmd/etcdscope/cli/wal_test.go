@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -334,6 +335,20 @@ func TestWALDumpFilters(t *testing.T) {
 	for _, l := range dumpJSON(t, "--entry-type", "confchange", dir) {
 		if l.EntryType != "confchange" {
 			t.Errorf("--entry-type confchange listed %+v", l)
+		}
+	}
+}
+
+func TestAppendBase64MatchesStdlib(t *testing.T) {
+	for n := 0; n < 300; n++ {
+		v := make([]byte, n)
+		for i := range v {
+			v[i] = byte(i*131 + n)
+		}
+		got := string(appendBase64([]byte("x"), v))
+		want := "x" + base64.StdEncoding.EncodeToString(v)
+		if got != want {
+			t.Fatalf("len %d: %q, want %q", n, got, want)
 		}
 	}
 }
