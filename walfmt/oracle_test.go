@@ -71,7 +71,7 @@ func TestEffectiveLogMatchesEtcd(t *testing.T) {
 			if len(sum.Problems) > 0 {
 				t.Fatalf("clean WAL from etcd %s has problems: %v", v, sum.Problems)
 			}
-			if sum.Segments < 2 {
+			if sum.Segments < 4 {
 				t.Errorf("want a WAL spanning several segments, got %d", sum.Segments)
 			}
 			start := startSnapshot(sum, segs)
@@ -117,7 +117,7 @@ func TestEffectiveLogMatchesEtcd(t *testing.T) {
 // start point, and the replaced entries must be marked superseded.
 func TestOverwritesMatchEtcdWriter(t *testing.T) {
 	old := wal.SegmentSizeBytes
-	wal.SegmentSizeBytes = 4096
+	wal.SegmentSizeBytes = 512 // every Save cuts: rewinds land at segment starts
 	defer func() { wal.SegmentSizeBytes = old }()
 
 	dir := filepath.Join(t.TempDir(), "wal")
@@ -140,8 +140,10 @@ func TestOverwritesMatchEtcdWriter(t *testing.T) {
 		st   *raftpb.HardState
 		ents []*raftpb.Entry
 	}{
-		{hs(2, 10), ents(2, 1, 20)},  // 11..20 uncommitted
-		{hs(3, 10), ents(3, 15, 30)}, // rewind to 15: 15..20 of term 2 superseded
+		{hs(2, 5), ents(2, 1, 10)},
+		{hs(2, 10), ents(2, 11, 20)}, // 11..20 uncommitted
+		{hs(3, 10), ents(3, 15, 22)}, // rewind to 15: 15..20 of term 2 superseded
+		{hs(3, 22), ents(3, 23, 30)},
 		{hs(3, 28), ents(3, 31, 40)},
 		{hs(4, 28), ents(4, 29, 35)}, // rewind to 29
 		{hs(4, 35), ents(4, 36, 45)},
@@ -164,7 +166,7 @@ func TestOverwritesMatchEtcdWriter(t *testing.T) {
 	for _, p := range sum.Problems {
 		t.Errorf("problem: %v", p)
 	}
-	if sum.Segments < 2 {
+	if sum.Segments < 4 {
 		t.Errorf("want several segments, got %d", sum.Segments)
 	}
 	// Superseded: term-2 entries 15..20 and term-3 entries 29..40.
@@ -173,10 +175,26 @@ func TestOverwritesMatchEtcdWriter(t *testing.T) {
 	ow, _ := walfmt.ScanOverwrites(files.Segments)
 	r := walfmt.NewReader(files.Segments, walfmt.Options{Overwrites: ow})
 	superseded := map[[2]uint64]bool{}
+	rewindAtSegmentStart := false
+	var lastIndex uint64
+	firstInSegment := true
 	for f, err := r.Next(); err == nil; f, err = r.Next() {
-		if f.Entry != nil && f.Superseded {
+		if f.Kind == walfmt.KindSegment {
+			firstInSegment = true
+		}
+		if f.Entry == nil {
+			continue
+		}
+		if f.Superseded {
 			superseded[[2]uint64{f.Entry.Term, f.Entry.Index}] = true
 		}
+		if firstInSegment && f.Entry.Index <= lastIndex {
+			rewindAtSegmentStart = true
+		}
+		firstInSegment, lastIndex = false, f.Entry.Index
+	}
+	if !rewindAtSegmentStart {
+		t.Errorf("the test wants a rewind as the first entry of a segment")
 	}
 	want := map[[2]uint64]bool{}
 	for i := uint64(15); i <= 20; i++ {

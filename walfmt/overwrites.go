@@ -1,8 +1,11 @@
 package walfmt
 
 import (
+	"errors"
 	"io"
+	"runtime"
 	"sort"
+	"sync"
 )
 
 // Overwrites is what a first pass over a log learns that a streaming
@@ -28,32 +31,46 @@ type rewindPoint struct {
 	index uint64
 }
 
-// ScanOverwrites reads the segments once to build the rewind table.
+// ScanOverwrites reads the segments once to build the rewind table. It
+// checks the CRC of hard states and of entries that rewind the log (the
+// records the table is built from) and reads segments in parallel, one
+// goroutine per CPU, each through its own window.
 func ScanOverwrites(segs []Segment) (*Overwrites, error) {
+	parts := make([]segmentScan, len(segs))
+	workers := min(runtime.GOMAXPROCS(0), len(segs))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				parts[i] = scanSegment(segs[i], i)
+			}
+		}()
+	}
+	for i := range segs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
 	o := &Overwrites{}
-	r := NewReader(segs, Options{})
 	var have bool
 	var last uint64
-	for {
-		f, err := r.Next()
-		if err == io.EOF {
-			break
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, p.err
 		}
-		if err != nil {
-			return nil, err
-		}
-		if !f.Trusted() {
+		o.Commit = max(o.Commit, p.commit)
+		if !p.haveEntry {
 			continue
 		}
-		switch {
-		case f.Entry != nil:
-			if have && f.Entry.Index <= last {
-				o.points = append(o.points, rewindPoint{f.SegmentIndex, f.Offset, f.Entry.Index})
-			}
-			have, last = true, f.Entry.Index
-		case f.State != nil:
-			o.Commit = max(o.Commit, f.State.Commit)
+		if have && p.firstIndex <= last {
+			o.points = append(o.points, rewindPoint{p.seg, p.firstOff, p.firstIndex})
 		}
+		o.points = append(o.points, p.points...)
+		have, last = true, p.lastIndex
 	}
 	o.LastIndex = last
 	o.Rewinds = len(o.points)
@@ -65,6 +82,49 @@ func ScanOverwrites(segs []Segment) (*Overwrites, error) {
 		}
 	}
 	return o, nil
+}
+
+// segmentScan is what one segment contributes to the rewind table.
+type segmentScan struct {
+	seg        int
+	points     []rewindPoint // rewinds inside the segment
+	haveEntry  bool
+	firstIndex uint64 // first trusted entry, which may rewind the previous segment
+	firstOff   int64
+	lastIndex  uint64
+	commit     uint64
+	err        error
+}
+
+func scanSegment(seg Segment, si int) segmentScan {
+	sc := segmentScan{seg: si}
+	// A small window, so that the data of large entries, which lazy mode
+	// skips, is not read in with their neighbours.
+	r := NewReader([]Segment{seg}, Options{lazyEntryCRC: true, BufferSize: 32 << 10})
+	for {
+		f, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return sc
+		}
+		if err != nil {
+			sc.err = err
+			return sc
+		}
+		if !f.Trusted() {
+			continue
+		}
+		switch {
+		case f.Entry != nil:
+			if !sc.haveEntry {
+				sc.firstIndex, sc.firstOff = f.Entry.Index, f.Offset
+			} else if f.Entry.Index <= sc.lastIndex {
+				sc.points = append(sc.points, rewindPoint{si, f.Offset, f.Entry.Index})
+			}
+			sc.haveEntry, sc.lastIndex = true, f.Entry.Index
+		case f.State != nil:
+			sc.commit = max(sc.commit, f.State.Commit)
+		}
+	}
 }
 
 // superseded reports whether the entry with index at (seg, off) is

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // On-disk format; do not change (etcd server/storage/wal/decoder.go, encoder.go).
@@ -87,8 +89,9 @@ type Frame struct {
 
 	// Superseded is true when a later entry with the same or a lower index
 	// replaced this one (known only when the reader was given an
-	// [Overwrites] table). Committed is true when the entry's index is at
-	// or below the commit index of the last HardState (likewise).
+	// [Overwrites] table). Committed is true when the entry is part of the
+	// effective log at or below the highest commit index of any HardState
+	// (likewise).
 	Superseded bool
 	Committed  bool
 
@@ -99,6 +102,48 @@ type Frame struct {
 	state    HardState
 	snapshot Snapshot
 	metadata Metadata
+}
+
+// CloneInto copies f into dst so that it stays valid after the next call to
+// [Reader.Next]: the record bytes are appended to arena (which is returned,
+// grown) and dst's payload pointers point into dst itself. dst must not be
+// copied afterwards (keep it in place, e.g. in a slice that is not grown).
+func (f *Frame) CloneInto(dst *Frame, arena []byte) []byte {
+	probs := dst.Problems[:0]
+	*dst = *f
+	dst.Problems = append(probs, f.Problems...)
+	if f.Raw != nil {
+		start := len(arena)
+		arena = append(arena, f.Raw...)
+		raw := arena[start:len(arena):len(arena)]
+		rebase := func(b []byte) []byte {
+			if b == nil {
+				return nil
+			}
+			off := cap(f.Raw) - cap(b) // b is a subslice of f.Raw
+			if off < 0 || off+len(b) > len(f.Raw) {
+				return append([]byte(nil), b...)
+			}
+			return raw[off : off+len(b) : off+len(b)]
+		}
+		dst.Raw = raw
+		dst.Record.Data = rebase(f.Record.Data)
+		dst.entry.Data = rebase(f.entry.Data)
+	}
+	dst.Entry, dst.State, dst.Snapshot, dst.Metadata = nil, nil, nil, nil
+	if f.Entry != nil {
+		dst.Entry = &dst.entry
+	}
+	if f.State != nil {
+		dst.State = &dst.state
+	}
+	if f.Snapshot != nil {
+		dst.Snapshot = &dst.snapshot
+	}
+	if f.Metadata != nil {
+		dst.Metadata = &dst.metadata
+	}
+	return arena
 }
 
 // Trusted reports whether a record's payload can be believed: its CRC
@@ -117,6 +162,12 @@ type Options struct {
 	Overwrites *Overwrites
 	// BufferSize is the read-ahead window; 0 means 1 MiB.
 	BufferSize int
+
+	// lazyEntryCRC skips the CRC of entries that do not rewind the log,
+	// for a first pass that only needs rewinds and commits ([ScanOverwrites]).
+	// Because the running CRC is reseeded with every record's stored CRC, an
+	// entry that does rewind can still be checked on its own.
+	lazyEntryCRC bool
 }
 
 // Reader reads the frames of a sequence of segments, in order, through
@@ -133,9 +184,10 @@ type Reader struct {
 	started bool  // the current segment's KindSegment frame was returned
 	inTail  bool  // the current segment's log ended; only zeros should follow
 
-	buf    []byte // window: bytes [bufOff, bufOff+len(buf)) of segment si
-	bufOff int64
-	bufSeg int
+	buf     []byte // window: bytes [bufOff, bufOff+len(buf)) of segment si
+	scratch []byte // for peek
+	bufOff  int64
+	bufSeg  int
 
 	crc      uint32 // running CRC
 	crcKnown bool   // crc is anchored (we began at the first segment or read a CRC record)
@@ -289,6 +341,26 @@ func (r *Reader) view(seg *Segment, off, n int64) ([]byte, error) {
 	return r.buf[:n:n], nil
 }
 
+// peek returns bytes [off, off+n) from the window when it holds them, else
+// reads them alone into a scratch buffer, leaving the window where it is.
+func (r *Reader) peek(seg *Segment, off, n int64) ([]byte, error) {
+	if r.bufSeg == r.si && off >= r.bufOff && off+n <= r.bufOff+int64(len(r.buf)) {
+		s := off - r.bufOff
+		return r.buf[s : s+n : s+n], nil
+	}
+	if cap(r.scratch) < int(n) {
+		r.scratch = make([]byte, n)
+	}
+	b := r.scratch[:n]
+	if m, err := seg.R.ReadAt(b, off); int64(m) < n {
+		if err == nil || errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("reading %s at offset %#x: %w", segPath(seg), off, err)
+	}
+	return b, nil
+}
+
 func segPath(s *Segment) string {
 	if s.Path != "" {
 		return s.Path
@@ -346,6 +418,11 @@ func (r *Reader) frameAt(seg *Segment) (*Frame, error) {
 	if l < 2 || end > seg.Size || end < pos || (!wellFormed && (l+p)%8 != 0) {
 		return r.badLengthAt(seg, pos, w, l, p)
 	}
+	if r.opts.lazyEntryCRC && l > lazySkipBytes && wellFormed {
+		if f, ok, err := r.skimEntry(seg, pos, end, w, l, p); ok || err != nil {
+			return f, err
+		}
+	}
 	body, err := r.view(seg, pos+frameHeaderBytes, l+p)
 	if err != nil {
 		return nil, err
@@ -357,7 +434,9 @@ func (r *Reader) frameAt(seg *Segment) (*Frame, error) {
 	// Look ahead before handing out slices of the window: it may move it.
 	torn := false
 	crcWant := r.crc
-	if rec.Type != CRCType {
+	if rec.Type != CRCType && r.opts.lazyEntryCRC && r.skipEntryCRC(rec) {
+		crcWant = rec.CRC // trusted unchecked: see Options.lazyEntryCRC
+	} else if rec.Type != CRCType {
 		crcWant = crc32.Update(r.crc, castagnoli, rec.Data)
 		if crcWant != rec.CRC && !(r.altValid && crc32.Update(r.altCRC, castagnoli, rec.Data) == rec.CRC) {
 			torn = r.isLastSegment() && isTorn(pos+frameHeaderBytes, body) && r.scanValid(seg, end) < 0
@@ -398,6 +477,93 @@ func (r *Reader) frameAt(seg *Segment) (*Frame, error) {
 }
 
 func (r *Reader) isLastSegment() bool { return r.si == len(r.segs)-1 }
+
+// lazySkipBytes is the record size above which lazy mode reads only the
+// head of an entry that continues the log.
+const lazySkipBytes = 16 << 10
+
+// skimEntry reads only the first bytes of a large record and, when it is an
+// entry that continues the log (index = last + 1) in lazy mode, returns a
+// frame with the entry's term and index but no data, without reading the
+// rest. Anything else (another record type, a rewind, bytes that do not
+// parse) returns ok=false and the caller reads the whole frame.
+func (r *Reader) skimEntry(seg *Segment, pos, end int64, w uint64, l, p int64) (*Frame, bool, error) {
+	if !r.haveEntry || r.resynced || r.altValid {
+		return nil, false, nil
+	}
+	head, err := r.peek(seg, pos+frameHeaderBytes, 64)
+	if err != nil {
+		return nil, false, err
+	}
+	var typ, crc uint64
+	var n int
+	if head[0] != 0x08 {
+		return nil, false, nil
+	}
+	if typ, n = protowire.ConsumeVarint(head[1:]); n < 0 || RecordType(typ) != EntryType {
+		return nil, false, nil
+	}
+	head = head[1+n:]
+	if len(head) < 2 || head[0] != 0x10 {
+		return nil, false, nil
+	}
+	if crc, n = protowire.ConsumeVarint(head[1:]); n < 0 {
+		return nil, false, nil
+	}
+	head = head[1+n:]
+	if len(head) < 2 || head[0] != 0x1a {
+		return nil, false, nil
+	}
+	dataLen, n := protowire.ConsumeVarint(head[1:])
+	if n < 0 || int64(dataLen) > l {
+		return nil, false, nil
+	}
+	var e Entry
+	head = head[1+n:]
+	for _, want := range []byte{0x08, 0x10, 0x18} {
+		if len(head) < 2 || head[0] != want {
+			return nil, false, nil
+		}
+		v, n := protowire.ConsumeVarint(head[1:])
+		if n < 0 {
+			return nil, false, nil
+		}
+		switch want {
+		case 0x08:
+			e.Type = EntryKind(int32(v))
+		case 0x10:
+			e.Term = v
+		case 0x18:
+			e.Index = v
+		}
+		head = head[1+n:]
+	}
+	if e.Index != r.lastIndex+1 {
+		return nil, false, nil
+	}
+	f := r.reset(KindRecord, seg, pos, end-pos)
+	f.LengthWord, f.Length, f.Pad = w, l, p
+	f.Record = Record{Type: EntryType, CRC: uint32(crc)}
+	f.CRCOK = true // unchecked, as lazy mode allows for entries that continue the log
+	f.CRC = uint32(crc)
+	f.entry = e
+	f.Entry = &f.entry
+	r.crc = uint32(crc)
+	r.crcKnown = true
+	r.pos = end
+	r.checkEntry(f)
+	return f, true, nil
+}
+
+// skipEntryCRC reports whether, in lazy mode, rec is an entry whose CRC
+// need not be checked: it neither rewinds the log nor starts it.
+func (r *Reader) skipEntryCRC(rec Record) bool {
+	if rec.Type != EntryType || !r.haveEntry || r.resynced || r.altValid {
+		return false
+	}
+	e, err := DecodeEntry(rec.Data)
+	return err == nil && e.Index == r.lastIndex+1
+}
 
 // checkCRCRecord checks a segment's leading CRC record against the running
 // CRC and, like etcd, adopts the stored value. The CRC we computed stays
@@ -531,7 +697,7 @@ func (r *Reader) checkEntry(f *Frame) {
 	r.snapIndex = 0
 	if ow := r.opts.Overwrites; ow != nil {
 		f.Superseded = ow.superseded(r.si, f.Offset, e.Index)
-		f.Committed = e.Index <= ow.Commit
+		f.Committed = !f.Superseded && e.Index <= ow.Commit
 	}
 }
 

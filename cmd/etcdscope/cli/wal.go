@@ -1,14 +1,16 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -194,7 +196,7 @@ func (o *walDumpOptions) show(f *walfmt.Frame, d *decoded) bool {
 	}
 	if o.key != "" {
 		found := false
-		for _, k := range d.keys {
+		for _, k := range d.requestKeys() {
 			if bytes.HasPrefix(k, []byte(o.key)) {
 				found = true
 				break
@@ -217,6 +219,14 @@ type decoded struct {
 	err  error
 }
 
+// requestKeys returns the keys the request names (computed on demand).
+func (d *decoded) requestKeys() [][]byte {
+	if d.keys == nil && d.req != nil {
+		d.keys = d.req.Keys()
+	}
+	return d.keys
+}
+
 func decodeEntry(e *walfmt.Entry) decoded {
 	var d decoded
 	switch e.Type {
@@ -224,7 +234,6 @@ func decodeEntry(e *walfmt.Entry) decoded {
 		d.req, d.err = walfmt.DecodeRequest(e.Data)
 		if d.req != nil {
 			d.kind = d.req.Kind
-			d.keys = d.req.Keys()
 		}
 	case walfmt.EntryConfChange:
 		d.kind = "confchange"
@@ -276,10 +285,11 @@ func runWALDump(out io.Writer, format outputFormat, o *walDumpOptions, segs []wa
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(out, 256<<10)
 	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
+	if format != formatTable {
+		return dumpPipeline(out, r, func(b []byte, f *walfmt.Frame) []byte { return encodeFrame(b, f, format, o) })
+	}
 	var rows [][]string
-	var line []byte
 	for {
 		f, err := r.Next()
 		if err == io.EOF {
@@ -288,35 +298,123 @@ func runWALDump(out io.Writer, format outputFormat, o *walDumpOptions, segs []wa
 		if err != nil {
 			return err
 		}
-		var d decoded
-		if f.Entry != nil && (!o.raw || len(o.requests) > 0 || o.key != "") {
-			d = decodeEntry(f.Entry)
-		}
-		if !o.show(f, &d) {
-			continue
-		}
-		switch format {
-		case formatJSON:
-			line = appendFrameJSON(line[:0], f, &d, o)
-			line = append(line, '\n')
-			if _, err := bw.Write(line); err != nil {
-				return err
-			}
-		case formatTable:
+		d := o.decode(f)
+		if o.show(f, &d) {
 			rows = append(rows, frameRow(f, &d, o))
-		default:
-			line = appendFrameText(line[:0], f, &d, o)
-			if _, err := bw.Write(line); err != nil {
-				return err
+		}
+	}
+	return renderTable(out, []string{"SEGMENT:OFFSET", "TYPE", "LEN", "PAD", "CRC", "TERM", "INDEX", "FLAGS", "PAYLOAD"}, rows)
+}
+
+// decode decodes an entry's payload when the output or a filter needs it.
+func (o *walDumpOptions) decode(f *walfmt.Frame) decoded {
+	if f.Entry != nil && (!o.raw || len(o.requests) > 0 || o.key != "") {
+		return decodeEntry(f.Entry)
+	}
+	return decoded{}
+}
+
+// encodeFrame appends a frame's output, if it passes the filters.
+func encodeFrame(b []byte, f *walfmt.Frame, format outputFormat, o *walDumpOptions) []byte {
+	d := o.decode(f)
+	if !o.show(f, &d) {
+		return b
+	}
+	if format == formatJSON {
+		return append(appendFrameJSON(b, f, &d, o), '\n')
+	}
+	return appendFrameText(b, f, &d, o)
+}
+
+// A dumpBatch is a run of frames cloned out of the reader, encoded by one
+// worker and written in order.
+type dumpBatch struct {
+	frames []walfmt.Frame // fixed length; CloneInto needs them in place
+	n      int
+	arena  []byte
+	out    []byte
+	done   chan struct{}
+}
+
+const (
+	batchFrames     = 256
+	batchArenaBytes = 512 << 10
+)
+
+// dumpPipeline reads frames on the calling goroutine, encodes batches of
+// them on one worker per CPU, and writes the batches in log order. Memory
+// is bounded by the batches in flight (a few MiB each).
+func dumpPipeline(out io.Writer, r *walfmt.Reader, encode func([]byte, *walfmt.Frame) []byte) error {
+	workers := max(1, runtime.GOMAXPROCS(0))
+	inFlight := workers + 2
+	free := make(chan *dumpBatch, inFlight)
+	for i := 0; i < inFlight; i++ {
+		free <- &dumpBatch{frames: make([]walfmt.Frame, batchFrames)}
+	}
+	work := make(chan *dumpBatch, inFlight)
+	ordered := make(chan *dumpBatch, inFlight)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				b.out = b.out[:0]
+				for i := 0; i < b.n; i++ {
+					b.out = encode(b.out, &b.frames[i])
+				}
+				close(b.done)
 			}
+		}()
+	}
+	var stop atomic.Bool
+	writeErr := make(chan error, 1)
+	go func() {
+		var err error
+		for b := range ordered {
+			<-b.done
+			if err == nil {
+				if _, err = out.Write(b.out); err != nil {
+					stop.Store(true)
+				}
+			}
+			free <- b
+		}
+		writeErr <- err
+	}()
+	next := func() *dumpBatch {
+		b := <-free
+		b.n, b.arena, b.done = 0, b.arena[:0], make(chan struct{})
+		return b
+	}
+	var readErr error
+	b := next()
+	for !stop.Load() {
+		f, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		b.arena = f.CloneInto(&b.frames[b.n], b.arena)
+		b.n++
+		if b.n == batchFrames || len(b.arena) >= batchArenaBytes {
+			work <- b
+			ordered <- b
+			b = next()
 		}
 	}
-	if format == formatTable {
-		if err := renderTable(bw, []string{"SEGMENT:OFFSET", "TYPE", "LEN", "PAD", "CRC", "TERM", "INDEX", "FLAGS", "PAYLOAD"}, rows); err != nil {
-			return err
-		}
+	work <- b
+	ordered <- b
+	close(work)
+	close(ordered)
+	wg.Wait()
+	if err := <-writeErr; err != nil {
+		return err
 	}
-	return bw.Flush()
+	return readErr
 }
 
 func frameRow(f *walfmt.Frame, d *decoded, o *walDumpOptions) []string {
@@ -609,7 +707,7 @@ func collectWALStats(segs []walfmt.Segment, depth int) (*walStats, error) {
 		tc.Bytes += n
 		st.Requests[kind] = tc
 		seen := map[string]bool{}
-		for _, k := range d.keys {
+		for _, k := range d.requestKeys() {
 			p := keyPrefix(k, depth)
 			if seen[p] {
 				continue
