@@ -135,6 +135,9 @@ func FuzzReader(f *testing.F) {
 	seedSegments(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkFrames(t, []walfmt.Segment{{Name: walfmt.SegmentName(0, 0), NameOK: true, Size: int64(len(b)), R: memSeg(b)}})
+		if _, err := walfmt.ScanOverwrites([]walfmt.Segment{{Name: walfmt.SegmentName(0, 0), NameOK: true, Size: int64(len(b)), R: memSeg(b)}}); err != nil {
+			t.Fatalf("ScanOverwrites: %v", err)
+		}
 		// The same bytes as the second of two segments.
 		first := buildSegment(nil)
 		checkFrames(t, []walfmt.Segment{

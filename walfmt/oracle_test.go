@@ -128,7 +128,11 @@ func TestOverwritesMatchEtcdWriter(t *testing.T) {
 	ents := func(term, from, to uint64) []*raftpb.Entry {
 		var out []*raftpb.Entry
 		for i := from; i <= to; i++ {
-			out = append(out, &raftpb.Entry{Term: &term, Index: &i, Type: raftpb.EntryNormal.Enum(), Data: bytes.Repeat([]byte{byte(i)}, int(50+i*13%200))})
+			n := int(50 + i*13%200)
+			if i%3 == 0 {
+				n = 20000 // large enough that ScanOverwrites skims it
+			}
+			out = append(out, &raftpb.Entry{Term: &term, Index: &i, Type: raftpb.EntryNormal.Enum(), Data: bytes.Repeat([]byte{byte(i)}, n)})
 		}
 		return out
 	}
