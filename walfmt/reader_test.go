@@ -3,7 +3,9 @@ package walfmt_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -86,5 +88,23 @@ func TestCloneIntoOutlivesNext(t *testing.T) {
 		if (c.State == nil) != (f.State == nil) || (c.State != nil && *c.State != *f.State) {
 			t.Fatalf("frame %d: state differs", i)
 		}
+	}
+}
+
+func TestBitflipHintFindsTheBit(t *testing.T) {
+	data := []byte("a record's data, long enough to have many positions: 0123456789abcdef")
+	const seed = 0x1234abcd
+	want := crcUpdate(seed, data)
+	for _, c := range []struct{ j, b int }{{0, 0}, {5, 3}, {len(data) - 1, 7}, {37, 6}} {
+		bad := bytes.Clone(data)
+		bad[c.j] ^= 1 << c.b
+		got := walfmt.BitflipHintForTest(seed, bad, want)
+		wantText := fmt.Sprintf("; flipping bit %d of data byte %d would match", c.b, c.j)
+		if got != wantText {
+			t.Errorf("flip bit %d of byte %d: hint %q, want %q", c.b, c.j, got, wantText)
+		}
+	}
+	if got := walfmt.BitflipHintForTest(seed, []byte("two bits differ here"), crcUpdate(seed, []byte("two bits differ hexe"))); got != "" && !strings.Contains(got, "flipping") {
+		t.Errorf("unexpected hint %q", got)
 	}
 }

@@ -350,6 +350,14 @@ func enumString(names []string, typ string, v int32) string {
 }
 
 // parseEnum is the inverse of enumString.
+// unmarshalEnum sets *v from a name (or "typ(N)") for the UnmarshalText
+// methods of the enums.
+func unmarshalEnum[T ~int32](v *T, names []string, typ string, text []byte) error {
+	x, err := parseEnum(names, typ, text)
+	*v = T(x)
+	return err
+}
+
 func parseEnum(names []string, typ string, text []byte) (int32, error) {
 	s := string(text)
 	for i, n := range names {
@@ -419,51 +427,37 @@ func (v PermissionType) MarshalText() ([]byte, error) { return []byte(v.String()
 
 // UnmarshalText parses what MarshalText returns.
 func (v *SortOrder) UnmarshalText(b []byte) error {
-	x, err := parseEnum(sortOrderNames, "sortorder", b)
-	*v = SortOrder(x)
-	return err
+	return unmarshalEnum(v, sortOrderNames, "sortorder", b)
 }
 
 // UnmarshalText parses what MarshalText returns.
 func (v *SortTarget) UnmarshalText(b []byte) error {
-	x, err := parseEnum(sortTargetNames, "sorttarget", b)
-	*v = SortTarget(x)
-	return err
+	return unmarshalEnum(v, sortTargetNames, "sorttarget", b)
 }
 
 // UnmarshalText parses what MarshalText returns.
 func (v *CompareResult) UnmarshalText(b []byte) error {
-	x, err := parseEnum(compareResultNames, "compareresult", b)
-	*v = CompareResult(x)
-	return err
+	return unmarshalEnum(v, compareResultNames, "compareresult", b)
 }
 
 // UnmarshalText parses what MarshalText returns.
 func (v *CompareTarget) UnmarshalText(b []byte) error {
-	x, err := parseEnum(compareTargetNames, "comparetarget", b)
-	*v = CompareTarget(x)
-	return err
+	return unmarshalEnum(v, compareTargetNames, "comparetarget", b)
 }
 
 // UnmarshalText parses what MarshalText returns.
 func (v *AlarmAction) UnmarshalText(b []byte) error {
-	x, err := parseEnum(alarmActionNames, "alarmaction", b)
-	*v = AlarmAction(x)
-	return err
+	return unmarshalEnum(v, alarmActionNames, "alarmaction", b)
 }
 
 // UnmarshalText parses what MarshalText returns.
 func (v *AlarmType) UnmarshalText(b []byte) error {
-	x, err := parseEnum(alarmTypeNames, "alarmtype", b)
-	*v = AlarmType(x)
-	return err
+	return unmarshalEnum(v, alarmTypeNames, "alarmtype", b)
 }
 
 // UnmarshalText parses what MarshalText returns.
 func (v *PermissionType) UnmarshalText(b []byte) error {
-	x, err := parseEnum(permissionTypeNames, "permissiontype", b)
-	*v = PermissionType(x)
-	return err
+	return unmarshalEnum(v, permissionTypeNames, "permissiontype", b)
 }
 
 // Request kinds.

@@ -76,6 +76,22 @@ func Generate(tb testing.TB, version string, opts GenOptions) (dataDir string, r
 // it to dir, under a lock file.
 func generateInto(tb testing.TB, bins Bins, opts GenOptions, dir string) {
 	tb.Helper()
+	buildCached(tb, dir, "recording.json", ".gen-", func(tmp string) {
+		m := StartMember(tb, bins, MemberOptions{
+			DataDir:         filepath.Join(tmp, "data"),
+			SnapshotCount:   opts.SnapshotCount,
+			WALSegmentBytes: opts.WALSegmentBytes,
+		})
+		RunWorkload(tb, m)
+		m.Stop(tb)
+	})
+}
+
+// buildCached fills dir once, across processes: under dir+".lock", unless
+// dir already holds the marker file, fill builds into a temporary sibling
+// (named with prefix) that is then renamed to dir.
+func buildCached(tb testing.TB, dir, marker, prefix string, fill func(tmp string)) {
+	tb.Helper()
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		tb.Fatalf("etcdtest: %v", err)
 	}
@@ -84,23 +100,20 @@ func generateInto(tb testing.TB, bins Bins, opts GenOptions, dir string) {
 		tb.Fatalf("etcdtest: %v", err)
 	}
 	defer unlock()
-	if _, err := os.Stat(filepath.Join(dir, "recording.json")); err == nil {
-		return // another process generated it meanwhile
+	if _, err := os.Stat(filepath.Join(dir, marker)); err == nil {
+		return // another process built it meanwhile
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".gen-")
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), prefix)
 	if err != nil {
 		tb.Fatalf("etcdtest: %v", err)
 	}
 	defer os.RemoveAll(tmp)
-	m := StartMember(tb, bins, MemberOptions{
-		DataDir:         filepath.Join(tmp, "data"),
-		SnapshotCount:   opts.SnapshotCount,
-		WALSegmentBytes: opts.WALSegmentBytes,
-	})
-	RunWorkload(tb, m)
-	m.Stop(tb)
+	fill(tmp)
 	if tb.Failed() {
 		tb.FailNow()
+	}
+	if _, err := os.Stat(filepath.Join(tmp, marker)); err != nil {
+		tb.Fatalf("etcdtest: building %s left no %s", dir, marker)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		tb.Fatalf("etcdtest: %v", err)

@@ -134,38 +134,16 @@ func LargeWAL(tb testing.TB, version string, minBytes int64) (dataDir string) {
 // dir, under a lock file.
 func largeInto(tb testing.TB, bins Bins, minBytes int64, dir string) {
 	tb.Helper()
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		tb.Fatalf("etcdtest: %v", err)
-	}
-	unlock, err := lockFile(dir + ".lock")
-	if err != nil {
-		tb.Fatalf("etcdtest: %v", err)
-	}
-	defer unlock()
-	if _, err := os.Stat(filepath.Join(dir, "large.json")); err == nil {
-		return // another process generated it meanwhile
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".large-")
-	if err != nil {
-		tb.Fatalf("etcdtest: %v", err)
-	}
-	defer os.RemoveAll(tmp)
-
-	info := runLargeLoad(tb, bins, minBytes, filepath.Join(tmp, "data"))
-	data, err := json.MarshalIndent(info, "", "  ")
-	if err != nil {
-		tb.Fatalf("etcdtest: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "large.json"), append(data, '\n'), 0o644); err != nil {
-		tb.Fatalf("etcdtest: %v", err)
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		tb.Fatalf("etcdtest: %v", err)
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		tb.Fatalf("etcdtest: %v", err)
-	}
-	pruneStale(dir)
+	buildCached(tb, dir, "large.json", ".large-", func(tmp string) {
+		info := runLargeLoad(tb, bins, minBytes, filepath.Join(tmp, "data"))
+		data, err := json.MarshalIndent(info, "", "  ")
+		if err != nil {
+			tb.Fatalf("etcdtest: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, "large.json"), append(data, '\n'), 0o644); err != nil {
+			tb.Fatalf("etcdtest: %v", err)
+		}
+	})
 }
 
 // largeWorker is one client of the load, with its own splitmix64 stream.

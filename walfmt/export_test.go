@@ -1,0 +1,4 @@
+package walfmt
+
+// BitflipHintForTest exposes bitflipHint to the external tests.
+var BitflipHintForTest = bitflipHint
