@@ -1,0 +1,502 @@
+package boltfmt
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+)
+
+// On-disk format; do not change (go.etcd.io/bbolt internal/common/page.go,
+// meta.go, bucket.go, types.go).
+const (
+	Magic           = 0xED0CDAED
+	Version         = 2
+	PageHeaderSize  = 16
+	ElementSize     = 16
+	BucketHeaderLen = 16
+	metaBytes       = 64
+	metaChecked     = 56 // the checksum covers the meta's first 56 bytes
+
+	// NoFreelist is the freelist page id bbolt stores when the freelist is
+	// not persisted (NoFreelistSync, what etcd uses on Linux).
+	NoFreelist PageID = 1<<64 - 1
+
+	// BucketLeafFlag marks a leaf element whose value is a bucket.
+	BucketLeafFlag = 0x01
+)
+
+// PageID is a bbolt page id: the page's offset divided by the page size.
+type PageID uint64
+
+// PageType is a page header's flags: an exact value, not a bit mask.
+type PageType uint16
+
+const (
+	BranchPage   PageType = 0x01
+	LeafPage     PageType = 0x02
+	MetaPage     PageType = 0x04
+	FreelistPage PageType = 0x10
+)
+
+func (t PageType) String() string {
+	switch t {
+	case BranchPage:
+		return "branch"
+	case LeafPage:
+		return "leaf"
+	case MetaPage:
+		return "meta"
+	case FreelistPage:
+		return "freelist"
+	}
+	return fmt.Sprintf("unknown<%02x>", uint16(t))
+}
+
+var le = binary.LittleEndian
+
+// Meta is one of the two meta pages, decoded and validated.
+type Meta struct {
+	Slot     int // 0 or 1
+	HeaderID uint64
+	Flags    PageType // the page header's flags, MetaPage when sound
+	Magic    uint32
+	Version  uint32
+	PageSize uint32
+	MetaFlag uint32
+	Root     PageID
+	Sequence uint64
+	Freelist PageID
+	HWM      PageID // the high-water mark: every page id is below it
+	TxID     uint64
+	Checksum uint64
+	Computed uint64 // FNV-1a 64 of the first 56 meta bytes
+	// Problem is nil for a meta bbolt would accept (magic, version,
+	// checksum) and whose fields are consistent.
+	Problem error
+}
+
+// Valid reports whether bbolt would accept the meta.
+func (m *Meta) Valid() bool { return m.Problem == nil }
+
+// DecodeMeta decodes a meta page from its first 80 bytes.
+func DecodeMeta(slot int, b []byte) Meta {
+	m := Meta{Slot: slot}
+	if len(b) < PageHeaderSize+metaBytes {
+		m.Problem = fmt.Errorf("meta page is %d bytes", len(b))
+		return m
+	}
+	m.HeaderID = le.Uint64(b[0:])
+	m.Flags = PageType(le.Uint16(b[8:]))
+	mb := b[PageHeaderSize:]
+	m.Magic = le.Uint32(mb[0:])
+	m.Version = le.Uint32(mb[4:])
+	m.PageSize = le.Uint32(mb[8:])
+	m.MetaFlag = le.Uint32(mb[12:])
+	m.Root = PageID(le.Uint64(mb[16:]))
+	m.Sequence = le.Uint64(mb[24:])
+	m.Freelist = PageID(le.Uint64(mb[32:]))
+	m.HWM = PageID(le.Uint64(mb[40:]))
+	m.TxID = le.Uint64(mb[48:])
+	m.Checksum = le.Uint64(mb[56:])
+	h := fnv.New64a()
+	h.Write(mb[:metaChecked])
+	m.Computed = h.Sum64()
+	switch {
+	case m.Magic == swap32(Magic):
+		m.Problem = ErrBigEndian
+	case m.Magic != Magic:
+		m.Problem = fmt.Errorf("magic %#08x, want %#08x", m.Magic, uint32(Magic))
+	case m.Version != Version:
+		m.Problem = fmt.Errorf("version %d, want %d", m.Version, Version)
+	case m.Checksum != m.Computed:
+		m.Problem = fmt.Errorf("checksum %#016x, computed %#016x", m.Checksum, m.Computed)
+	case m.PageSize < 512 || m.PageSize&(m.PageSize-1) != 0:
+		m.Problem = fmt.Errorf("page size %d is not a power of two of at least 512", m.PageSize)
+	case m.HWM < 4 && m.HWM != 0:
+		m.Problem = fmt.Errorf("high-water mark %d is below 4", m.HWM)
+	case m.Root < 2 || m.Root >= m.HWM:
+		m.Problem = fmt.Errorf("root page %d outside [2, %d)", m.Root, m.HWM)
+	case m.Freelist != NoFreelist && (m.Freelist < 2 || m.Freelist >= m.HWM):
+		m.Problem = fmt.Errorf("freelist page %d outside [2, %d)", m.Freelist, m.HWM)
+	}
+	return m
+}
+
+func swap32(v uint32) uint32 { return v>>24 | v>>8&0xff00 | v<<8&0xff0000 | v<<24 }
+
+// Options configure [New].
+type Options struct {
+	// PageSize is used when neither meta page gives one; 0 means 4096.
+	PageSize int
+}
+
+// DB is a bbolt file read through io.ReaderAt, page by page, without
+// bbolt's runtime. It never writes, locks or maps the file.
+//
+// A DB is not safe for concurrent use.
+type DB struct {
+	r        io.ReaderAt
+	size     int64
+	closer   io.Closer
+	PageSize int
+	Metas    [2]Meta
+	// Active is the meta bbolt would use (-1 when neither is valid) and
+	// Why says why.
+	Active int
+	Why    string
+	// PageSizeProblem is set when the page size had to be guessed.
+	PageSizeProblem error
+
+	scratch []byte
+}
+
+// Size returns the file's size.
+func (db *DB) Size() int64 { return db.size }
+
+// Meta returns the active meta, or meta 0 when neither is valid.
+func (db *DB) Meta() *Meta {
+	if db.Active >= 0 {
+		return &db.Metas[db.Active]
+	}
+	return &db.Metas[0]
+}
+
+// HWM returns the active meta's high-water mark, bounded by the file: the
+// number of page ids a walk may visit.
+func (db *DB) HWM() PageID { return db.Meta().HWM }
+
+// FilePages returns how many whole pages the file holds.
+func (db *DB) FilePages() PageID { return PageID(db.size / int64(db.PageSize)) }
+
+// Open opens path read-only, without a lock.
+func Open(path string, opts Options) (*DB, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	db, err := New(f, st.Size(), opts)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	db.closer = f
+	return db, nil
+}
+
+// ErrNotBolt is returned by New when the file is too small to be a bbolt
+// file or neither meta page has bbolt's magic at any probed page size.
+var ErrNotBolt = errors.New("not a bbolt file (no meta page with bbolt's magic)")
+
+// New reads both meta pages and chooses the active one as bbolt does: the
+// valid one with the larger txid, meta 0 on a tie. When meta 0 is damaged
+// the page size comes from meta 1, found by probing 1 KiB to 16 MiB (as
+// bbolt's getPageSizeFromSecondMeta), checking that the probe offset equals
+// the page size it finds.
+func New(r io.ReaderAt, size int64, opts Options) (*DB, error) {
+	db := &DB{r: r, size: size, Active: -1}
+	if size < PageHeaderSize+metaBytes {
+		return nil, ErrNotBolt
+	}
+	var hdr [PageHeaderSize + metaBytes]byte
+	if _, err := r.ReadAt(hdr[:], 0); err != nil {
+		return nil, err
+	}
+	m0 := DecodeMeta(0, hdr[:])
+	ps := 0
+	if m0.Magic == Magic && m0.Version == Version && m0.Checksum == m0.Computed && m0.PageSize >= 512 && m0.PageSize&(m0.PageSize-1) == 0 {
+		ps = int(m0.PageSize)
+	}
+	var m1 Meta
+	if ps != 0 && int64(ps)+int64(len(hdr)) <= size {
+		if _, err := r.ReadAt(hdr[:], int64(ps)); err != nil {
+			return nil, err
+		}
+		m1 = DecodeMeta(1, hdr[:])
+	} else {
+		// Probe for meta 1.
+		found := false
+		for off := int64(1024); off <= 16<<20 && off+int64(len(hdr)) <= size; off <<= 1 {
+			if _, err := r.ReadAt(hdr[:], off); err != nil {
+				return nil, err
+			}
+			c := DecodeMeta(1, hdr[:])
+			if c.Magic == Magic && c.Checksum == c.Computed && int64(c.PageSize) == off {
+				m1, ps, found = c, int(off), true
+				break
+			}
+		}
+		if !found {
+			if m0.Magic != Magic && m0.Magic != swap32(Magic) {
+				if m1.Magic != Magic {
+					return nil, ErrNotBolt
+				}
+			}
+			ps = opts.PageSize
+			if ps == 0 {
+				ps = 4096
+			}
+			if m0.Magic == swap32(Magic) {
+				return nil, ErrBigEndian
+			}
+			db.PageSizeProblem = fmt.Errorf("neither meta page gives a page size; assuming %d", ps)
+			if int64(ps)+int64(len(hdr)) <= size {
+				if _, err := r.ReadAt(hdr[:], int64(ps)); err != nil {
+					return nil, err
+				}
+				m1 = DecodeMeta(1, hdr[:])
+			}
+		}
+	}
+	if m0.Problem == nil && int(m0.PageSize) != ps {
+		m0.Problem = fmt.Errorf("page size %d, meta 1 is at offset %d", m0.PageSize, ps)
+	}
+	if m0.Problem == nil && m0.HeaderID != 0 {
+		m0.Problem = fmt.Errorf("page header says id %d", m0.HeaderID)
+	}
+	if m1.Problem == nil && m1.HeaderID != 1 {
+		m1.Problem = fmt.Errorf("page header says id %d", m1.HeaderID)
+	}
+	db.PageSize = ps
+	db.Metas = [2]Meta{m0, m1}
+	switch {
+	case m0.Valid() && m1.Valid():
+		if m1.TxID > m0.TxID {
+			db.Active, db.Why = 1, fmt.Sprintf("both metas are valid; meta 1 has the higher txid (%d > %d)", m1.TxID, m0.TxID)
+		} else {
+			db.Active, db.Why = 0, fmt.Sprintf("both metas are valid; meta 0 has the higher or equal txid (%d >= %d)", m0.TxID, m1.TxID)
+		}
+	case m0.Valid():
+		db.Active, db.Why = 0, fmt.Sprintf("meta 1 is invalid (%v); using meta 0", m1.Problem)
+	case m1.Valid():
+		db.Active, db.Why = 1, fmt.Sprintf("meta 0 is invalid (%v); using meta 1", m0.Problem)
+	default:
+		db.Why = "both meta pages are invalid; bbolt refuses to open this file"
+	}
+	return db, nil
+}
+
+// Close closes the file Open opened.
+func (db *DB) Close() error {
+	if db.closer != nil {
+		return db.closer.Close()
+	}
+	return nil
+}
+
+// Page is a page read from the file: its header and its bytes, overflow
+// pages included (as far as the file holds them).
+type Page struct {
+	ID       PageID
+	Offset   int64
+	HeaderID uint64
+	Type     PageType
+	Count    uint16
+	Overflow uint32
+	// Data is the page's bytes, header included: (1+Overflow) pages, cut
+	// at the end of the file. It is owned by the caller.
+	Data []byte
+	// Short is true when the file ends before the page's last overflow page.
+	Short bool
+}
+
+// ReadHeader reads a page's 16-byte header.
+func (db *DB) ReadHeader(id PageID) (Page, error) {
+	p := Page{ID: id, Offset: int64(id) * int64(db.PageSize)}
+	if id >= db.FilePages() {
+		return p, fmt.Errorf("page %d is beyond the end of the file (%d pages)", id, db.FilePages())
+	}
+	var h [PageHeaderSize]byte
+	if _, err := db.r.ReadAt(h[:], p.Offset); err != nil {
+		return p, err
+	}
+	p.HeaderID = le.Uint64(h[0:])
+	p.Type = PageType(le.Uint16(h[8:]))
+	p.Count = le.Uint16(h[10:])
+	p.Overflow = le.Uint32(h[12:])
+	return p, nil
+}
+
+// ReadPage reads a page and its overflow pages, bounded by the file and,
+// when limit > 0, by limit pages in all (a corrupted overflow must not make
+// the reader allocate gigabytes).
+func (db *DB) ReadPage(id PageID, limit PageID, buf []byte) (Page, error) {
+	p, err := db.ReadHeader(id)
+	if err != nil {
+		return p, err
+	}
+	n := PageID(p.Overflow) + 1
+	if limit > 0 && id+n > limit {
+		n = max(1, limit-id)
+	}
+	if rest := db.FilePages() - id; n > rest {
+		n, p.Short = rest, true
+	}
+	want := int(n) * db.PageSize
+	if cap(buf) < want {
+		buf = make([]byte, want)
+	}
+	p.Data = buf[:want]
+	if _, err := db.r.ReadAt(p.Data, p.Offset); err != nil && !errors.Is(err, io.EOF) {
+		return p, err
+	}
+	return p, nil
+}
+
+// LeafElement is a decoded leaf element. Key and Value alias the page's
+// Data; Problem is set when the element points outside the page (Key and
+// Value are then nil).
+type LeafElement struct {
+	Index  int
+	Offset int // of the element header, within the page
+	Flags  uint32
+	Pos    uint32
+	KSize  uint32
+	VSize  uint32
+	Key    []byte
+	Value  []byte
+	// Problem says what is wrong with the element's bounds.
+	Problem error
+}
+
+// IsBucket reports whether the element is a nested bucket.
+func (e *LeafElement) IsBucket() bool { return e.Flags&BucketLeafFlag != 0 }
+
+// BranchElement is a decoded branch element.
+type BranchElement struct {
+	Index   int
+	Offset  int
+	Pos     uint32
+	KSize   uint32
+	Child   PageID
+	Key     []byte
+	Problem error
+}
+
+// elementsFit reports whether count element headers fit in data.
+func elementsFit(data []byte, count int) bool {
+	return PageHeaderSize+count*ElementSize <= len(data)
+}
+
+// LeafElements decodes the elements of a leaf page image (a page's Data, or
+// an inline bucket's page image), checking every bound against data.
+func LeafElements(data []byte, count int) ([]LeafElement, error) {
+	if !elementsFit(data, count) {
+		return nil, fmt.Errorf("%d leaf elements do not fit in %d bytes", count, len(data))
+	}
+	els := make([]LeafElement, count)
+	for i := range els {
+		off := PageHeaderSize + i*ElementSize
+		e := &els[i]
+		e.Index, e.Offset = i, off
+		e.Flags = le.Uint32(data[off:])
+		e.Pos = le.Uint32(data[off+4:])
+		e.KSize = le.Uint32(data[off+8:])
+		e.VSize = le.Uint32(data[off+12:])
+		start := uint64(off) + uint64(e.Pos)
+		kend := start + uint64(e.KSize)
+		vend := kend + uint64(e.VSize)
+		switch {
+		case e.KSize == 0:
+			e.Problem = fmt.Errorf("leaf element %d has an empty key", i)
+		case vend > uint64(len(data)):
+			e.Problem = fmt.Errorf("leaf element %d (pos %d, ksize %d, vsize %d) ends at %d, past the page's %d bytes", i, e.Pos, e.KSize, e.VSize, vend, len(data))
+		case start < uint64(PageHeaderSize+count*ElementSize):
+			e.Problem = fmt.Errorf("leaf element %d's key at %d overlaps the element array", i, start)
+		default:
+			e.Key = data[start:kend:kend]
+			e.Value = data[kend:vend:vend]
+		}
+	}
+	return els, nil
+}
+
+// BranchElements decodes the elements of a branch page.
+func BranchElements(data []byte, count int) ([]BranchElement, error) {
+	if !elementsFit(data, count) {
+		return nil, fmt.Errorf("%d branch elements do not fit in %d bytes", count, len(data))
+	}
+	els := make([]BranchElement, count)
+	for i := range els {
+		off := PageHeaderSize + i*ElementSize
+		e := &els[i]
+		e.Index, e.Offset = i, off
+		e.Pos = le.Uint32(data[off:])
+		e.KSize = le.Uint32(data[off+4:])
+		e.Child = PageID(le.Uint64(data[off+8:]))
+		start := uint64(off) + uint64(e.Pos)
+		end := start + uint64(e.KSize)
+		switch {
+		case e.KSize == 0:
+			e.Problem = fmt.Errorf("branch element %d has an empty key", i)
+		case end > uint64(len(data)):
+			e.Problem = fmt.Errorf("branch element %d (pos %d, ksize %d) ends at %d, past the page's %d bytes", i, e.Pos, e.KSize, end, len(data))
+		case start < uint64(PageHeaderSize+count*ElementSize):
+			e.Problem = fmt.Errorf("branch element %d's key at %d overlaps the element array", i, start)
+		default:
+			e.Key = data[start:end:end]
+		}
+	}
+	return els, nil
+}
+
+// FreelistIDs decodes a freelist page's ids (with the 0xFFFF count escape).
+func FreelistIDs(data []byte, count uint16) ([]PageID, error) {
+	n := uint64(count)
+	body := data[min(len(data), PageHeaderSize):]
+	if count == 0xFFFF {
+		if len(body) < 8 {
+			return nil, fmt.Errorf("freelist count escape but no count")
+		}
+		n = le.Uint64(body)
+		body = body[8:]
+	}
+	if n > uint64(len(body)/8) {
+		return nil, fmt.Errorf("freelist of %d ids does not fit in %d bytes", n, len(body))
+	}
+	ids := make([]PageID, n)
+	for i := range ids {
+		ids[i] = PageID(le.Uint64(body[8*i:]))
+	}
+	return ids, nil
+}
+
+// Bucket is a decoded bucket header: a root page, or an inline page image.
+type Bucket struct {
+	Root     PageID
+	Sequence uint64
+	Inline   []byte // the inline page image when Root is 0
+}
+
+// DecodeBucket decodes a bucket entry's value.
+func DecodeBucket(v []byte) (Bucket, error) {
+	if len(v) < BucketHeaderLen {
+		return Bucket{}, fmt.Errorf("bucket value of %d bytes is shorter than a bucket header", len(v))
+	}
+	b := Bucket{Root: PageID(le.Uint64(v)), Sequence: le.Uint64(v[8:])}
+	switch {
+	case b.Root == 0 && len(v) < BucketHeaderLen+PageHeaderSize:
+		return b, fmt.Errorf("inline bucket value of %d bytes has no page header", len(v))
+	case b.Root == 0:
+		b.Inline = v[BucketHeaderLen:]
+	case len(v) != BucketHeaderLen:
+		return b, fmt.Errorf("bucket value of %d bytes for root page %d, want %d", len(v), b.Root, BucketHeaderLen)
+	}
+	return b, nil
+}
+
+// InlineHeader decodes an inline bucket's page header.
+func InlineHeader(img []byte) (PageType, uint16, uint32) {
+	return PageType(le.Uint16(img[8:])), le.Uint16(img[10:]), le.Uint32(img[12:])
+}

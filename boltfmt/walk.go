@@ -1,0 +1,550 @@
+package boltfmt
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// PageStatus is what a walk found a page id to be.
+type PageStatus uint8
+
+const (
+	StatusUnseen    PageStatus = iota // below the high-water mark, neither reached nor free
+	StatusMeta                        // page 0 or 1
+	StatusTree                        // reached from the root (a branch, leaf or overflow page of one)
+	StatusFreelist                    // the persisted freelist page or one of its overflow pages
+	StatusFree                        // listed in the freelist, or unreachable when none is persisted
+	StatusUnreached                   // neither reachable nor free: an orphan
+)
+
+func (s PageStatus) String() string {
+	return [...]string{"unseen", "meta", "reachable", "freelist", "free", "orphan"}[s]
+}
+
+// BucketInfo describes a bucket the walk found.
+type BucketInfo struct {
+	Path     []string // names from the root; the root bucket has none
+	Root     PageID   // 0 for an inline bucket
+	Sequence uint64
+	Inline   bool
+	Keys     int // leaf elements that are not buckets
+	Buckets  int // nested buckets
+	Pages    int // tree pages, overflow included
+	// Page is the page holding the bucket's entry in its parent (for
+	// inline buckets, where its elements live).
+	Page PageID
+}
+
+// Name returns the bucket's path joined with "/".
+func (b *BucketInfo) Name() string { return strings.Join(b.Path, "/") }
+
+// WalkOptions configure [DB.Walk].
+type WalkOptions struct {
+	// Leaf, when set, is called for every leaf element of every bucket in
+	// key order (damaged elements included, with their Problem; nested
+	// bucket entries are not passed), with its bucket (valid during the
+	// call). Returning false skips the rest of that page.
+	Leaf func(bucket *BucketInfo, page PageID, e *LeafElement) bool
+	// Bucket restricts the walk to buckets whose path starts with it.
+	Bucket []string
+	// NoFreelist skips reading the freelist and the orphan scan.
+	NoFreelist bool
+}
+
+// Report is what a walk found: every problem, the buckets, and the status
+// of every page id below the high-water mark.
+type Report struct {
+	Problems []error
+	Buckets  []BucketInfo
+	// Status and Owner are indexed by page id, up to the high-water mark
+	// (bounded by the file). Owner is an index into Buckets, -1 for none.
+	Status []PageStatus
+	Owner  []int32
+
+	HWM               PageID
+	FreelistPersisted bool
+	Tree, Free        int // page counts
+	Orphans           int
+	MetaUsed          int // the meta the walk started from
+}
+
+// Walk checks every invariant bbolt's Tx.Check verifies and those it does
+// not, reporting every problem rather than the first: meta pages, page
+// headers, element bounds, key order within pages and across the tree,
+// double references and cycles (a visited set plus the page path), bucket
+// headers and inline buckets, the freelist, and pages neither reachable nor
+// free. It never panics on damaged input; the error is for I/O only.
+func (db *DB) Walk(opts WalkOptions) (*Report, error) {
+	w := &walker{db: db, opts: opts, rep: &Report{}}
+	return w.run()
+}
+
+type walker struct {
+	db   *DB
+	opts WalkOptions
+	rep  *Report
+	hwm  PageID // walk limit: the high-water mark, bounded by the file
+	path []PageID
+	bufs [][]byte // page buffers by depth
+}
+
+func (w *walker) problem(id PageID, off int64, bucket int, sentinel error, format string, args ...any) {
+	pe := &PageError{Page: id, Offset: off, Err: sentinel, Detail: fmt.Sprintf(format, args...)}
+	if bucket >= 0 && bucket < len(w.rep.Buckets) {
+		pe.Bucket = w.rep.Buckets[bucket].Name()
+	}
+	pe.Path = append([]PageID(nil), w.path...)
+	w.rep.Problems = append(w.rep.Problems, pe)
+}
+
+func (w *walker) pageOff(id PageID) int64 { return int64(id) * int64(w.db.PageSize) }
+
+func (w *walker) run() (*Report, error) {
+	db, rep := w.db, w.rep
+	for i := range db.Metas {
+		m := &db.Metas[i]
+		if !m.Valid() {
+			w.problem(PageID(i), w.pageOff(PageID(i))+PageHeaderSize, -1, ErrMetaInvalid, "meta %d: %v", i, m.Problem)
+		}
+	}
+	if db.PageSizeProblem != nil {
+		w.problem(0, 0, -1, ErrMetaInvalid, "%v", db.PageSizeProblem)
+	}
+	meta := w.chooseMeta()
+	if meta == nil {
+		return rep, nil
+	}
+	rep.MetaUsed = meta.Slot
+	rep.HWM = meta.HWM
+	w.hwm = meta.HWM
+	if fp := db.FilePages(); w.hwm > fp {
+		w.problem(fp, int64(fp)*int64(db.PageSize), -1, ErrTruncated, "high-water mark %d but the file holds %d pages (%d bytes); pages %d to %d are missing",
+			meta.HWM, fp, db.Size(), fp, meta.HWM-1)
+		w.hwm = fp
+	}
+	rep.Status = make([]PageStatus, w.hwm)
+	rep.Owner = make([]int32, w.hwm)
+	for i := range rep.Owner {
+		rep.Owner[i] = -1
+	}
+	for i := PageID(0); i < min(2, w.hwm); i++ {
+		rep.Status[i] = StatusMeta
+	}
+	var free []PageID
+	rep.FreelistPersisted = meta.Freelist != NoFreelist
+	if rep.FreelistPersisted && !w.opts.NoFreelist {
+		free = w.readFreelist(meta.Freelist)
+	}
+	rep.Buckets = append(rep.Buckets, BucketInfo{Root: meta.Root, Sequence: meta.Sequence})
+	if err := w.walkBuckets(); err != nil {
+		return rep, err
+	}
+	if !w.opts.NoFreelist && len(w.opts.Bucket) == 0 {
+		w.applyFreelist(free, meta.Freelist)
+		w.orphans()
+	}
+	for _, s := range rep.Status {
+		switch s {
+		case StatusTree:
+			rep.Tree++
+		case StatusFree:
+			rep.Free++
+		}
+	}
+	return rep, nil
+}
+
+// chooseMeta returns the meta to walk from: the active one, or when both
+// are invalid, the most plausible one (magic right, fields in range), so
+// that the rest of the file is still checked.
+func (w *walker) chooseMeta() *Meta {
+	db := w.db
+	if db.Active >= 0 {
+		return &db.Metas[db.Active]
+	}
+	var best *Meta
+	for i := range db.Metas {
+		m := &db.Metas[i]
+		if m.Magic != Magic || m.HWM < 4 || m.Root < 2 || m.Root >= m.HWM || int(m.PageSize) != db.PageSize {
+			continue
+		}
+		if best == nil || m.TxID > best.TxID {
+			best = m
+		}
+	}
+	if best == nil {
+		w.problem(0, 0, -1, ErrMetaInvalid, "neither meta page can be used; nothing else can be checked")
+		return nil
+	}
+	w.problem(PageID(best.Slot), w.pageOff(PageID(best.Slot))+PageHeaderSize, -1, ErrMetaInvalid,
+		"both metas are invalid; checking the tree of meta %d (txid %d) anyway", best.Slot, best.TxID)
+	return best
+}
+
+func (w *walker) readFreelist(id PageID) []PageID {
+	p, err := w.db.ReadPage(id, w.hwm, nil)
+	if err != nil {
+		w.problem(id, w.pageOff(id), -1, ErrFreelistInvalid, "%v", err)
+		return nil
+	}
+	if p.HeaderID != uint64(id) || p.Type != FreelistPage {
+		w.problem(id, p.Offset, -1, ErrFreelistInvalid, "freelist page header says id %d, type %s; free pages are derived by reachability instead", p.HeaderID, p.Type)
+		w.rep.FreelistPersisted = false
+		return nil
+	}
+	for i := id; i <= id+PageID(p.Overflow) && i < w.hwm; i++ {
+		w.rep.Status[i] = StatusFreelist
+	}
+	if id+PageID(p.Overflow) >= w.hwm {
+		w.problem(id, p.Offset, -1, ErrFreelistInvalid, "overflow %d runs past the high-water mark %d", p.Overflow, w.hwm)
+	}
+	ids, err := FreelistIDs(p.Data, p.Count)
+	if err != nil {
+		w.problem(id, p.Offset, -1, ErrFreelistInvalid, "%v; free pages are derived by reachability instead", err)
+		w.rep.FreelistPersisted = false
+		return nil
+	}
+	return ids
+}
+
+// applyFreelist marks free pages, reporting ids that cannot be free.
+func (w *walker) applyFreelist(free []PageID, flID PageID) {
+	rep := w.rep
+	if !rep.FreelistPersisted {
+		for i := PageID(2); i < w.hwm; i++ {
+			if rep.Status[i] == StatusUnseen {
+				rep.Status[i] = StatusFree
+			}
+		}
+		return
+	}
+	off := w.pageOff(flID)
+	for _, id := range free {
+		switch {
+		case id < 2 || id >= w.hwm:
+			w.problem(flID, off, -1, ErrFreelistInvalid, "lists page %d, outside [2, %d)", id, w.hwm)
+		case rep.Status[id] == StatusFree:
+			w.problem(id, w.pageOff(id), -1, ErrPageDoubleUse, "freed twice in the freelist")
+		case rep.Status[id] == StatusTree:
+			b := rep.Owner[id]
+			w.problem(id, w.pageOff(id), int(b), ErrPageDoubleUse, "reachable and free (listed by the freelist on page %d)", flID)
+		case rep.Status[id] == StatusFreelist:
+			w.problem(id, w.pageOff(id), -1, ErrPageDoubleUse, "the freelist lists its own page")
+		default:
+			rep.Status[id] = StatusFree
+		}
+	}
+}
+
+// orphans reports runs of pages neither reachable nor free.
+func (w *walker) orphans() {
+	rep := w.rep
+	for i := PageID(2); i < w.hwm; {
+		if rep.Status[i] != StatusUnseen {
+			i++
+			continue
+		}
+		j := i
+		for j < w.hwm && rep.Status[j] == StatusUnseen {
+			rep.Status[j] = StatusUnreached
+			j++
+		}
+		rep.Orphans += int(j - i)
+		if j-i == 1 {
+			w.problem(i, w.pageOff(i), -1, ErrPageUnreachable, "page %d is neither reachable nor free", i)
+		} else {
+			w.problem(i, w.pageOff(i), -1, ErrPageUnreachable, "pages %d to %d (%d pages) are neither reachable nor free", i, j-1, j-i)
+		}
+		i = j
+	}
+}
+
+// walkBuckets walks the root bucket and, breadth first, every bucket found.
+func (w *walker) walkBuckets() error {
+	for b := 0; b < len(w.rep.Buckets); b++ {
+		bk := w.rep.Buckets[b]
+		if !w.wanted(bk.Path) {
+			continue
+		}
+		if bk.Inline {
+			continue // checked where its entry was found
+		}
+		if err := w.walkTree(b, bk.Root); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wanted reports whether a bucket is on the way to, or inside, opts.Bucket.
+func (w *walker) wanted(path []string) bool {
+	want := w.opts.Bucket
+	for i := 0; i < min(len(path), len(want)); i++ {
+		if path[i] != want[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// node is one page on the walk's stack.
+type node struct {
+	id     PageID
+	off    int64
+	els    []BranchElement
+	next   int
+	lo, hi []byte // keys of this subtree are in [lo, hi); nil means open
+}
+
+// walkTree walks one bucket's tree depth first with an explicit stack.
+func (w *walker) walkTree(bucket int, root PageID) error {
+	var stack []*node
+	var lastKey []byte // the last leaf key seen: keys must keep increasing across leaves
+	haveLast := false
+	w.path = w.path[:0]
+	parentOff := int64(-1)
+	if bucket == 0 {
+		parentOff = PageHeaderSize // the root's reference is in the meta
+	}
+	visit := func(id PageID, from PageID, fromOff int64, lo, hi []byte) error {
+		if fromOff < 0 {
+			fromOff = w.pageOff(from)
+		}
+		switch {
+		case id < 2 || id >= w.hwm:
+			w.problem(from, fromOff, bucket, ErrPageInvalid, "references page %d, outside [2, %d)", id, w.hwm)
+			return nil
+		case containsID(w.path, id):
+			w.problem(from, fromOff, bucket, ErrPageDoubleUse, "references page %d, its own ancestor: a cycle (path %v)", id, w.path)
+			return nil
+		case w.rep.Status[id] != StatusUnseen:
+			w.problem(id, w.pageOff(id), bucket, ErrPageDoubleUse, "page %d is referenced again from page %d (it is already %s)", id, from, w.rep.Status[id])
+			return nil
+		}
+		depth := len(w.path)
+		for len(w.bufs) <= depth {
+			w.bufs = append(w.bufs, nil)
+		}
+		p, err := w.db.ReadPage(id, w.hwm, w.bufs[depth])
+		if err != nil {
+			return err
+		}
+		w.bufs[depth] = p.Data[:cap(p.Data)]
+		last := id + PageID(p.Overflow)
+		if last >= w.hwm || last < id {
+			last = id
+		}
+		for i := id; i <= last; i++ {
+			if w.rep.Status[i] == StatusUnseen {
+				w.rep.Status[i] = StatusTree
+				w.rep.Owner[i] = int32(bucket)
+			}
+		}
+		w.rep.Buckets[bucket].Pages += int(last-id) + 1
+		w.path = append(w.path, id)
+		switch {
+		case p.HeaderID != uint64(id):
+			w.problem(id, p.Offset, bucket, ErrPageInvalid, "page header says id %d, type %s (a zeroed or misplaced page)", p.HeaderID, p.Type)
+			w.path = w.path[:len(w.path)-1]
+			return nil
+		case p.Type != BranchPage && p.Type != LeafPage:
+			w.problem(id, p.Offset, bucket, ErrPageInvalid, "type %s, want branch or leaf", p.Type)
+			w.path = w.path[:len(w.path)-1]
+			return nil
+		case id+PageID(p.Overflow) >= w.hwm:
+			w.problem(id, p.Offset, bucket, ErrPageInvalid, "overflow %d runs past the high-water mark %d", p.Overflow, w.hwm)
+		case p.Short:
+			w.problem(id, p.Offset, bucket, ErrPageInvalid, "overflow %d runs past the end of the file", p.Overflow)
+		}
+		if p.Type == LeafPage {
+			w.leaf(bucket, &p, lo, hi, &lastKey, &haveLast)
+			w.path = w.path[:len(w.path)-1]
+			return nil
+		}
+		els, err := BranchElements(p.Data, int(p.Count))
+		if err != nil {
+			w.problem(id, p.Offset, bucket, ErrPageInvalid, "%v", err)
+			w.path = w.path[:len(w.path)-1]
+			return nil
+		}
+		if len(els) == 0 {
+			w.problem(id, p.Offset, bucket, ErrPageInvalid, "branch page with no elements")
+		}
+		// Keys alias the page buffer of this depth, which deeper pages do
+		// not reuse; clone them anyway so that bounds outlive the buffer.
+		for i := range els {
+			e := &els[i]
+			if e.Problem != nil {
+				w.problem(id, p.Offset+int64(e.Offset), bucket, ErrPageInvalid, "%v", e.Problem)
+				continue
+			}
+			e.Key = bytes.Clone(e.Key)
+			w.checkOrder(bucket, id, p.Offset+int64(e.Offset), els, i, lo, hi)
+		}
+		stack = append(stack, &node{id: id, off: p.Offset, els: els, lo: lo, hi: hi})
+		return nil
+	}
+	if err := visit(root, 0, parentOff, nil, nil); err != nil {
+		return err
+	}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		if n.next >= len(n.els) {
+			stack = stack[:len(stack)-1]
+			w.path = w.path[:len(w.path)-1]
+			continue
+		}
+		i := n.next
+		n.next++
+		e := &n.els[i]
+		lo, hi := n.lo, n.hi
+		if e.Key != nil {
+			lo = e.Key
+		}
+		for j := i + 1; j < len(n.els); j++ {
+			if n.els[j].Key != nil {
+				hi = n.els[j].Key
+				break
+			}
+		}
+		if err := visit(e.Child, n.id, n.off+int64(e.Offset), lo, hi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func containsID(path []PageID, id PageID) bool {
+	for _, p := range path {
+		if p == id {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOrder checks branch element i's key against its predecessor in the
+// page and against the range the parent gives the page.
+func (w *walker) checkOrder(bucket int, id PageID, off int64, els []BranchElement, i int, lo, hi []byte) {
+	k := els[i].Key
+	var prev []byte
+	for j := i - 1; j >= 0; j-- {
+		if els[j].Key != nil {
+			prev = els[j].Key
+			break
+		}
+	}
+	switch {
+	case prev != nil && bytes.Compare(k, prev) <= 0:
+		w.problem(id, off, bucket, ErrKeyOrder, "branch key %d %s is not above the key before it %s", i, showKey(k), showKey(prev))
+	case lo != nil && bytes.Compare(k, lo) < 0:
+		w.problem(id, off, bucket, ErrKeyOrder, "branch key %d %s is below its parent's bound %s", i, showKey(k), showKey(lo))
+	case hi != nil && bytes.Compare(k, hi) >= 0:
+		w.problem(id, off, bucket, ErrKeyOrder, "branch key %d %s is not below the next parent key %s", i, showKey(k), showKey(hi))
+	}
+}
+
+// leaf checks a leaf page (or an inline bucket's page image) and records
+// the buckets it holds.
+func (w *walker) leaf(bucket int, p *Page, lo, hi []byte, lastKey *[]byte, haveLast *bool) {
+	els, err := LeafElements(p.Data, int(p.Count))
+	if err != nil {
+		w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "%v", err)
+		return
+	}
+	w.leafElements(bucket, p.ID, p.Offset, els, lo, hi, lastKey, haveLast, false)
+}
+
+func (w *walker) leafElements(bucket int, id PageID, pageOff int64, els []LeafElement, lo, hi []byte, lastKey *[]byte, haveLast *bool, inline bool) {
+	skip := false
+	for i := range els {
+		e := &els[i]
+		off := pageOff + int64(e.Offset)
+		if e.Problem != nil {
+			w.problem(id, off, bucket, ErrPageInvalid, "%v", e.Problem)
+		} else {
+			switch {
+			case *haveLast && bytes.Compare(e.Key, *lastKey) <= 0:
+				w.problem(id, off, bucket, ErrKeyOrder, "leaf key %d %s is not above the key before it %s", i, showKey(e.Key), showKey(*lastKey))
+			case lo != nil && bytes.Compare(e.Key, lo) < 0:
+				w.problem(id, off, bucket, ErrKeyOrder, "leaf key %d %s is below its parent's bound %s", i, showKey(e.Key), showKey(lo))
+			case hi != nil && bytes.Compare(e.Key, hi) >= 0:
+				w.problem(id, off, bucket, ErrKeyOrder, "leaf key %d %s is not below the next parent key %s", i, showKey(e.Key), showKey(hi))
+			}
+			*lastKey = append((*lastKey)[:0], e.Key...)
+			*haveLast = true
+		}
+		if e.Problem == nil && e.IsBucket() {
+			if inline {
+				w.problem(id, off, bucket, ErrBucketInvalid, "an inline bucket holds a nested bucket %s", showKey(e.Key))
+			} else {
+				w.bucketEntry(bucket, id, off, e)
+			}
+			continue
+		}
+		if e.Problem == nil {
+			w.rep.Buckets[bucket].Keys++
+		}
+		if w.opts.Leaf != nil && !skip {
+			if !w.opts.Leaf(&w.rep.Buckets[bucket], id, e) {
+				skip = true
+			}
+		}
+	}
+}
+
+// bucketEntry records a nested bucket and checks an inline one in place.
+func (w *walker) bucketEntry(parent int, id PageID, off int64, e *LeafElement) {
+	b, err := DecodeBucket(e.Value)
+	if err != nil {
+		w.problem(id, off, parent, ErrBucketInvalid, "bucket %s: %v", showKey(e.Key), err)
+		return
+	}
+	w.rep.Buckets[parent].Buckets++
+	path := append(append([]string(nil), w.rep.Buckets[parent].Path...), string(e.Key))
+	w.rep.Buckets = append(w.rep.Buckets, BucketInfo{Path: path, Root: b.Root, Sequence: b.Sequence, Inline: b.Root == 0, Page: id})
+	idx := len(w.rep.Buckets) - 1
+	if b.Root != 0 || !w.wanted(path) {
+		return
+	}
+	img := b.Inline
+	typ, count, overflow := InlineHeader(img)
+	if typ != LeafPage || overflow != 0 {
+		w.problem(id, off, idx, ErrBucketInvalid, "inline bucket %s: page header type %s overflow %d, want leaf and 0", showKey(e.Key), typ, overflow)
+		return
+	}
+	els, err := LeafElements(img, int(count))
+	if err != nil {
+		w.problem(id, off, idx, ErrBucketInvalid, "inline bucket %s: %v", showKey(e.Key), err)
+		return
+	}
+	var last []byte
+	have := false
+	// Offsets inside the inline image are reported against the element
+	// that holds it.
+	w.leafElements(idx, id, off, els, nil, nil, &last, &have, true)
+}
+
+// showKey prints a key as text when it is printable, else as hex.
+func showKey(k []byte) string {
+	for _, c := range k {
+		if c < 0x20 || c > 0x7e {
+			return fmt.Sprintf("0x%x", k)
+		}
+	}
+	return fmt.Sprintf("%q", k)
+}
+
+// SortProblems orders problems by page id.
+func SortProblems(ps []error) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, _ := ps[i].(*PageError)
+		b, _ := ps[j].(*PageError)
+		if a == nil || b == nil {
+			return false
+		}
+		return a.Page < b.Page
+	})
+}
