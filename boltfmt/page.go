@@ -215,7 +215,8 @@ func New(r io.ReaderAt, size int64, opts Options) (*DB, error) {
 	}
 	m0 := DecodeMeta(0, hdr[:])
 	ps := 0
-	if m0.Magic == Magic && m0.Version == Version && m0.Checksum == m0.Computed && m0.PageSize >= 512 && m0.PageSize&(m0.PageSize-1) == 0 {
+	sane := func(m Meta) bool { return m.Magic == Magic && m.PageSize >= 512 && m.PageSize&(m.PageSize-1) == 0 }
+	if sane(m0) {
 		ps = int(m0.PageSize)
 	}
 	var m1 Meta
@@ -224,7 +225,13 @@ func New(r io.ReaderAt, size int64, opts Options) (*DB, error) {
 			return nil, err
 		}
 		m1 = DecodeMeta(1, hdr[:])
-	} else {
+		// Meta 0's page size is trusted when its checksum holds, or when
+		// meta 1 sits at that offset and agrees.
+		if m0.Checksum != m0.Computed && !(sane(m1) && m1.PageSize == m0.PageSize) {
+			ps = 0
+		}
+	}
+	if ps == 0 {
 		// Probe for meta 1.
 		found := false
 		for off := int64(1024); off <= 16<<20 && off+int64(len(hdr)) <= size; off <<= 1 {

@@ -72,6 +72,7 @@ Exit status: 0 nothing at error severity, 1 findings at error severity,
 		return usageError{err}
 	})
 	root.AddCommand(newInspectCommand(g), newWALCommand(g))
+	root.AddCommand(newBoltCommand(g))
 	return root
 }
 
