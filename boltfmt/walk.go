@@ -92,6 +92,12 @@ type walker struct {
 
 func (w *walker) problem(id PageID, off int64, bucket int, sentinel error, format string, args ...any) {
 	pe := &PageError{Page: id, Offset: off, Err: sentinel, Detail: fmt.Sprintf(format, args...)}
+	if size := w.db.Size(); off > size {
+		// A page past the end of the file: place the finding where its bytes
+		// are missing from.
+		pe.Offset = size
+		pe.Detail += fmt.Sprintf(" (the page would start at %#x, past the end of the file)", off)
+	}
 	if bucket >= 0 && bucket < len(w.rep.Buckets) {
 		pe.Bucket = w.rep.Buckets[bucket].Name()
 	}
