@@ -339,23 +339,60 @@ func (db *DB) ReadHeader(id PageID) (Page, error) {
 // when limit > 0, by limit pages in all (a corrupted overflow must not make
 // the reader allocate gigabytes).
 func (db *DB) ReadPage(id PageID, limit PageID, buf []byte) (Page, error) {
-	p, err := db.ReadHeader(id)
-	if err != nil {
+	p, err := db.readFirst(id, buf)
+	if err != nil || p.Overflow == 0 {
 		return p, err
 	}
-	n := PageID(p.Overflow) + 1
-	if limit > 0 && id+n > limit {
-		n = max(1, limit-id)
+	return db.readRest(p, limit)
+}
+
+// readFirst reads a page's header and first page in one read.
+func (db *DB) readFirst(id PageID, buf []byte) (Page, error) {
+	p := Page{ID: id, Offset: int64(id) * int64(db.PageSize)}
+	if id >= db.FilePages() {
+		return p, fmt.Errorf("page %d is beyond the end of the file (%d pages)", id, db.FilePages())
 	}
-	if rest := db.FilePages() - id; n > rest {
+	if cap(buf) < db.PageSize {
+		buf = make([]byte, db.PageSize)
+	}
+	p.Data = buf[:db.PageSize]
+	if _, err := db.r.ReadAt(p.Data, p.Offset); err != nil && !errors.Is(err, io.EOF) {
+		return p, err
+	}
+	p.HeaderID = le.Uint64(p.Data[0:])
+	p.Type = PageType(le.Uint16(p.Data[8:]))
+	p.Count = le.Uint16(p.Data[10:])
+	p.Overflow = le.Uint32(p.Data[12:])
+	return p, nil
+}
+
+// span returns how many pages of p the file (and limit) hold.
+func (db *DB) span(p *Page, limit PageID) PageID {
+	n := PageID(p.Overflow) + 1
+	if limit > 0 && p.ID+n > limit {
+		n = max(1, limit-p.ID)
+	}
+	if rest := db.FilePages() - p.ID; n > rest {
 		n, p.Short = rest, true
 	}
-	want := int(n) * db.PageSize
-	if cap(buf) < want {
-		buf = make([]byte, want)
+	return n
+}
+
+// readRest extends a page read by readFirst to its overflow pages.
+func (db *DB) readRest(p Page, limit PageID) (Page, error) {
+	want := int(db.span(&p, limit)) * db.PageSize
+	if want <= len(p.Data) {
+		return p, nil
 	}
+	buf := p.Data[:cap(p.Data)]
+	if cap(buf) < want {
+		nb := make([]byte, want)
+		copy(nb, p.Data)
+		buf = nb
+	}
+	first := len(p.Data)
 	p.Data = buf[:want]
-	if _, err := db.r.ReadAt(p.Data, p.Offset); err != nil && !errors.Is(err, io.EOF) {
+	if _, err := db.r.ReadAt(p.Data[first:], p.Offset+int64(first)); err != nil && !errors.Is(err, io.EOF) {
 		return p, err
 	}
 	return p, nil
@@ -380,6 +417,15 @@ type LeafElement struct {
 // IsBucket reports whether the element is a nested bucket.
 func (e *LeafElement) IsBucket() bool { return e.Flags&BucketLeafFlag != 0 }
 
+func slicesGrow(dst []LeafElement, n int) []LeafElement {
+	if cap(dst) < n {
+		return make([]LeafElement, n)
+	}
+	dst = dst[:n]
+	clear(dst)
+	return dst
+}
+
 // BranchElement is a decoded branch element.
 type BranchElement struct {
 	Index   int
@@ -399,10 +445,17 @@ func elementsFit(data []byte, count int) bool {
 // LeafElements decodes the elements of a leaf page image (a page's Data, or
 // an inline bucket's page image), checking every bound against data.
 func LeafElements(data []byte, count int) ([]LeafElement, error) {
+	return leafElements(nil, data, count, len(data))
+}
+
+// leafElements decodes into dst, checking bounds against span, the page's
+// full length, of which data may hold only the start: elements whose key
+// or value lie past data get a nil Key or Value (and no Problem).
+func leafElements(dst []LeafElement, data []byte, count, span int) ([]LeafElement, error) {
 	if !elementsFit(data, count) {
-		return nil, fmt.Errorf("%d leaf elements do not fit in %d bytes", count, len(data))
+		return nil, fmt.Errorf("%d leaf elements do not fit in %d bytes", count, span)
 	}
-	els := make([]LeafElement, count)
+	els := slicesGrow(dst, count)
 	for i := range els {
 		off := PageHeaderSize + i*ElementSize
 		e := &els[i]
@@ -417,13 +470,17 @@ func LeafElements(data []byte, count int) ([]LeafElement, error) {
 		switch {
 		case e.KSize == 0:
 			e.Problem = fmt.Errorf("leaf element %d has an empty key", i)
-		case vend > uint64(len(data)):
-			e.Problem = fmt.Errorf("leaf element %d (pos %d, ksize %d, vsize %d) ends at %d, past the page's %d bytes", i, e.Pos, e.KSize, e.VSize, vend, len(data))
+		case vend > uint64(span):
+			e.Problem = fmt.Errorf("leaf element %d (pos %d, ksize %d, vsize %d) ends at %d, past the page's %d bytes", i, e.Pos, e.KSize, e.VSize, vend, span)
 		case start < uint64(PageHeaderSize+count*ElementSize):
 			e.Problem = fmt.Errorf("leaf element %d's key at %d overlaps the element array", i, start)
 		default:
-			e.Key = data[start:kend:kend]
-			e.Value = data[kend:vend:vend]
+			if kend <= uint64(len(data)) {
+				e.Key = data[start:kend:kend]
+			}
+			if vend <= uint64(len(data)) {
+				e.Value = data[kend:vend:vend]
+			}
 		}
 	}
 	return els, nil

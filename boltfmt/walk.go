@@ -82,12 +82,14 @@ func (db *DB) Walk(opts WalkOptions) (*Report, error) {
 }
 
 type walker struct {
-	db   *DB
-	opts WalkOptions
-	rep  *Report
-	hwm  PageID // walk limit: the high-water mark, bounded by the file
-	path []PageID
-	bufs [][]byte // page buffers by depth
+	db    *DB
+	opts  WalkOptions
+	rep   *Report
+	hwm   PageID // walk limit: the high-water mark, bounded by the file
+	path  []PageID
+	bufs  [][]byte // page buffers by depth
+	els   []LeafElement
+	arena []byte // keys read past a leaf's first page
 }
 
 func (w *walker) problem(id PageID, off int64, bucket int, sentinel error, format string, args ...any) {
@@ -333,9 +335,19 @@ func (w *walker) walkTree(bucket int, root PageID) error {
 		for len(w.bufs) <= depth {
 			w.bufs = append(w.bufs, nil)
 		}
-		p, err := w.db.ReadPage(id, w.hwm, w.bufs[depth])
+		p, err := w.db.readFirst(id, w.bufs[depth])
 		if err != nil {
 			return err
+		}
+		// A branch needs all its bytes; a leaf only those of its keys and
+		// bucket values, unless the caller wants every value.
+		if p.Overflow > 0 && (p.Type != LeafPage || w.opts.Leaf != nil) {
+			if p, err = w.db.readRest(p, w.hwm); err != nil {
+				return err
+			}
+		}
+		if p.Overflow > 0 {
+			w.db.span(&p, w.hwm) // sets Short when the file ends inside the page
 		}
 		w.bufs[depth] = p.Data[:cap(p.Data)]
 		last := id + PageID(p.Overflow)
@@ -452,15 +464,75 @@ func (w *walker) checkOrder(bucket int, id PageID, off int64, els []BranchElemen
 	}
 }
 
-// leaf checks a leaf page (or an inline bucket's page image) and records
-// the buckets it holds.
+// leaf checks a leaf page. Without a Leaf callback it reads no overflow
+// page: element bounds are checked against the page's full span, and the
+// keys (and bucket values) that lie past the first page are read on their
+// own, not the values between them.
 func (w *walker) leaf(bucket int, p *Page, lo, hi []byte, lastKey *[]byte, haveLast *bool) {
-	els, err := LeafElements(p.Data, int(p.Count))
+	span := len(p.Data)
+	if p.Overflow > 0 {
+		span = max(span, int(w.db.span(p, w.hwm))*w.db.PageSize)
+	}
+	els, err := leafElements(w.els, p.Data, int(p.Count), span)
 	if err != nil {
 		w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "%v", err)
 		return
 	}
+	w.els = els
+	if span > len(p.Data) {
+		if err := w.fillMissing(p, els); err != nil {
+			w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "reading keys past the first page: %v", err)
+			return
+		}
+	}
 	w.leafElements(bucket, p.ID, p.Offset, els, lo, hi, lastKey, haveLast, false)
+}
+
+// fillMissing reads the keys, and the values of bucket entries, that
+// leafElements left nil because they lie past the bytes read.
+func (w *walker) fillMissing(p *Page, els []LeafElement) error {
+	type want struct {
+		e          *LeafElement
+		key        bool
+		start, end int
+	}
+	var wants []want
+	for i := range els {
+		e := &els[i]
+		if e.Problem != nil {
+			continue
+		}
+		start := e.Offset + int(e.Pos)
+		kend := start + int(e.KSize)
+		if e.Key == nil {
+			wants = append(wants, want{e, true, start, kend})
+		}
+		if e.Value == nil && e.IsBucket() {
+			wants = append(wants, want{e, false, kend, kend + int(e.VSize)})
+		}
+	}
+	total := 0
+	for _, x := range wants {
+		total += x.end - x.start
+	}
+	if cap(w.arena) < total {
+		w.arena = make([]byte, total)
+	}
+	w.arena = w.arena[:total]
+	at := 0
+	for _, x := range wants {
+		b := w.arena[at : at+x.end-x.start : at+x.end-x.start]
+		if _, err := w.db.r.ReadAt(b, p.Offset+int64(x.start)); err != nil {
+			return err
+		}
+		if x.key {
+			x.e.Key = b
+		} else {
+			x.e.Value = b
+		}
+		at += len(b)
+	}
+	return nil
 }
 
 func (w *walker) leafElements(bucket int, id PageID, pageOff int64, els []LeafElement, lo, hi []byte, lastKey *[]byte, haveLast *bool, inline bool) {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcdscope/etcdscope/boltfmt"
 )
 
 // LargeWALVersion identifies the load LargeWAL drives through etcd. Bump it
@@ -130,20 +132,64 @@ func LargeWAL(tb testing.TB, version string, minBytes int64) (dataDir string) {
 	return filepath.Join(cached, "data")
 }
 
+// LargeDB returns a data dir whose member/snap/db holds at least minBytes
+// (high-water mark times page size) written by real etcd of the given
+// version, for benchmarks of db readers: the same load as LargeWAL but
+// never compacted, so every revision stays in the key bucket. Cached and
+// returned like LargeWAL's: callers must only read it.
+func LargeDB(tb testing.TB, version string, minBytes int64) (dataDir string) {
+	tb.Helper()
+	if minBytes <= 0 {
+		tb.Fatalf("etcdtest: LargeDB: minBytes %d: want > 0", minBytes)
+	}
+	bins := Binaries(tb, version)
+	name := fmt.Sprintf("db-%s-g%d-%d-%s", version, LargeWALVersion, minBytes,
+		filepath.Base(filepath.Dir(bins.Etcd)))
+	cached := filepath.Join(CacheDir(tb), "large", name)
+	if _, err := os.Stat(filepath.Join(cached, "large.json")); err != nil {
+		tb.Helper()
+		buildCached(tb, cached, "large.json", ".large-", func(tmp string) {
+			writeLargeInfo(tb, tmp, runLargeLoad(tb, bins, largeTarget{dbBytes: minBytes}, filepath.Join(tmp, "data")))
+		})
+	}
+	return filepath.Join(cached, "data")
+}
+
+// largeTarget says when the load stops: once the WAL's written bytes reach
+// walBytes, or (with no compaction) once the db's high-water mark reaches
+// dbBytes.
+type largeTarget struct {
+	walBytes, dbBytes int64
+}
+
+func writeLargeInfo(tb testing.TB, dir string, info *LargeWALInfo) {
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "large.json"), append(data, '\n'), 0o644); err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+}
+
 // largeInto generates into a temporary sibling of dir and renames it to
 // dir, under a lock file.
 func largeInto(tb testing.TB, bins Bins, minBytes int64, dir string) {
 	tb.Helper()
 	buildCached(tb, dir, "large.json", ".large-", func(tmp string) {
-		info := runLargeLoad(tb, bins, minBytes, filepath.Join(tmp, "data"))
-		data, err := json.MarshalIndent(info, "", "  ")
-		if err != nil {
-			tb.Fatalf("etcdtest: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(tmp, "large.json"), append(data, '\n'), 0o644); err != nil {
-			tb.Fatalf("etcdtest: %v", err)
-		}
+		writeLargeInfo(tb, tmp, runLargeLoad(tb, bins, largeTarget{walBytes: minBytes}, filepath.Join(tmp, "data")))
 	})
+}
+
+// dbUsedBytes returns a bbolt file's high-water mark times its page size,
+// read from its meta pages (read-only, no lock; etcd may be writing it).
+func dbUsedBytes(path string) (int64, error) {
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return int64(db.HWM()) * int64(db.PageSize), nil
 }
 
 // largeWorker is one client of the load, with its own splitmix64 stream.
@@ -238,8 +284,12 @@ func (w *largeWorker) op(c *largeCounters) error {
 
 // runLargeLoad starts a member in dataDir, loads it until its WAL holds
 // minBytes, and stops it.
-func runLargeLoad(tb testing.TB, bins Bins, minBytes int64, dataDir string) *LargeWALInfo {
+func runLargeLoad(tb testing.TB, bins Bins, target largeTarget, dataDir string) *LargeWALInfo {
 	tb.Helper()
+	minBytes := target.walBytes
+	if target.dbBytes > 0 {
+		minBytes = target.dbBytes
+	}
 	start := time.Now()
 	m := StartMember(tb, bins, MemberOptions{
 		DataDir:       dataDir,
@@ -297,19 +347,22 @@ func runLargeLoad(tb testing.TB, bins Bins, minBytes int64, dataDir string) *Lar
 		case <-tick.C:
 		}
 		written, segs, err := meter.measure()
+		if err == nil && target.dbBytes > 0 {
+			written, err = dbUsedBytes(filepath.Join(dataDir, "member", "snap", "db"))
+		}
 		if err != nil {
 			finish()
 			tb.Fatalf("etcdtest: LargeWAL: %v", err)
 		}
 		if pct := written * 10 / minBytes; pct >= nextLog && written < minBytes {
 			nextLog = pct + 1
-			tb.Logf("etcdtest: LargeWAL: %3d%%: %d bytes of WAL in %d segments, revision %d, %v",
+			tb.Logf("etcdtest: large load: %3d%%: %d bytes (WAL, or db for LargeDB); %d WAL segments, revision %d, %v",
 				pct*10, written, segs, c.rev.Load(), time.Since(start).Round(100*time.Millisecond))
 		}
 		if written >= minBytes {
 			break
 		}
-		if rev := c.rev.Load(); rev-compactRev >= largeCompactEvery+largeCompactRetain {
+		if rev := c.rev.Load(); target.dbBytes == 0 && rev-compactRev >= largeCompactEvery+largeCompactRetain {
 			target := rev - largeCompactRetain
 			ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 			_, err := cli.Compact(ctx, target)
@@ -340,8 +393,8 @@ func runLargeLoad(tb testing.TB, bins Bins, minBytes int64, dataDir string) *Lar
 	if err != nil {
 		tb.Fatalf("etcdtest: LargeWAL: %v", err)
 	}
-	if written < minBytes {
-		tb.Fatalf("etcdtest: LargeWAL: only %d bytes of WAL after stopping etcd, want %d", written, minBytes)
+	if written < target.walBytes {
+		tb.Fatalf("etcdtest: LargeWAL: only %d bytes of WAL after stopping etcd, want %d", written, target.walBytes)
 	}
 	info := &LargeWALInfo{
 		GeneratorVersion: LargeWALVersion,
