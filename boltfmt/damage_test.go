@@ -2,6 +2,7 @@ package boltfmt_test
 
 import (
 	"bytes"
+	"errors"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -115,4 +116,20 @@ func TestZeroEachPageLargeDB(t *testing.T) {
 		t.Errorf("only %d pages in use were tested", n)
 	}
 	t.Logf("db of %d pages (%d in the tree): zeroed %d pages in use, all reported", db.HWM(), rep.Tree, n)
+}
+
+// TestBigEndianFile: a file whose meta magic reads byte-swapped was written
+// on a big-endian machine; it is reported as such, not misparsed.
+func TestBigEndianFile(t *testing.T) {
+	img, err := os.ReadFile(filepath.Join(etcdtest.SampleDir(t), "member", "snap", "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = img[:64*4096]
+	for _, off := range []int{16, 4096 + 16} {
+		copy(img[off:off+4], []byte{0xed, 0x0c, 0xda, 0xed}) // the magic, big-endian
+	}
+	if _, err := boltfmt.New(bytes.NewReader(img), int64(len(img)), boltfmt.Options{}); !errors.Is(err, boltfmt.ErrBigEndian) {
+		t.Fatalf("New: %v, want ErrBigEndian", err)
+	}
 }

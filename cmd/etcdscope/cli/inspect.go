@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -23,10 +24,25 @@ type inspectReport struct {
 	Cluster  string          `json:"cluster_id,omitempty"`
 	WAL      *walfmt.Summary `json:"wal,omitempty"`
 	Snap     snapInventory   `json:"snap"`
+	DB       *dbSummary      `json:"db,omitempty"`
 	Checked  []string        `json:"checked"`
 	Findings []finding.Finding
 	Summary  finding.Summary
 	report   *finding.Report
+}
+
+// dbSummary is what bolt check found in member/snap/db.
+type dbSummary struct {
+	File     string `json:"file"`
+	Bytes    int64  `json:"bytes"`
+	PageSize int    `json:"page_size"`
+	HWM      uint64 `json:"hwm"`
+	MetaUsed int    `json:"meta_used"`
+	Why      string `json:"why"`
+	Tree     int    `json:"tree_pages"`
+	Free     int    `json:"free_pages"`
+	Buckets  int    `json:"buckets"`
+	Keys     int    `json:"key_bucket_records"`
 }
 
 // snapInventory lists the files of member/snap.
@@ -48,9 +64,9 @@ you do not trust. It reads the member's files read-only (it takes no lock, so it
 also works while etcd runs), prints a short summary (member and cluster ids,
 WAL extent, raft state, snapshot files, db size) and then every finding.
 
-This version checks the WAL in full and inventories member/snap; the bbolt and
-MVCC checks and the cross-checks between db, WAL and snapshot files are added as
-those decoders land.`,
+This version checks the WAL and the bbolt db in full and inventories member/snap;
+the MVCC checks and the cross-checks between db, WAL and snapshot files are added
+as those layers land.`,
 		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()
@@ -101,10 +117,41 @@ func runInspect(arg string) (*inspectReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.DB != "" {
+		if err := inspectDB(l, rep); err != nil {
+			return nil, err
+		}
+	}
 	rep.Snap = inv
 	rep.Checked = append(rep.Checked, "snap-inventory")
 	rep.Findings, rep.Summary = rep.report.Findings, rep.report.Summary
 	return rep, nil
+}
+
+// inspectDB runs bolt check on member/snap/db.
+func inspectDB(l datadir.Layout, rep *inspectReport) error {
+	db, err := boltfmt.Open(l.DB, boltfmt.Options{})
+	if err != nil {
+		rep.report.Add(finding.Finding{Severity: finding.Error, Code: "bolt-meta-invalid", File: l.Rel(l.DB), Offset: finding.Ptr(int64(0)),
+			Message: fmt.Sprintf("the db cannot be read as a bbolt file: %v", err)})
+		return nil
+	}
+	defer db.Close()
+	walk, err := db.Walk(boltfmt.WalkOptions{})
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", l.DB, err)
+	}
+	rep.report.Merge(boltReport(l.Rel(l.DB), walk.Problems))
+	d := &dbSummary{File: l.Rel(l.DB), Bytes: db.Size(), PageSize: db.PageSize, HWM: uint64(walk.HWM), MetaUsed: walk.MetaUsed,
+		Why: db.Why, Tree: walk.Tree, Free: walk.Free, Buckets: len(walk.Buckets) - 1}
+	for _, b := range walk.Buckets {
+		if b.Name() == "key" {
+			d.Keys = b.Keys
+		}
+	}
+	rep.DB = d
+	rep.Checked = append(rep.Checked, "db")
+	return nil
 }
 
 func inventorySnap(l datadir.Layout) (snapInventory, error) {
@@ -196,7 +243,10 @@ func inspectRows(rep *inspectReport) (hdr []string, rows [][]string) {
 		snapLine += ", also: " + strings.Join(s.Other, " ")
 	}
 	rows = append(rows, []string{"snap", snapLine})
-	if s.DB != "" {
+	if d := rep.DB; d != nil {
+		rows = append(rows, []string{"db", fmt.Sprintf("%s, %s; %d pages of %d bytes below the high-water mark (%d in the tree, %d free), meta %d; %d buckets, %d records in the key bucket",
+			d.File, humanBytes(d.Bytes), d.HWM, d.PageSize, d.Tree, d.Free, d.MetaUsed, d.Buckets, d.Keys)})
+	} else if s.DB != "" {
 		rows = append(rows, []string{"db", fmt.Sprintf("%s, %s", s.DB, humanBytes(s.DBBytes))})
 	} else {
 		rows = append(rows, []string{"db", "none (member/snap/db is missing)"})

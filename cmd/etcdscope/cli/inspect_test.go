@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 )
@@ -58,4 +59,32 @@ func TestInspectNotADataDir(t *testing.T) {
 	if code != ExitTrouble || !strings.Contains(errOut, "--data-dir") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
+}
+
+func TestInspectZeroedKeyPage(t *testing.T) {
+	dir := fixture.CopyDir(t, etcdtest.SampleDir(t))
+	path := filepath.Join(dir, "member", "snap", "db")
+	id, db, _ := pageOf(t, path, "key", boltfmt.LeafPage, nil)
+	fixture.Zero(t, path, int64(id)*int64(db.PageSize), int64(db.PageSize))
+	defer etcdtest.RequireUnchanged(t, dir)()
+	out, errOut, code := run(t, "inspect", "-w", "json", dir)
+	if code != ExitFindings {
+		t.Fatalf("exit %d, want 1\n%s", code, errOut)
+	}
+	var doc struct {
+		Findings []struct {
+			Code string  `json:"code"`
+			File string  `json:"file"`
+			Page *uint64 `json:"page"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range doc.Findings {
+		if f.Code == "bolt-page-invalid" && f.File == "member/snap/db" && f.Page != nil && *f.Page == uint64(id) {
+			return
+		}
+	}
+	t.Errorf("no bolt-page-invalid at page %d: %s", id, out)
 }
