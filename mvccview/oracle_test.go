@@ -1,0 +1,114 @@
+package mvccview_test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/mvccview"
+)
+
+type etcdGet struct {
+	Header struct {
+		Revision int64 `json:"revision"`
+	} `json:"header"`
+	KVs []struct {
+		Key            []byte `json:"key"`
+		CreateRevision int64  `json:"create_revision"`
+		ModRevision    int64  `json:"mod_revision"`
+		Version        int64  `json:"version"`
+		Value          []byte `json:"value"`
+		Lease          int64  `json:"lease"`
+	} `json:"kvs"`
+	Count int64 `json:"count"`
+}
+
+type etcdHash []struct {
+	HashKV struct {
+		Hash            uint32 `json:"hash"`
+		CompactRevision int64  `json:"compact_revision"`
+	} `json:"HashKV"`
+}
+
+func openStore(t *testing.T, dataDir string) *mvccview.Store {
+	t.Helper()
+	db, err := boltfmt.Open(filepath.Join(dataDir, "member", "snap", "db"), boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestRangeAndHashMatchLiveEtcd compares mvccview, on the db a real etcd
+// left behind, with what that etcd answered while it ran: get "" --prefix
+// --rev R and endpoint hashkv --rev R at every recorded revision above the
+// compaction (at the compaction revision itself a live server answers from
+// a hash it cached while compacting, which no offline reader can know).
+func TestRangeAndHashMatchLiveEtcd(t *testing.T) {
+	for _, v := range etcdtest.Versions {
+		t.Run(v, func(t *testing.T) {
+			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
+			defer etcdtest.RequireUnchanged(t, dir)()
+			s := openStore(t, dir)
+			if len(s.BadRecords) > 0 {
+				t.Fatalf("bad records: %v", s.BadRecords)
+			}
+			if s.CurrentRev != rec.Revision || s.CompactRev != rec.CompactRevision {
+				t.Errorf("current %d compact %d, the server said %d and %d", s.CurrentRev, s.CompactRev, rec.Revision, rec.CompactRevision)
+			}
+			compared := 0
+			for _, p := range rec.Points {
+				if p.Revision <= rec.CompactRevision {
+					continue
+				}
+				var want etcdGet
+				if err := json.Unmarshal(p.Get, &want); err != nil {
+					t.Fatal(err)
+				}
+				got, err := s.Range([]byte{0}, []byte{}, mvccview.RangeOptions{Rev: p.Revision})
+				if err != nil {
+					t.Fatalf("%s: %v", p.Name, err)
+				}
+				if got.Rev != want.Header.Revision || got.Count != want.Count || len(got.KVs) != len(want.KVs) {
+					t.Fatalf("%s (rev %d): header %d count %d kvs %d, etcd %d %d %d", p.Name, p.Revision, got.Rev, got.Count, len(got.KVs), want.Header.Revision, want.Count, len(want.KVs))
+				}
+				for i, w := range want.KVs {
+					g := got.KVs[i]
+					gv := g.Value
+					if len(gv) == 0 {
+						gv = nil
+					}
+					if string(g.Key) != string(w.Key) || g.CreateRevision != w.CreateRevision || g.ModRevision != w.ModRevision ||
+						g.Version != w.Version || g.Lease != w.Lease || !reflect.DeepEqual(gv, w.Value) {
+						t.Fatalf("%s: kv %d: got %q c%d m%d v%d l%d, etcd %q c%d m%d v%d l%d", p.Name, i, g.Key, g.CreateRevision, g.ModRevision, g.Version, g.Lease,
+							w.Key, w.CreateRevision, w.ModRevision, w.Version, w.Lease)
+					}
+				}
+				var wh etcdHash
+				if err := json.Unmarshal(p.HashKV, &wh); err != nil || len(wh) != 1 {
+					t.Fatalf("%s: hashkv %s: %v", p.Name, p.HashKV, err)
+				}
+				h, err := s.HashKV(p.Revision)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h.Hash != wh[0].HashKV.Hash || h.CompactRevision != wh[0].HashKV.CompactRevision {
+					t.Errorf("%s (rev %d): hash %d compact %d, etcd %d %d", p.Name, p.Revision, h.Hash, h.CompactRevision, wh[0].HashKV.Hash, wh[0].HashKV.CompactRevision)
+				}
+				compared++
+			}
+			if compared < 4 {
+				t.Errorf("compared %d points", compared)
+			}
+			t.Logf("etcd %s: %d revisions compared (range and hashkv), current %d, compacted at %d", v, compared, s.CurrentRev, s.CompactRev)
+		})
+	}
+}

@@ -1,0 +1,124 @@
+package mvccview
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Revision is an MVCC revision: the main revision of a write transaction
+// and the sub revision of a change within it.
+type Revision struct {
+	Main int64
+	Sub  int64
+}
+
+// Less orders revisions.
+func (r Revision) Less(o Revision) bool {
+	return r.Main < o.Main || (r.Main == o.Main && r.Sub < o.Sub)
+}
+
+func (r Revision) String() string { return fmt.Sprintf("%d_%d", r.Main, r.Sub) }
+
+// On-disk format; do not change (etcd server/storage/mvcc/revision.go).
+const (
+	revKeyLen       = 17 // 8-byte big-endian main, '_', 8-byte big-endian sub
+	tombstoneKeyLen = 18 // plus 't'
+	revSep          = '_'
+	tombstoneMark   = 't'
+)
+
+// ErrBadRecord is wrapped by every error decoding a key-bucket record.
+var ErrBadRecord = errors.New("mvccview: bad key-bucket record")
+
+// DecodeRevisionKey decodes a key-bucket key: the revision and whether it
+// marks a deletion.
+func DecodeRevisionKey(k []byte) (Revision, bool, error) {
+	if len(k) != revKeyLen && len(k) != tombstoneKeyLen {
+		return Revision{}, false, fmt.Errorf("%w: key of %d bytes, want 17 or 18", ErrBadRecord, len(k))
+	}
+	if k[8] != revSep {
+		return Revision{}, false, fmt.Errorf("%w: separator %#x, want '_'", ErrBadRecord, k[8])
+	}
+	r := Revision{Main: int64(binary.BigEndian.Uint64(k)), Sub: int64(binary.BigEndian.Uint64(k[9:]))}
+	if r.Main < 0 || r.Sub < 0 {
+		return r, false, fmt.Errorf("%w: negative revision %s", ErrBadRecord, r)
+	}
+	tomb := len(k) == tombstoneKeyLen
+	if tomb && k[17] != tombstoneMark {
+		return r, false, fmt.Errorf("%w: 18th byte %#x, want 't'", ErrBadRecord, k[17])
+	}
+	return r, tomb, nil
+}
+
+// AppendRevisionKey appends the key-bucket key of a revision.
+func AppendRevisionKey(b []byte, r Revision, tombstone bool) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Main))
+	b = append(b, revSep)
+	b = binary.BigEndian.AppendUint64(b, uint64(r.Sub))
+	if tombstone {
+		b = append(b, tombstoneMark)
+	}
+	return b
+}
+
+// KeyValue is an mvccpb.KeyValue. Key and Value alias the decoded bytes.
+type KeyValue struct {
+	Key            []byte
+	CreateRevision int64
+	ModRevision    int64
+	Version        int64
+	Value          []byte
+	Lease          int64
+}
+
+// DecodeKeyValue decodes an mvccpb.KeyValue (proto3: key=1, create_revision=2,
+// mod_revision=3, version=4, value=5, lease=6).
+func DecodeKeyValue(b []byte) (KeyValue, error) {
+	var kv KeyValue
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return kv, fmt.Errorf("%w: KeyValue tag: %v", ErrBadRecord, protowire.ParseError(n))
+		}
+		b = b[n:]
+		switch {
+		case (num == 1 || num == 5) && typ == protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return kv, fmt.Errorf("%w: KeyValue field %d: %v", ErrBadRecord, num, protowire.ParseError(n))
+			}
+			if num == 1 {
+				kv.Key = v
+			} else {
+				kv.Value = v
+			}
+			b = b[n:]
+		case num >= 2 && num <= 6 && num != 5 && typ == protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return kv, fmt.Errorf("%w: KeyValue field %d: %v", ErrBadRecord, num, protowire.ParseError(n))
+			}
+			switch num {
+			case 2:
+				kv.CreateRevision = int64(v)
+			case 3:
+				kv.ModRevision = int64(v)
+			case 4:
+				kv.Version = int64(v)
+			case 6:
+				kv.Lease = int64(v)
+			}
+			b = b[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return kv, fmt.Errorf("%w: KeyValue field %d: %v", ErrBadRecord, num, protowire.ParseError(n))
+			}
+			b = b[n:]
+		}
+	}
+	return kv, nil
+}

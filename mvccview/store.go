@@ -1,0 +1,340 @@
+package mvccview
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"sort"
+
+	"github.com/etcdscope/etcdscope/boltfmt"
+)
+
+// Source is the little of a bbolt file mvccview needs: the records of a
+// top-level bucket, in key order. Implementations tolerate damage (they
+// yield what they can reach) and take no lock.
+type Source interface {
+	ForEach(bucket string, fn func(k, v []byte) error) error
+}
+
+// BoltSource reads buckets through boltfmt's walk: a damaged db yields
+// what is reachable, and the walk's problems are kept in Problems.
+type BoltSource struct {
+	DB       *boltfmt.DB
+	Problems []error
+}
+
+var errStop = errors.New("stop")
+
+// ForEach calls fn for every record of the named top-level bucket.
+func (s *BoltSource) ForEach(bucket string, fn func(k, v []byte) error) error {
+	var ferr error
+	rep, err := s.DB.Walk(boltfmt.WalkOptions{Bucket: []string{bucket}, NoFreelist: true,
+		Leaf: func(b *boltfmt.BucketInfo, _ boltfmt.PageID, e *boltfmt.LeafElement) bool {
+			if len(b.Path) != 1 || b.Path[0] != bucket || e.Problem != nil || ferr != nil {
+				return ferr == nil
+			}
+			ferr = fn(e.Key, e.Value)
+			return ferr == nil
+		}})
+	if err != nil {
+		return err
+	}
+	if rep != nil {
+		s.Problems = append(s.Problems, rep.Problems...)
+	}
+	if errors.Is(ferr, errStop) {
+		return nil
+	}
+	return ferr
+}
+
+// Sentinels for requests etcd would refuse.
+var (
+	// ErrCompacted is etcd's "mvcc: required revision has been compacted".
+	ErrCompacted = errors.New("mvcc: required revision has been compacted")
+	// ErrFutureRev is etcd's "mvcc: required revision is a future revision".
+	ErrFutureRev = errors.New("mvcc: required revision is a future revision")
+)
+
+// BadRecord is a key-bucket record that does not decode.
+type BadRecord struct {
+	Key []byte
+	Err error
+}
+
+// Store is etcd's MVCC view of a db: the key index rebuilt from the key
+// bucket as etcd rebuilds it on start, and the meta bucket's marks. It
+// holds the index (revisions per key), never the values: ranges and
+// hashes read the key bucket again.
+type Store struct {
+	src Source
+	idx *index
+
+	// CurrentRev is the store's revision: the highest main revision in the
+	// key bucket, never below the compaction marks.
+	CurrentRev int64
+	// CompactRev is the compaction revision etcd would use after a
+	// restart (finishedCompactRev, or scheduledCompactRev when a
+	// compaction was interrupted and would be resumed); -1 when none.
+	CompactRev    int64
+	ScheduledRev  int64 // scheduledCompactRev, -1 when absent
+	FinishedRev   int64 // finishedCompactRev, -1 when absent
+	Records       int64 // key-bucket records read
+	BadRecords    []BadRecord
+	Meta          Meta
+	leaseByKey    map[string]int64
+	revisionCount int
+}
+
+// Meta is the decoded meta bucket.
+type Meta struct {
+	ConsistentIndex uint64 `json:"consistent_index"`
+	Term            uint64 `json:"term"`
+	ConfState       string `json:"conf_state,omitempty"` // JSON as stored
+	StorageVersion  string `json:"storage_version,omitempty"`
+	Scheduled       *int64 `json:"scheduled_compact_revision,omitempty"`
+	Finished        *int64 `json:"finished_compact_revision,omitempty"`
+}
+
+// Open reads the meta bucket and rebuilds the key index from the key bucket.
+func Open(src Source) (*Store, error) {
+	s := &Store{src: src, idx: newIndex(), CompactRev: -1, ScheduledRev: -1, FinishedRev: -1, CurrentRev: 1, leaseByKey: map[string]int64{}}
+	if err := s.readMeta(); err != nil {
+		return nil, err
+	}
+	err := src.ForEach("key", func(k, v []byte) error {
+		s.Records++
+		rev, tomb, err := DecodeRevisionKey(k)
+		if err != nil {
+			s.BadRecords = append(s.BadRecords, BadRecord{bytes.Clone(k), err})
+			return nil
+		}
+		kv, err := DecodeKeyValue(v)
+		if err != nil {
+			s.BadRecords = append(s.BadRecords, BadRecord{bytes.Clone(k), err})
+			return nil
+		}
+		s.idx.add(string(kv.Key), rev, tomb, &kv)
+		if tomb {
+			delete(s.leaseByKey, string(kv.Key))
+		} else if kv.Lease != 0 {
+			s.leaseByKey[string(kv.Key)] = kv.Lease
+		} else {
+			delete(s.leaseByKey, string(kv.Key))
+		}
+		s.CurrentRev = max(s.CurrentRev, rev.Main)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.idx.sortKeys()
+	s.CurrentRev = max(s.CurrentRev, s.ScheduledRev, s.FinishedRev)
+	s.CompactRev = s.FinishedRev
+	if s.ScheduledRev > s.FinishedRev {
+		s.CompactRev = s.ScheduledRev // etcd resumes the compaction on start
+	}
+	return s, nil
+}
+
+func (s *Store) readMeta() error {
+	return s.src.ForEach("meta", func(k, v []byte) error {
+		switch string(k) {
+		case "consistent_index":
+			if len(v) == 8 {
+				s.Meta.ConsistentIndex = binary.BigEndian.Uint64(v)
+			}
+		case "term":
+			if len(v) == 8 {
+				s.Meta.Term = binary.BigEndian.Uint64(v)
+			}
+		case "confState":
+			s.Meta.ConfState = string(v)
+		case "storageVersion":
+			s.Meta.StorageVersion = string(v)
+		case "scheduledCompactRev", "finishedCompactRev":
+			rev, _, err := DecodeRevisionKey(v)
+			if err != nil {
+				return nil
+			}
+			r := rev.Main
+			if string(k) == "scheduledCompactRev" {
+				s.ScheduledRev, s.Meta.Scheduled = r, &r
+			} else {
+				s.FinishedRev, s.Meta.Finished = r, &r
+			}
+		}
+		return nil
+	})
+}
+
+// checkRev applies etcd's rules for a requested revision; 0 means current.
+func (s *Store) checkRev(rev int64) (int64, error) {
+	if rev <= 0 {
+		return s.CurrentRev, nil
+	}
+	if rev > s.CurrentRev {
+		return 0, fmt.Errorf("%w (requested %d, current %d)", ErrFutureRev, rev, s.CurrentRev)
+	}
+	if rev < s.CompactRev {
+		return 0, fmt.Errorf("%w (requested %d, compacted at %d)", ErrCompacted, rev, s.CompactRev)
+	}
+	return rev, nil
+}
+
+// RangeOptions are a Range request's options.
+type RangeOptions struct {
+	Rev       int64 // 0 means the current revision
+	Limit     int64 // 0 means no limit
+	CountOnly bool
+	KeysOnly  bool
+}
+
+// RangeResult is a Range answer in etcd's terms.
+type RangeResult struct {
+	KVs   []KeyValue
+	Count int64
+	More  bool
+	Rev   int64 // the store's current revision (the response header's)
+}
+
+// Range returns the keys in [key, end) live at opts.Rev with etcd's
+// semantics: end nil means key alone, end empty (the wire's "\x00") every
+// key from key on.
+func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResult, error) {
+	rev, err := s.checkRev(opts.Rev)
+	if err != nil {
+		return nil, err
+	}
+	res := &RangeResult{Rev: s.CurrentRev}
+	var want []Revision
+	for _, k := range s.idx.between(key, end) {
+		if mod, _, _, ok := s.idx.byKey[k].get(rev); ok {
+			want = append(want, mod)
+		}
+	}
+	res.Count = int64(len(want))
+	if opts.Limit > 0 && int64(len(want)) > opts.Limit {
+		want = want[:opts.Limit]
+		res.More = true
+	}
+	if opts.CountOnly || len(want) == 0 {
+		return res, nil
+	}
+	pos := make(map[Revision]int, len(want))
+	for i, r := range want {
+		pos[r] = i
+	}
+	res.KVs = make([]KeyValue, len(want))
+	err = s.src.ForEach("key", func(k, v []byte) error {
+		r, tomb, err := DecodeRevisionKey(k)
+		if err != nil || tomb {
+			return nil
+		}
+		i, ok := pos[r]
+		if !ok {
+			return nil
+		}
+		kv, err := DecodeKeyValue(v)
+		if err != nil {
+			return nil
+		}
+		kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
+		if opts.KeysOnly {
+			kv.Value = nil
+		}
+		res.KVs[i] = kv
+		return nil
+	})
+	return res, err
+}
+
+// HistoryRecord is one record of a key's history.
+type HistoryRecord struct {
+	Rev       Revision
+	Tombstone bool
+	KV        KeyValue
+}
+
+// History returns every record of a key in the key bucket, tombstones
+// included, in revision order.
+func (s *Store) History(key []byte) ([]HistoryRecord, error) {
+	ki, ok := s.idx.byKey[string(key)]
+	if !ok {
+		return nil, nil
+	}
+	revs := map[Revision]bool{}
+	for _, g := range ki.generations {
+		for _, r := range g.revs {
+			revs[r] = true
+		}
+	}
+	var out []HistoryRecord
+	err := s.src.ForEach("key", func(k, v []byte) error {
+		r, tomb, err := DecodeRevisionKey(k)
+		if err != nil || !revs[r] {
+			return nil
+		}
+		kv, err := DecodeKeyValue(v)
+		if err != nil || !bytes.Equal(kv.Key, key) {
+			return nil
+		}
+		kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
+		out = append(out, HistoryRecord{Rev: r, Tombstone: tomb, KV: kv})
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Rev.Less(out[j].Rev) })
+	return out, err
+}
+
+// HashKV is etcd's HashKV answer.
+type HashKV struct {
+	Hash            uint32 `json:"hash"`
+	CompactRevision int64  `json:"compact_revision"`
+	HashRevision    int64  `json:"hash_revision"`
+}
+
+// HashKV computes etcd's HashKV at rev (0 means current), bit-exact with
+// server/storage/mvcc/hash.go: CRC-32C of "key" then of every key-bucket
+// record (raw key, raw value) with main revision <= rev, skipping those at
+// or below the compaction revision that the key index would not keep at
+// rev, and a tombstone exactly at the compaction revision.
+func (s *Store) HashKV(rev int64) (*HashKV, error) {
+	rev, err := s.checkRev(rev)
+	if err != nil {
+		return nil, err
+	}
+	keep := s.idx.keepAt(rev)
+	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	h.Write([]byte("key"))
+	c := s.CompactRev
+	err = s.src.ForEach("key", func(k, v []byte) error {
+		r, tomb, err := DecodeRevisionKey(k)
+		if err != nil {
+			return nil
+		}
+		if r.Main > rev {
+			return errStop
+		}
+		if r.Main <= c && len(keep) > 0 {
+			if _, ok := keep[r]; !ok {
+				return nil
+			}
+		}
+		if r.Main == c && tomb {
+			return nil
+		}
+		h.Write(k)
+		h.Write(v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &HashKV{Hash: h.Sum32(), CompactRevision: c, HashRevision: rev}, nil
+}
+
+// Keys returns how many keys the index holds (deleted ones included).
+func (s *Store) Keys() int { return len(s.idx.keys) }
