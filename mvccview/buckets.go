@@ -1,0 +1,310 @@
+package mvccview
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// Lease is a leasepb.Lease from the lease bucket, with the keys attached
+// to it (the newest live record of each key that names it).
+type Lease struct {
+	ID           int64    `json:"id"`
+	TTL          int64    `json:"ttl"`
+	RemainingTTL int64    `json:"remaining_ttl,omitempty"`
+	Keys         []string `json:"keys"`
+	Problem      string   `json:"problem,omitempty"`
+}
+
+// Leases decodes the lease bucket (key: 8-byte big-endian id; value:
+// leasepb.Lease{ID=1, TTL=2, RemainingTTL=3}).
+func (s *Store) Leases() ([]Lease, error) {
+	byLease := map[int64][]string{}
+	for k, id := range s.leaseByKey {
+		byLease[id] = append(byLease[id], k)
+	}
+	var out []Lease
+	err := s.src.ForEach("lease", func(k, v []byte) error {
+		var l Lease
+		if len(k) == 8 {
+			l.ID = int64(binary.BigEndian.Uint64(k))
+		} else {
+			l.Problem = fmt.Sprintf("key of %d bytes, want 8", len(k))
+		}
+		err := varintFields(v, func(num protowire.Number, x uint64) {
+			switch num {
+			case 1:
+				l.ID = int64(x)
+			case 2:
+				l.TTL = int64(x)
+			case 3:
+				l.RemainingTTL = int64(x)
+			}
+		})
+		if err != nil {
+			l.Problem = err.Error()
+		}
+		l.Keys = byLease[l.ID]
+		sort.Strings(l.Keys)
+		if l.Keys == nil {
+			l.Keys = []string{}
+		}
+		out = append(out, l)
+		return nil
+	})
+	return out, err
+}
+
+// varintFields calls f for every varint field of a protobuf message.
+func varintFields(b []byte, f func(protowire.Number, uint64)) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		if typ == protowire.VarintType {
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			f(num, v)
+			b = b[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+	}
+	return nil
+}
+
+// Member is a member record from the members bucket (JSON, as etcd writes
+// it), or a removed member.
+type Member struct {
+	ID         string   `json:"id"` // hex, as etcd prints member ids
+	Name       string   `json:"name,omitempty"`
+	PeerURLs   []string `json:"peer_urls,omitempty"`
+	ClientURLs []string `json:"client_urls,omitempty"`
+	IsLearner  bool     `json:"is_learner,omitempty"`
+	Removed    bool     `json:"removed,omitempty"`
+	Problem    string   `json:"problem,omitempty"`
+}
+
+// Members decodes the members and members_removed buckets.
+func (s *Store) Members() ([]Member, error) {
+	var out []Member
+	err := s.src.ForEach("members", func(k, v []byte) error {
+		var raw struct {
+			ID         json.Number `json:"id"`
+			Name       string      `json:"name"`
+			PeerURLs   []string    `json:"peerURLs"`
+			ClientURLs []string    `json:"clientURLs"`
+			IsLearner  bool        `json:"isLearner"`
+		}
+		m := Member{ID: string(k)}
+		if err := json.Unmarshal(v, &raw); err != nil {
+			m.Problem = err.Error()
+		} else {
+			m.Name, m.PeerURLs, m.ClientURLs, m.IsLearner = raw.Name, raw.PeerURLs, raw.ClientURLs, raw.IsLearner
+			if id, err := strconv.ParseUint(string(raw.ID), 10, 64); err == nil && strconv.FormatUint(id, 16) != string(k) {
+				m.Problem = fmt.Sprintf("record id %x differs from its key %s", id, k)
+			}
+		}
+		out = append(out, m)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.src.ForEach("members_removed", func(k, v []byte) error {
+		out = append(out, Member{ID: string(k), Removed: true})
+		return nil
+	})
+	return out, err
+}
+
+// Auth is the auth buckets decoded (passwords are never shown, only
+// whether a user has one).
+type Auth struct {
+	Enabled  bool       `json:"enabled"`
+	Revision uint64     `json:"revision"`
+	Users    []AuthUser `json:"users"`
+	Roles    []AuthRole `json:"roles"`
+}
+
+type AuthUser struct {
+	Name        string   `json:"name"`
+	Roles       []string `json:"roles"`
+	HasPassword bool     `json:"has_password"`
+	NoPassword  bool     `json:"no_password,omitempty"`
+	Problem     string   `json:"problem,omitempty"`
+}
+
+type AuthRole struct {
+	Name        string           `json:"name"`
+	Permissions []AuthPermission `json:"permissions"`
+	Problem     string           `json:"problem,omitempty"`
+}
+
+type AuthPermission struct {
+	Type     string `json:"type"` // READ, WRITE, READWRITE
+	Key      []byte `json:"key"`
+	RangeEnd []byte `json:"range_end,omitempty"`
+}
+
+// Auth decodes the auth, authUsers (authpb.User{name=1, password=2,
+// roles=3, options=4{no_password=1}}) and authRoles (authpb.Role{name=1,
+// keyPermission=2{permType=1, key=2, range_end=3}}) buckets.
+func (s *Store) Auth() (*Auth, error) {
+	a := &Auth{Users: []AuthUser{}, Roles: []AuthRole{}}
+	err := s.src.ForEach("auth", func(k, v []byte) error {
+		switch string(k) {
+		case "authEnabled":
+			a.Enabled = len(v) == 1 && v[0] == 1
+		case "authRevision":
+			if len(v) == 8 {
+				a.Revision = binary.BigEndian.Uint64(v)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.src.ForEach("authUsers", func(k, v []byte) error {
+		u := AuthUser{Name: string(k), Roles: []string{}}
+		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
+			switch {
+			case num == 2 && typ == protowire.BytesType:
+				u.HasPassword = len(bs) > 0
+			case num == 3 && typ == protowire.BytesType:
+				u.Roles = append(u.Roles, string(bs))
+			case num == 4 && typ == protowire.BytesType:
+				varintFields(bs, func(n protowire.Number, x uint64) {
+					if n == 1 {
+						u.NoPassword = x != 0
+					}
+				})
+			}
+		}); err != nil {
+			u.Problem = err.Error()
+		}
+		a.Users = append(a.Users, u)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.src.ForEach("authRoles", func(k, v []byte) error {
+		r := AuthRole{Name: string(k), Permissions: []AuthPermission{}}
+		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
+			if num != 2 || typ != protowire.BytesType {
+				return
+			}
+			var p AuthPermission
+			messageFields(bs, func(n protowire.Number, b []byte, x uint64, t protowire.Type) {
+				switch {
+				case n == 1 && t == protowire.VarintType:
+					p.Type = [...]string{"READ", "WRITE", "READWRITE"}[min(x, 2)]
+					if x > 2 {
+						p.Type = fmt.Sprintf("type(%d)", x)
+					}
+				case n == 2 && t == protowire.BytesType:
+					p.Key = append([]byte(nil), b...)
+				case n == 3 && t == protowire.BytesType:
+					p.RangeEnd = append([]byte(nil), b...)
+				}
+			})
+			if p.Type == "" {
+				p.Type = "READ"
+			}
+			r.Permissions = append(r.Permissions, p)
+		}); err != nil {
+			r.Problem = err.Error()
+		}
+		a.Roles = append(a.Roles, r)
+		return nil
+	})
+	return a, err
+}
+
+// messageFields calls f for every field of a protobuf message.
+func messageFields(b []byte, f func(num protowire.Number, bs []byte, x uint64, typ protowire.Type)) error {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return protowire.ParseError(n)
+		}
+		b = b[n:]
+		switch typ {
+		case protowire.VarintType:
+			v, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			f(num, nil, v, typ)
+			b = b[n:]
+		case protowire.BytesType:
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			f(num, v, 0, typ)
+			b = b[n:]
+		default:
+			n := protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return protowire.ParseError(n)
+			}
+			b = b[n:]
+		}
+	}
+	return nil
+}
+
+// Cluster is the cluster and alarm buckets.
+type Cluster struct {
+	ClusterVersion string   `json:"cluster_version,omitempty"`
+	Downgrade      string   `json:"downgrade,omitempty"` // JSON as stored
+	Alarms         []string `json:"alarms"`
+}
+
+// Cluster decodes the cluster bucket and the alarm bucket (keys are
+// etcdserverpb.AlarmMember{memberID=1, alarm=2}).
+func (s *Store) Cluster() (*Cluster, error) {
+	c := &Cluster{Alarms: []string{}}
+	err := s.src.ForEach("cluster", func(k, v []byte) error {
+		switch string(k) {
+		case "clusterVersion":
+			c.ClusterVersion = string(v)
+		case "downgrade":
+			c.Downgrade = string(v)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = s.src.ForEach("alarm", func(k, v []byte) error {
+		var member, alarm uint64
+		varintFields(k, func(n protowire.Number, x uint64) {
+			switch n {
+			case 1:
+				member = x
+			case 2:
+				alarm = x
+			}
+		})
+		name := [...]string{"NONE", "NOSPACE", "CORRUPT"}[min(alarm, 2)]
+		c.Alarms = append(c.Alarms, fmt.Sprintf("%s on member %x", name, member))
+		return nil
+	})
+	return c, err
+}
