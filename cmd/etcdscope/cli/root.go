@@ -71,7 +71,7 @@ Exit status: 0 nothing at error severity, 1 findings at error severity,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{err}
 	})
-	root.AddCommand(newInspectCommand(g), newWALCommand(g))
+	root.AddCommand(newInspectCommand(g), newWALCommand(g), newSnapCommand(g))
 	root.AddCommand(newBoltCommand(g), newMVCCCommand(g))
 	return root
 }
