@@ -1,0 +1,337 @@
+package boltfmt
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// This file holds what the page browser (bolt pages, page, get) needs
+// beyond [DB.Walk]: a linear scan that tells every page id's header or
+// the overflowing page it continues, and a lookup that descends the tree
+// as bbolt's cursor does instead of reading a whole bucket.
+
+// PageSpan is one page id as a linear scan of the file sees it: a page
+// with its own header, or a continuation page of an overflowing page.
+type PageSpan struct {
+	ID       PageID
+	HeaderID uint64
+	Type     PageType
+	Count    uint16
+	// Items is Count, or for a freelist page using the 0xFFFF escape, the
+	// count stored after the header.
+	Items    uint64
+	Overflow uint32
+	// Continuation is set for the overflow pages of the page at Start.
+	// They have no header of their own; the header fields above are then
+	// Start's.
+	Continuation bool
+	Start        PageID
+}
+
+// Claims reports whether the header claims the page's own id and a known
+// type: what every page bbolt wrote has, and what a zeroed or overwritten
+// page lacks.
+func (s *PageSpan) Claims() bool {
+	return !s.Continuation && s.HeaderID == uint64(s.ID) && knownType(s.Type)
+}
+
+func knownType(t PageType) bool {
+	switch t {
+	case BranchPage, LeafPage, MetaPage, FreelistPage:
+		return true
+	}
+	return false
+}
+
+// SpanOptions configure [DB.PageSpans].
+type SpanOptions struct {
+	// From and To bound the ids scanned; To 0 means the end of the file.
+	// A scan that starts after 0 may start inside an overflow run it
+	// cannot see; such pages are reported as they are.
+	From, To PageID
+	// Live, when set, reports whether a page is in use (a meta page, the
+	// freelist, or reachable from the root; [Report.Status] knows). It
+	// decides what a page inside another page's overflow run is: a run of
+	// a live page covers only pages that are live too (a live page with a
+	// damaged, huge overflow does not swallow the pages after it), and a
+	// run of a page that is not live (a freed page's stale header) covers
+	// only pages that are not live and whose header does not claim their
+	// own id (such a header was written after the run's page was freed).
+	// Without Live every run covers every page whose header does not
+	// claim its id.
+	Live func(PageID) bool
+	// ChunkBytes is the read size; 0 means 4 MiB.
+	ChunkBytes int
+}
+
+// PageSpans reads the file sequentially in large chunks and calls fn for
+// every page id from opts.From to opts.To, in order: the header of a page
+// that has one, or, for the overflow pages of a page, that page's header
+// marked as a continuation. The PageSpan is valid only during the call;
+// an error from fn stops the scan with that error.
+func (db *DB) PageSpans(opts SpanOptions, fn func(*PageSpan) error) error {
+	ps := int64(db.PageSize)
+	chunk := int64(opts.ChunkBytes)
+	if chunk <= 0 {
+		chunk = 4 << 20
+	}
+	chunk = max(chunk/ps, 1) * ps
+	end := db.FilePages()
+	if opts.To != 0 && opts.To < end {
+		end = opts.To
+	}
+	live := opts.Live
+	if live == nil {
+		live = func(PageID) bool { return false }
+	}
+	buf := make([]byte, chunk)
+	var run PageSpan // the page whose overflow run is open
+	var runEnd PageID
+	var runLive bool
+	for first := opts.From; first < end; {
+		n := min(PageID(chunk/ps), end-first)
+		b := buf[:int64(n)*ps]
+		if _, err := db.r.ReadAt(b, int64(first)*ps); err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		for i := PageID(0); i < n; i++ {
+			id := first + i
+			h := b[int64(i)*ps:]
+			s := PageSpan{ID: id, HeaderID: le.Uint64(h), Type: PageType(le.Uint16(h[8:])), Count: le.Uint16(h[10:]), Overflow: le.Uint32(h[12:])}
+			s.Items = uint64(s.Count)
+			claims := s.Claims()
+			if id < runEnd && live(id) == runLive && (runLive || !claims) {
+				c := run
+				c.ID, c.Continuation, c.Start = id, true, run.ID
+				if err := fn(&c); err != nil {
+					return err
+				}
+				continue
+			}
+			runEnd = 0
+			if claims && s.Type == FreelistPage && s.Count == 0xFFFF {
+				s.Items = le.Uint64(h[PageHeaderSize:])
+			}
+			if claims && s.Overflow > 0 {
+				run, runLive = s, live(id)
+				runEnd = end
+				if last := uint64(id) + uint64(s.Overflow); last < uint64(end) {
+					runEnd = PageID(last + 1)
+				}
+			}
+			if err := fn(&s); err != nil {
+				return err
+			}
+		}
+		first += n
+	}
+	return nil
+}
+
+// Lookup errors.
+var (
+	// ErrBucketNotFound is returned by [DB.Get] when a bucket of the path
+	// does not exist, or the key naming it is not a bucket.
+	ErrBucketNotFound = errors.New("boltfmt: bucket not found")
+
+	// ErrKeyNotFound is returned by [DB.Get] when the bucket holds no such
+	// key.
+	ErrKeyNotFound = errors.New("boltfmt: key not found")
+
+	// ErrIsBucket is returned by [DB.Get] when the key names a nested
+	// bucket, which has no value.
+	ErrIsBucket = errors.New("boltfmt: key is a nested bucket")
+)
+
+// Found is what [DB.Get] found.
+type Found struct {
+	// Page is the leaf page holding the element (for a key of an inline
+	// bucket, the page holding the bucket's entry).
+	Page PageID
+	// Element is the key's leaf element; its Key and Value are copies.
+	Element LeafElement
+	// Problems are what the descent met on its way: damaged pages and
+	// elements it had to pass over. When there are any, a key reported as
+	// missing may still be in the file; a [DB.Walk] reads every leaf.
+	Problems []error
+}
+
+// maxDepth bounds a descent: a bbolt tree of 2^64 keys is far shallower.
+const maxDepth = 64
+
+// Get finds key in the bucket at path (nil or empty for the root bucket)
+// by descending from the root as bbolt's cursor does: at each branch the
+// last child whose key is at most the key sought. It reads one page per
+// level and never panics on damaged pages; what it had to pass over is
+// in Found.Problems. The error is ErrBucketNotFound, ErrKeyNotFound or
+// ErrIsBucket (wrapped, with the Found still filled in), or an I/O error.
+func (db *DB) Get(path []string, key []byte) (*Found, error) {
+	g := &getter{db: db, found: &Found{}, bucket: strings.Join(path, "/")}
+	meta := db.lookupMeta()
+	if meta == nil {
+		return g.found, fmt.Errorf("neither meta page can be used: %w", ErrBucketNotFound)
+	}
+	g.hwm = min(meta.HWM, db.FilePages())
+	root, inline, at := meta.Root, []byte(nil), PageID(0)
+	for i, name := range path {
+		e, page, err := g.find(root, inline, at, []byte(name))
+		if err != nil {
+			return g.found, err
+		}
+		where := strings.Join(path[:i+1], "/")
+		switch {
+		case e == nil:
+			return g.found, fmt.Errorf("bucket %q: %w", where, ErrBucketNotFound)
+		case !e.IsBucket():
+			return g.found, fmt.Errorf("bucket %q is a key, not a bucket: %w", where, ErrBucketNotFound)
+		}
+		b, err := DecodeBucket(e.Value)
+		if err != nil {
+			return g.found, fmt.Errorf("bucket %q: %v: %w", where, err, ErrBucketNotFound)
+		}
+		root, inline, at = b.Root, b.Inline, page
+	}
+	e, page, err := g.find(root, inline, at, key)
+	if err != nil {
+		return g.found, err
+	}
+	if e == nil {
+		return g.found, fmt.Errorf("bucket %q: %w", g.bucket, ErrKeyNotFound)
+	}
+	g.found.Page, g.found.Element = page, *e
+	if e.IsBucket() {
+		return g.found, fmt.Errorf("bucket %q: %w", g.bucket, ErrIsBucket)
+	}
+	return g.found, nil
+}
+
+// lookupMeta returns the active meta or, when neither is valid, the most
+// plausible one, as a walk chooses it.
+func (db *DB) lookupMeta() *Meta {
+	if db.Active >= 0 {
+		return &db.Metas[db.Active]
+	}
+	var best *Meta
+	for i := range db.Metas {
+		m := &db.Metas[i]
+		if m.Magic != Magic || m.HWM < 4 || m.Root < 2 || m.Root >= m.HWM || int(m.PageSize) != db.PageSize {
+			continue
+		}
+		if best == nil || m.TxID > best.TxID {
+			best = m
+		}
+	}
+	return best
+}
+
+type getter struct {
+	db     *DB
+	hwm    PageID
+	found  *Found
+	bucket string
+	buf    []byte
+}
+
+func (g *getter) problem(id PageID, off int64, sentinel error, format string, args ...any) {
+	g.found.Problems = append(g.found.Problems, &PageError{Page: id, Offset: off, Bucket: g.bucket, Err: sentinel, Detail: fmt.Sprintf(format, args...)})
+}
+
+// find returns the leaf element whose key is key in the tree at root, or
+// in the inline page image when root is 0 (whose entry is on page at), and
+// the page holding it.
+func (g *getter) find(root PageID, inline []byte, at PageID, key []byte) (*LeafElement, PageID, error) {
+	if root == 0 {
+		off := int64(at) * int64(g.db.PageSize)
+		typ, count, _ := InlineHeader(inline)
+		if typ != LeafPage {
+			g.problem(at, off, ErrBucketInvalid, "inline bucket %q: page header type %s, want leaf", g.bucket, typ)
+		}
+		els, err := LeafElements(inline, int(count))
+		if err != nil {
+			g.problem(at, off, ErrBucketInvalid, "inline bucket %q: %v", g.bucket, err)
+			return nil, 0, nil
+		}
+		return g.match(at, off, els, key), at, nil
+	}
+	id := root
+	var path []PageID
+	for {
+		off := int64(id) * int64(g.db.PageSize)
+		switch {
+		case id < 2 || id >= g.hwm:
+			g.problem(id, off, ErrPageInvalid, "reference to page %d, outside [2, %d) (path %v)", id, g.hwm, path)
+			return nil, 0, nil
+		case containsID(path, id):
+			g.problem(id, off, ErrPageDoubleUse, "page %d is its own ancestor: a cycle (path %v)", id, path)
+			return nil, 0, nil
+		case len(path) >= maxDepth:
+			g.problem(id, off, ErrPageInvalid, "deeper than %d levels (path %v)", maxDepth, path)
+			return nil, 0, nil
+		}
+		path = append(path, id)
+		p, err := g.db.ReadPage(id, g.hwm, g.buf)
+		if err != nil {
+			return nil, 0, err
+		}
+		g.buf = p.Data[:cap(p.Data)]
+		if p.HeaderID != uint64(id) || (p.Type != BranchPage && p.Type != LeafPage) {
+			g.problem(id, off, ErrPageInvalid, "page header says id %d, type %s (path %v)", p.HeaderID, p.Type, path)
+			return nil, 0, nil
+		}
+		if p.Type == LeafPage {
+			els, err := LeafElements(p.Data, int(p.Count))
+			if err != nil {
+				g.problem(id, off, ErrPageInvalid, "%v", err)
+				return nil, 0, nil
+			}
+			return g.match(id, off, els, key), id, nil
+		}
+		els, err := BranchElements(p.Data, int(p.Count))
+		if err != nil {
+			g.problem(id, off, ErrPageInvalid, "%v", err)
+			return nil, 0, nil
+		}
+		// bbolt takes the last child whose key is at most the key sought,
+		// or the first child for a key below every branch key.
+		next := -1
+		for i := range els {
+			e := &els[i]
+			if e.Problem != nil {
+				g.problem(id, off+int64(e.Offset), ErrPageInvalid, "%v", e.Problem)
+				continue
+			}
+			if next < 0 || bytes.Compare(e.Key, key) <= 0 {
+				next = i
+			}
+		}
+		if next < 0 {
+			g.problem(id, off, ErrPageInvalid, "branch page with no usable element")
+			return nil, 0, nil
+		}
+		id = els[next].Child
+	}
+}
+
+// match returns a copy of the element whose key is key.
+func (g *getter) match(id PageID, off int64, els []LeafElement, key []byte) *LeafElement {
+	var hit *LeafElement
+	for i := range els {
+		e := &els[i]
+		if e.Problem != nil {
+			g.problem(id, off+int64(e.Offset), ErrPageInvalid, "%v", e.Problem)
+			continue
+		}
+		if hit == nil && bytes.Equal(e.Key, key) {
+			c := *e
+			c.Key, c.Value = bytes.Clone(e.Key), bytes.Clone(e.Value)
+			if c.Value == nil {
+				c.Value = []byte{}
+			}
+			hit = &c
+		}
+	}
+	return hit
+}
