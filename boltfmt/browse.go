@@ -170,7 +170,7 @@ const maxDepth = 64
 // ErrIsBucket (wrapped, with the Found still filled in), or an I/O error.
 func (db *DB) Get(path []string, key []byte) (*Found, error) {
 	g := &getter{db: db, found: &Found{}, bucket: strings.Join(path, "/")}
-	meta := db.lookupMeta()
+	meta := db.usableMeta()
 	if meta == nil {
 		return g.found, fmt.Errorf("neither meta page can be used: %w", ErrBucketNotFound)
 	}
@@ -208,9 +208,10 @@ func (db *DB) Get(path []string, key []byte) (*Found, error) {
 	return g.found, nil
 }
 
-// lookupMeta returns the active meta or, when neither is valid, the most
-// plausible one, as a walk chooses it.
-func (db *DB) lookupMeta() *Meta {
+// usableMeta returns the active meta or, when neither is valid, the most
+// plausible one (bbolt's magic, fields in range, the page size the file
+// uses) with the higher txid; nil when neither can be used.
+func (db *DB) usableMeta() *Meta {
 	if db.Active >= 0 {
 		return &db.Metas[db.Active]
 	}

@@ -169,25 +169,14 @@ func (w *walker) run() (*Report, error) {
 // that the rest of the file is still checked.
 func (w *walker) chooseMeta() *Meta {
 	db := w.db
-	if db.Active >= 0 {
-		return &db.Metas[db.Active]
-	}
-	var best *Meta
-	for i := range db.Metas {
-		m := &db.Metas[i]
-		if m.Magic != Magic || m.HWM < 4 || m.Root < 2 || m.Root >= m.HWM || int(m.PageSize) != db.PageSize {
-			continue
-		}
-		if best == nil || m.TxID > best.TxID {
-			best = m
-		}
-	}
-	if best == nil {
+	best := db.usableMeta()
+	switch {
+	case best == nil:
 		w.problem(0, 0, -1, ErrMetaInvalid, "neither meta page can be used; nothing else can be checked")
-		return nil
+	case db.Active < 0:
+		w.problem(PageID(best.Slot), w.pageOff(PageID(best.Slot))+PageHeaderSize, -1, ErrMetaInvalid,
+			"both metas are invalid; checking the tree of meta %d (txid %d) anyway", best.Slot, best.TxID)
 	}
-	w.problem(PageID(best.Slot), w.pageOff(PageID(best.Slot))+PageHeaderSize, -1, ErrMetaInvalid,
-		"both metas are invalid; checking the tree of meta %d (txid %d) anyway", best.Slot, best.TxID)
 	return best
 }
 
