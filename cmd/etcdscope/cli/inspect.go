@@ -13,6 +13,8 @@ import (
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/internal/finding"
+	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -43,6 +45,12 @@ type dbSummary struct {
 	Free     int    `json:"free_pages"`
 	Buckets  int    `json:"buckets"`
 	Keys     int    `json:"key_bucket_records"`
+
+	Revision        int64  `json:"revision"`
+	CompactRevision int64  `json:"compact_revision"`
+	ConsistentIndex uint64 `json:"consistent_index"`
+	Term            uint64 `json:"term"`
+	StorageVersion  string `json:"storage_version,omitempty"`
 }
 
 // snapInventory lists the files of member/snap.
@@ -64,9 +72,13 @@ you do not trust. It reads the member's files read-only (it takes no lock, so it
 also works while etcd runs), prints a short summary (member and cluster ids,
 WAL extent, raft state, snapshot files, db size) and then every finding.
 
-This version checks the WAL and the bbolt db in full and inventories member/snap;
-the MVCC checks and the cross-checks between db, WAL and snapshot files are added
-as those layers land.`,
+Checks: the WAL (every record), the .snap and .snap.db files, the bbolt db (every
+page), the MVCC records, and the cross-checks etcd's boot depends on: the db's
+consistent_index against the WAL (db-ahead-of-wal, db-behind-wal), the WAL's
+snapshot records against the .snap and .snap.db files (wal-snapshot-missing,
+snapdb-missing: etcd's "failed to find database snapshot file" panic, found
+offline), the db's members against the WAL's conf state, and the storage
+version against the cluster version the WAL set.`,
 		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()
@@ -91,12 +103,13 @@ func runInspect(arg string) (*inspectReport, error) {
 		return nil, &datadir.Error{Path: arg, Err: fmt.Errorf("not an etcd data dir or member dir"), Hint: "give the directory passed to etcd as --data-dir (it holds member/wal and member/snap)"}
 	}
 	rep := &inspectReport{Path: arg, report: &finding.Report{Findings: []finding.Finding{}}, Checked: []string{}}
+	facts := &walFacts{}
 	if l.WALDir != "" {
 		files, err := walfmt.OpenPath(l.WALDir)
 		if err != nil {
 			return nil, err
 		}
-		sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
+		sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), facts.visit)
 		if err != nil {
 			files.Close()
 			return nil, err
@@ -117,29 +130,44 @@ func runInspect(arg string) (*inspectReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	rep.Snap = inv
+	var sd *snapfmt.Dir
+	if l.SnapDir != "" {
+		if sd, err = snapfmt.ReadDir(l.SnapDir, snapfmt.Options{}); err != nil {
+			return nil, err
+		}
+		rel := func(name string) string { return l.Rel(filepath.Join(sd.Path, name)) }
+		for _, p := range sd.Problems() {
+			rep.report.Add(snapFinding(rel, p))
+		}
+		rep.Checked = append(rep.Checked, "snap")
+	}
+	var st *mvccview.Store
 	if l.DB != "" {
-		if err := inspectDB(l, rep); err != nil {
+		if st, err = inspectDB(l, rep); err != nil {
 			return nil, err
 		}
 	}
-	rep.Snap = inv
-	rep.Checked = append(rep.Checked, "snap-inventory")
+	crossCheck(l, rep.report, rep.WAL, facts, sd, st)
+	if st != nil && rep.WAL != nil {
+		rep.Checked = append(rep.Checked, "cross-checks")
+	}
 	rep.Findings, rep.Summary = rep.report.Findings, rep.report.Summary
 	return rep, nil
 }
 
-// inspectDB runs bolt check on member/snap/db.
-func inspectDB(l datadir.Layout, rep *inspectReport) error {
+// inspectDB runs bolt check on member/snap/db and reads its MVCC view.
+func inspectDB(l datadir.Layout, rep *inspectReport) (*mvccview.Store, error) {
 	db, err := boltfmt.Open(l.DB, boltfmt.Options{})
 	if err != nil {
 		rep.report.Add(finding.Finding{Severity: finding.Error, Code: "bolt-meta-invalid", File: l.Rel(l.DB), Offset: finding.Ptr(int64(0)),
 			Message: fmt.Sprintf("the db cannot be read as a bbolt file: %v", err)})
-		return nil
+		return nil, nil
 	}
 	defer db.Close()
 	walk, err := db.Walk(boltfmt.WalkOptions{})
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", l.DB, err)
+		return nil, fmt.Errorf("reading %s: %w", l.DB, err)
 	}
 	rep.report.Merge(boltReport(l.Rel(l.DB), walk.Problems))
 	d := &dbSummary{File: l.Rel(l.DB), Bytes: db.Size(), PageSize: db.PageSize, HWM: uint64(walk.HWM), MetaUsed: walk.MetaUsed,
@@ -151,7 +179,18 @@ func inspectDB(l datadir.Layout, rep *inspectReport) error {
 	}
 	rep.DB = d
 	rep.Checked = append(rep.Checked, "db")
-	return nil
+	st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", l.DB, err)
+	}
+	for _, br := range st.BadRecords {
+		rep.report.Add(finding.Finding{Severity: finding.Error, Code: "mvcc-bad-record", File: l.Rel(l.DB),
+			Message: fmt.Sprintf("key-bucket record %x: %v", br.Key, br.Err)})
+	}
+	d.Revision, d.CompactRevision, d.ConsistentIndex, d.Term = st.CurrentRev, st.CompactRev, st.Meta.ConsistentIndex, st.Meta.Term
+	d.StorageVersion = st.Meta.StorageVersion
+	rep.Checked = append(rep.Checked, "mvcc")
+	return st, nil
 }
 
 func inventorySnap(l datadir.Layout) (snapInventory, error) {
@@ -251,9 +290,20 @@ func inspectRows(rep *inspectReport) (hdr []string, rows [][]string) {
 	} else {
 		rows = append(rows, []string{"db", "none (member/snap/db is missing)"})
 	}
+	if d := rep.DB; d != nil && d.ConsistentIndex > 0 {
+		rows = append(rows, []string{"mvcc", fmt.Sprintf("revision %d, compacted at %d; consistent_index %d, term %d; storage version %s",
+			d.Revision, d.CompactRevision, d.ConsistentIndex, d.Term, orDash(d.StorageVersion))})
+	}
 	rows = append(rows, []string{"checked", strings.Join(rep.Checked, ", ")})
 	rows = append(rows, []string{"findings", summaryLine(rep.Summary)})
 	return hdr, rows
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func humanBytes(n int64) string {
