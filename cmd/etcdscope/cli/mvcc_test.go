@@ -70,7 +70,15 @@ func TestMVCCRangeAndHashEqualEtcdctl(t *testing.T) {
 // the server returned for it at every recorded revision: the record live at
 // that revision (the newest one at or below it, absent after a tombstone).
 func TestMVCCHistoryEqualsServerGets(t *testing.T) {
-	dir, rec := etcdtest.Generate(t, "3.6", etcdtest.GenOptions{})
+	for _, v := range etcdtest.Versions {
+		t.Run(v, func(t *testing.T) {
+			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
+			historyMatches(t, dir, rec)
+		})
+	}
+}
+
+func historyMatches(t *testing.T, dir string, rec *etcdtest.Recording) {
 	type kv struct {
 		Key         []byte `json:"key"`
 		ModRevision int64  `json:"mod_revision"`
