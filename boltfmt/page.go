@@ -149,8 +149,6 @@ type DB struct {
 	Why    string
 	// PageSizeProblem is set when the page size had to be guessed.
 	PageSizeProblem error
-
-	scratch []byte
 }
 
 // Size returns the file's size.

@@ -78,14 +78,13 @@ type Store struct {
 	// CompactRev is the compaction revision etcd would use after a
 	// restart (finishedCompactRev, or scheduledCompactRev when a
 	// compaction was interrupted and would be resumed); -1 when none.
-	CompactRev    int64
-	ScheduledRev  int64 // scheduledCompactRev, -1 when absent
-	FinishedRev   int64 // finishedCompactRev, -1 when absent
-	Records       int64 // key-bucket records read
-	BadRecords    []BadRecord
-	Meta          Meta
-	leaseByKey    map[string]int64
-	revisionCount int
+	CompactRev   int64
+	ScheduledRev int64 // scheduledCompactRev, -1 when absent
+	FinishedRev  int64 // finishedCompactRev, -1 when absent
+	Records      int64 // key-bucket records read
+	BadRecords   []BadRecord
+	Meta         Meta
+	leaseByKey   map[string]int64
 }
 
 // Meta is the decoded meta bucket.
