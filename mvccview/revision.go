@@ -122,3 +122,31 @@ func DecodeKeyValue(b []byte) (KeyValue, error) {
 	}
 	return kv, nil
 }
+
+// AppendKeyValue appends the mvccpb.KeyValue encoding etcd writes: fields
+// in number order, zero values omitted (proto3), so that HashKV over a
+// rebuilt store equals etcd's.
+func AppendKeyValue(b []byte, kv KeyValue) []byte {
+	if len(kv.Key) > 0 {
+		b = protowire.AppendTag(b, 1, protowire.BytesType)
+		b = protowire.AppendBytes(b, kv.Key)
+	}
+	for _, f := range []struct {
+		num protowire.Number
+		v   int64
+	}{{2, kv.CreateRevision}, {3, kv.ModRevision}, {4, kv.Version}} {
+		if f.v != 0 {
+			b = protowire.AppendTag(b, f.num, protowire.VarintType)
+			b = protowire.AppendVarint(b, uint64(f.v))
+		}
+	}
+	if len(kv.Value) > 0 {
+		b = protowire.AppendTag(b, 5, protowire.BytesType)
+		b = protowire.AppendBytes(b, kv.Value)
+	}
+	if kv.Lease != 0 {
+		b = protowire.AppendTag(b, 6, protowire.VarintType)
+		b = protowire.AppendVarint(b, uint64(kv.Lease))
+	}
+	return b
+}

@@ -1,0 +1,411 @@
+package replay
+
+import (
+	"bytes"
+	"errors"
+	"sort"
+
+	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+// Errors a request meets at apply time, as etcd's applier returns them:
+// the request then changes nothing (the entry still advances the index).
+var (
+	errLeaseNotFound = errors.New("lease not found")
+	errKeyNotFound   = errors.New("key not found")
+	errCompacted     = errors.New("required revision has been compacted")
+	errFutureRev     = errors.New("required revision is a future revision")
+)
+
+// store is the state a replay builds: the live keys with their current
+// KeyValue, the key index, the leases, and the db it writes to.
+type store struct {
+	w          *writer
+	idx        *mvccview.Index
+	live       map[string]*mvccview.KeyValue
+	rev        int64 // current main revision; the first write gets 2
+	compactRev int64
+	leases     map[int64]*lease
+	stats      Stats
+}
+
+type lease struct {
+	ttl  int64
+	keys map[string]bool
+}
+
+// Stats counts what a replay applied.
+type Stats struct {
+	Entries      int64            `json:"entries"`
+	Requests     map[string]int64 `json:"requests"`
+	Failed       map[string]int64 `json:"failed"`      // requests etcd would refuse at apply time
+	Unsupported  map[string]int64 `json:"unsupported"` // kinds this replay does not apply yet
+	Compactions  int64            `json:"compactions"`
+	Deleted      int64            `json:"compacted_records"`
+	ConfChanges  int64            `json:"conf_changes"`
+	EmptyEntries int64            `json:"empty_entries"`
+}
+
+func newStore(w *writer) *store {
+	return &store{w: w, idx: mvccview.NewIndex(), live: map[string]*mvccview.KeyValue{}, rev: 1, compactRev: -1,
+		leases: map[int64]*lease{},
+		stats:  Stats{Requests: map[string]int64{}, Failed: map[string]int64{}, Unsupported: map[string]int64{}}}
+}
+
+// wtxn is one write transaction: every change gets main revision rev+1
+// and the next sub revision; it takes a revision only if it changed
+// something.
+type wtxn struct {
+	s       *store
+	main    int64
+	sub     int64
+	changed bool
+}
+
+func (s *store) begin() *wtxn { return &wtxn{s: s, main: s.rev + 1} }
+
+func (t *wtxn) end() {
+	if t.changed {
+		t.s.rev = t.main
+	}
+}
+
+func (t *wtxn) next() mvccview.Revision {
+	r := mvccview.Revision{Main: t.main, Sub: t.sub}
+	t.sub++
+	t.changed = true
+	return r
+}
+
+func (t *wtxn) put(p *walfmt.PutRequest) error {
+	s := t.s
+	key := string(p.Key)
+	prev := s.live[key]
+	val, leaseID := p.Value, p.Lease
+	if p.IgnoreValue || p.IgnoreLease {
+		if prev == nil {
+			return errKeyNotFound
+		}
+		if p.IgnoreValue {
+			val = prev.Value
+		}
+		if p.IgnoreLease {
+			leaseID = prev.Lease
+		}
+	}
+	rev := t.next()
+	kv := &mvccview.KeyValue{Key: bytes.Clone(p.Key), Value: bytes.Clone(val), ModRevision: rev.Main, Version: 1, CreateRevision: rev.Main, Lease: leaseID}
+	if prev != nil {
+		kv.CreateRevision, kv.Version = prev.CreateRevision, prev.Version+1
+		if prev.Lease != 0 && prev.Lease != leaseID {
+			s.detach(prev.Lease, key)
+		}
+	}
+	if leaseID != 0 {
+		if l := s.leases[leaseID]; l != nil {
+			l.keys[key] = true
+		}
+	}
+	s.live[key] = kv
+	s.idx.Put(key, rev)
+	return s.w.putRevision(rev, false, *kv)
+}
+
+func (s *store) detach(id int64, key string) {
+	if l := s.leases[id]; l != nil {
+		delete(l.keys, key)
+	}
+}
+
+// between returns the live keys in [key, end), sorted; end nil means key
+// alone, end empty every key from key on.
+func (s *store) between(key, end []byte) []string {
+	if end == nil {
+		if _, ok := s.live[string(key)]; ok {
+			return []string{string(key)}
+		}
+		return nil
+	}
+	var out []string
+	for k := range s.live {
+		if k >= string(key) && (len(end) == 0 || k < string(end)) {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// rangeEnd turns a request's range_end into between's convention: absent
+// means one key, "\x00" every key from key on.
+func rangeEnd(end []byte) []byte {
+	switch {
+	case len(end) == 0:
+		return nil
+	case len(end) == 1 && end[0] == 0:
+		return []byte{}
+	}
+	return end
+}
+
+func (t *wtxn) deleteRange(key, end []byte) error {
+	s := t.s
+	for _, k := range s.between(key, rangeEnd(end)) {
+		prev := s.live[k]
+		rev := t.next()
+		if prev.Lease != 0 {
+			s.detach(prev.Lease, k)
+		}
+		delete(s.live, k)
+		s.idx.Tombstone(k, rev)
+		if err := s.w.putRevision(rev, true, mvccview.KeyValue{Key: []byte(k)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compare evaluates one txn compare against the current state, as etcd's
+// applyCompare: every key of a range must satisfy it; a missing key fails a
+// value compare and compares as zero otherwise.
+func (s *store) compare(c *walfmt.Compare) bool {
+	keys := s.between(c.Key, rangeEnd(c.RangeEnd))
+	if len(keys) == 0 {
+		if c.Target == walfmt.CompareTarget(3) { // VALUE
+			return false
+		}
+		return compareKV(c, &mvccview.KeyValue{})
+	}
+	for _, k := range keys {
+		if !compareKV(c, s.live[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+func compareKV(c *walfmt.Compare, kv *mvccview.KeyValue) bool {
+	var r int
+	cmp := func(a, b int64) int {
+		switch {
+		case a < b:
+			return -1
+		case a > b:
+			return 1
+		}
+		return 0
+	}
+	switch c.Target {
+	case 0: // VERSION
+		r = cmp(kv.Version, deref(c.Version))
+	case 1: // CREATE
+		r = cmp(kv.CreateRevision, deref(c.CreateRevision))
+	case 2: // MOD
+		r = cmp(kv.ModRevision, deref(c.ModRevision))
+	case 3: // VALUE
+		r = bytes.Compare(kv.Value, c.Value)
+	case 4: // LEASE
+		r = cmp(kv.Lease, deref(c.Lease))
+	default:
+		return false
+	}
+	switch c.Result {
+	case 0: // EQUAL
+		return r == 0
+	case 1: // GREATER
+		return r > 0
+	case 2: // LESS
+		return r < 0
+	case 3: // NOT_EQUAL
+		return r != 0
+	}
+	return false
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// checkOps refuses a branch etcd would refuse before applying anything: a
+// put naming a lease that does not exist, or ignoring the value or lease of
+// a key that does not exist (etcd txn.go checkRequestPut).
+func (s *store) checkOps(ops []walfmt.RequestOp) error {
+	for i := range ops {
+		op := &ops[i]
+		switch {
+		case op.Put != nil:
+			p := op.Put
+			if p.Lease != 0 && !p.IgnoreLease && s.leases[p.Lease] == nil {
+				return errLeaseNotFound
+			}
+			if (p.IgnoreValue || p.IgnoreLease) && s.live[string(p.Key)] == nil {
+				return errKeyNotFound
+			}
+		case op.Txn != nil:
+			branch := op.Txn.Failure
+			if s.allCompares(op.Txn.Compare) {
+				branch = op.Txn.Success
+			}
+			if err := s.checkOps(branch); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *store) allCompares(cs []walfmt.Compare) bool {
+	for i := range cs {
+		if !s.compare(&cs[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// txnOps applies a branch's ops in order inside one write transaction.
+func (t *wtxn) txnOps(ops []walfmt.RequestOp) error {
+	for i := range ops {
+		op := &ops[i]
+		var err error
+		switch {
+		case op.Put != nil:
+			err = t.put(op.Put)
+		case op.DeleteRange != nil:
+			err = t.deleteRange(op.DeleteRange.Key, op.DeleteRange.RangeEnd)
+		case op.Txn != nil:
+			branch := op.Txn.Failure
+			if t.s.allCompares(op.Txn.Compare) {
+				branch = op.Txn.Success
+			}
+			err = t.txnOps(branch)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyRequest applies one decoded normal entry.
+func (s *store) applyRequest(r *walfmt.Request) error {
+	s.stats.Requests[r.Kind]++
+	var err error
+	switch {
+	case r.Put != nil:
+		if r.Put.Lease != 0 && !r.Put.IgnoreLease && s.leases[r.Put.Lease] == nil {
+			err = errLeaseNotFound
+			break
+		}
+		t := s.begin()
+		err = t.put(r.Put)
+		t.end()
+	case r.DeleteRange != nil:
+		t := s.begin()
+		err = t.deleteRange(r.DeleteRange.Key, r.DeleteRange.RangeEnd)
+		t.end()
+	case r.Txn != nil:
+		branch := r.Txn.Failure
+		if s.allCompares(r.Txn.Compare) {
+			branch = r.Txn.Success
+		}
+		if err = s.checkOps(branch); err != nil {
+			break
+		}
+		t := s.begin()
+		err = t.txnOps(branch)
+		t.end()
+	case r.LeaseGrant != nil:
+		if s.leases[r.LeaseGrant.ID] != nil {
+			err = errors.New("lease already exists")
+			break
+		}
+		s.leases[r.LeaseGrant.ID] = &lease{ttl: r.LeaseGrant.TTL, keys: map[string]bool{}}
+		err = s.w.put("lease", u64(uint64(r.LeaseGrant.ID)), appendLease(r.LeaseGrant.ID, r.LeaseGrant.TTL))
+	case r.LeaseRevoke != nil:
+		err = s.revoke(r.LeaseRevoke.ID)
+	case r.Compaction != nil:
+		err = s.compact(r.Compaction.Revision)
+	case r.Kind == "empty" || r.Range != nil || r.LeaseCheckpoint != nil || r.Kind == "authenticate" ||
+		r.Kind == "auth-status" || r.Kind == "auth-user-get" || r.Kind == "auth-role-get" ||
+		r.Kind == "auth-user-list" || r.Kind == "auth-role-list":
+		// Nothing to write (reads, checkpoints of remaining TTLs, tokens).
+	default:
+		s.stats.Unsupported[r.Kind]++
+	}
+	if err != nil {
+		s.stats.Failed[r.Kind]++
+	}
+	return nil
+}
+
+// revoke deletes a lease and, in one write transaction, its keys in key
+// order (etcd lessor.Revoke).
+func (s *store) revoke(id int64) error {
+	l := s.leases[id]
+	if l == nil {
+		return errLeaseNotFound
+	}
+	keys := make([]string, 0, len(l.keys))
+	for k := range l.keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	t := s.begin()
+	for _, k := range keys {
+		if err := t.deleteRange([]byte(k), nil); err != nil {
+			return err
+		}
+	}
+	t.end()
+	delete(s.leases, id)
+	return s.w.del("lease", u64(uint64(id)))
+}
+
+// compact schedules and performs a compaction, as etcd does (the physical
+// part asynchronously, which a replay does at once).
+func (s *store) compact(rev int64) error {
+	if rev <= s.compactRev {
+		return errCompacted
+	}
+	if rev > s.rev {
+		return errFutureRev
+	}
+	s.compactRev = rev
+	if err := s.w.compactMark("scheduledCompactRev", rev); err != nil {
+		return err
+	}
+	n, err := s.w.deleteRevisions(rev, s.idx.Keep(rev))
+	if err != nil {
+		return err
+	}
+	s.stats.Compactions++
+	s.stats.Deleted += int64(n)
+	return s.w.compactMark("finishedCompactRev", rev)
+}
+
+// appendLease encodes a leasepb.Lease{ID=1, TTL=2}.
+func appendLease(id, ttl int64) []byte {
+	var b []byte
+	if id != 0 {
+		b = append(b, 0x08)
+		b = appendUvarint(b, uint64(id))
+	}
+	if ttl != 0 {
+		b = append(b, 0x10)
+		b = appendUvarint(b, uint64(ttl))
+	}
+	return b
+}
+
+func appendUvarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}

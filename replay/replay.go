@@ -1,0 +1,255 @@
+package replay
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+// Options configure [Run].
+type Options struct {
+	// Out is the path of the db to write; it must not exist.
+	Out string
+	// ToIndex stops after the entry with this raft index (0: everything
+	// committed).
+	ToIndex uint64
+}
+
+// Result says what a replay did and from what.
+type Result struct {
+	Base         string        `json:"base"` // where the state started
+	NodeID       uint64        `json:"node_id"`
+	FirstIndex   uint64        `json:"first_index"`
+	Commit       uint64        `json:"commit"`
+	AppliedIndex uint64        `json:"applied_index"`
+	AppliedTerm  uint64        `json:"applied_term"`
+	Revision     int64         `json:"revision"`
+	CompactRev   int64         `json:"compact_revision"`
+	Stats        Stats         `json:"stats"`
+	Duration     time.Duration `json:"duration_ns"`
+}
+
+// ErrNeedsBase is returned when the WAL no longer starts at index 1, so an
+// empty state cannot be the base.
+var ErrNeedsBase = errors.New("replay: the WAL does not start at index 1; a base db is needed")
+
+// Run replays a member's WAL from an empty state through a real raft node
+// into a fresh etcd-schema db at opts.Out. It reads the WAL read-only and
+// writes only opts.Out.
+func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
+	start := time.Now()
+	if _, err := os.Stat(opts.Out); err == nil {
+		return nil, fmt.Errorf("replay: %s exists; give a new path", opts.Out)
+	}
+	wl, err := readLog(segs)
+	if err != nil {
+		return nil, err
+	}
+	if len(wl.entries) == 0 || wl.entries[0].GetIndex() != 1 {
+		return nil, ErrNeedsBase
+	}
+	w, err := openWriter(opts.Out)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if w.tx != nil {
+			w.abort()
+			os.Remove(opts.Out)
+		}
+	}()
+	s := newStore(w)
+	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, FirstIndex: 1, Commit: wl.hs.GetCommit()}
+
+	rn, err := restartNode(wl)
+	if err != nil {
+		return nil, err
+	}
+	target := wl.hs.GetCommit()
+	if opts.ToIndex != 0 && opts.ToIndex < target {
+		target = opts.ToIndex
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("replay: raft: %v", r)
+		}
+	}()
+	for res.AppliedIndex < target && rn.HasReady() {
+		rd := rn.Ready()
+		for _, e := range rd.CommittedEntries {
+			if e.GetIndex() > target {
+				break
+			}
+			if err := s.applyEntry(rn, e); err != nil {
+				return nil, fmt.Errorf("replay: entry %d: %w", e.GetIndex(), err)
+			}
+			res.AppliedIndex, res.AppliedTerm = e.GetIndex(), e.GetTerm()
+			if w.pending >= batchOps {
+				if err := w.setIndex(res.AppliedIndex, res.AppliedTerm); err != nil {
+					return nil, err
+				}
+				if err := w.maybeCommit(); err != nil {
+					return nil, err
+				}
+			}
+		}
+		rn.Advance(rd)
+	}
+	if err := w.setIndex(res.AppliedIndex, res.AppliedTerm); err != nil {
+		return nil, err
+	}
+	if err := w.close(); err != nil {
+		return nil, err
+	}
+	res.Revision, res.CompactRev, res.Stats = s.rev, s.compactRev, s.stats
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// walLog is the effective log: the entries no later entry replaced, the
+// last hard state and the member id.
+type walLog struct {
+	nodeID  uint64
+	hs      *raftpb.HardState
+	entries []*raftpb.Entry
+}
+
+func readLog(segs []walfmt.Segment) (*walLog, error) {
+	ow, err := walfmt.ScanOverwrites(segs)
+	if err != nil {
+		return nil, err
+	}
+	l := &walLog{hs: &raftpb.HardState{}}
+	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
+	for {
+		f, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !f.Trusted() {
+			continue
+		}
+		switch {
+		case f.Metadata != nil && l.nodeID == 0:
+			l.nodeID = f.Metadata.NodeID
+		case f.State != nil:
+			t, v, c := f.State.Term, f.State.Vote, f.State.Commit
+			l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
+		case f.Entry != nil && !f.Superseded:
+			e := f.Entry
+			// Entries replaced later were marked superseded; what remains is
+			// in order, but a log reset (leader snapshot) restarts it.
+			if n := len(l.entries); n > 0 && e.Index != l.entries[n-1].GetIndex()+1 {
+				return nil, ErrNeedsBase
+			}
+			idx, term, typ := e.Index, e.Term, raftpb.EntryType(e.Type)
+			l.entries = append(l.entries, &raftpb.Entry{Index: &idx, Term: &term, Type: &typ, Data: bytes.Clone(e.Data)})
+		}
+	}
+	if l.nodeID == 0 {
+		return nil, errors.New("replay: the WAL has no metadata record (member id)")
+	}
+	return l, nil
+}
+
+// restartNode restores raft storage as etcd does on restart (bootstrap.go:
+// hard state, entries; no snapshot for an empty base) and restarts a
+// RawNode on it. Nothing ticks it, so it never campaigns: it only hands
+// out the entries its hard state says are committed.
+func restartNode(l *walLog) (*raft.RawNode, error) {
+	st := raft.NewMemoryStorage()
+	if err := st.SetHardState(l.hs); err != nil {
+		return nil, err
+	}
+	if err := st.Append(l.entries); err != nil {
+		return nil, err
+	}
+	return raft.NewRawNode(&raft.Config{
+		ID:              l.nodeID,
+		ElectionTick:    10,
+		HeartbeatTick:   1,
+		Storage:         st,
+		MaxSizePerMsg:   1 << 20,
+		MaxInflightMsgs: 512,
+		Logger:          quietLogger{},
+	})
+}
+
+// applyEntry applies one committed entry as etcd's apply loop does.
+func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
+	s.stats.Entries++
+	switch e.GetType() {
+	case raftpb.EntryNormal:
+		if len(e.GetData()) == 0 {
+			s.stats.EmptyEntries++
+			return nil
+		}
+		r, err := walfmt.DecodeRequest(e.GetData())
+		if err != nil {
+			s.stats.Failed["undecodable"]++
+			return nil
+		}
+		return s.applyRequest(r)
+	case raftpb.EntryConfChange:
+		cc, err := walfmt.DecodeConfChange(e.GetData())
+		if err != nil {
+			s.stats.Failed["confchange"]++
+			return nil
+		}
+		typ := raftpb.ConfChangeType(cc.Type)
+		rn.ApplyConfChange(&raftpb.ConfChange{Id: &cc.ID, Type: &typ, NodeId: &cc.NodeID, Context: cc.Context})
+		s.stats.ConfChanges++
+		return s.applyConfChange(cc)
+	}
+	s.stats.Unsupported[e.GetType().String()]++
+	return nil
+}
+
+// applyConfChange records membership in the members buckets.
+func (s *store) applyConfChange(cc *walfmt.ConfChange) error {
+	id := []byte(fmt.Sprintf("%x", cc.NodeID))
+	switch cc.Type {
+	case walfmt.ConfChangeAddNode, walfmt.ConfChangeAddLearnerNode, walfmt.ConfChangeUpdateNode:
+		if len(cc.Context) > 0 {
+			return s.w.put("members", id, bytes.Clone(cc.Context))
+		}
+	case walfmt.ConfChangeRemoveNode:
+		if err := s.w.del("members", id); err != nil {
+			return err
+		}
+		return s.w.put("members_removed", id, []byte("removed"))
+	}
+	return nil
+}
+
+// quietLogger keeps raft from writing to stderr (a library never logs);
+// raft's panics become errors in Run.
+type quietLogger struct{}
+
+func (quietLogger) Debug(...any)            {}
+func (quietLogger) Debugf(string, ...any)   {}
+func (quietLogger) Error(...any)            {}
+func (quietLogger) Errorf(string, ...any)   {}
+func (quietLogger) Info(...any)             {}
+func (quietLogger) Infof(string, ...any)    {}
+func (quietLogger) Warning(...any)          {}
+func (quietLogger) Warningf(string, ...any) {}
+func (quietLogger) Fatal(v ...any)          { panic(fmt.Sprint(v...)) }
+func (quietLogger) Fatalf(f string, v ...any) {
+	panic(fmt.Sprintf(f, v...))
+}
+func (quietLogger) Panic(v ...any) { panic(fmt.Sprint(v...)) }
+func (quietLogger) Panicf(f string, v ...any) {
+	panic(fmt.Sprintf(f, v...))
+}
