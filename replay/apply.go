@@ -27,6 +27,7 @@ type store struct {
 	rev        int64 // current main revision; the first write gets 2
 	compactRev int64
 	leases     map[int64]*lease
+	members    map[uint64]*walfmt.Member
 	stats      Stats
 }
 
@@ -49,8 +50,8 @@ type Stats struct {
 
 func newStore(w *writer) *store {
 	return &store{w: w, idx: mvccview.NewIndex(), live: map[string]*mvccview.KeyValue{}, rev: 1, compactRev: -1,
-		leases: map[int64]*lease{},
-		stats:  Stats{Requests: map[string]int64{}, Failed: map[string]int64{}, Unsupported: map[string]int64{}}}
+		leases: map[int64]*lease{}, members: map[uint64]*walfmt.Member{},
+		stats: Stats{Requests: map[string]int64{}, Failed: map[string]int64{}, Unsupported: map[string]int64{}}}
 }
 
 // wtxn is one write transaction: every change gets main revision rev+1

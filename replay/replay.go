@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -27,6 +28,7 @@ type Options struct {
 type Result struct {
 	Base         string        `json:"base"` // where the state started
 	NodeID       uint64        `json:"node_id"`
+	ClusterID    uint64        `json:"cluster_id"`
 	FirstIndex   uint64        `json:"first_index"`
 	Commit       uint64        `json:"commit"`
 	AppliedIndex uint64        `json:"applied_index"`
@@ -35,6 +37,43 @@ type Result struct {
 	CompactRev   int64         `json:"compact_revision"`
 	Stats        Stats         `json:"stats"`
 	Duration     time.Duration `json:"duration_ns"`
+
+	members map[uint64]*walfmt.Member // from conf change contexts
+}
+
+// RunDataDir replays into a complete new data dir at dir that real etcd
+// starts on as a single-member cluster (see [WriteDataDir]). Everything is
+// built in a temporary sibling of dir and renamed into place at the end, so
+// a replay killed midway leaves nothing at dir.
+func RunDataDir(segs []walfmt.Segment, dir string, opts Options) (*Result, error) {
+	if _, err := os.Stat(dir); err == nil {
+		return nil, fmt.Errorf("replay: %s exists; give a new path", dir)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	opts.Out = filepath.Join(tmp, "replayed.db")
+	res, err := Run(segs, opts)
+	if err != nil {
+		return nil, err
+	}
+	m := Member{ID: res.NodeID, ClusterID: res.ClusterID, Name: "etcdscope-replay"}
+	if src := res.members[res.NodeID]; src != nil {
+		m.Name, m.PeerURLs = src.Name, src.PeerURLs
+	}
+	if len(m.PeerURLs) == 0 {
+		m.PeerURLs = []string{"http://localhost:2380"}
+	}
+	data := filepath.Join(tmp, "data")
+	if err := WriteDataDir(data, opts.Out, m); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(data, dir); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // ErrNeedsBase is returned when the WAL no longer starts at index 1, so an
@@ -67,7 +106,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		}
 	}()
 	s := newStore(w)
-	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, FirstIndex: 1, Commit: wl.hs.GetCommit()}
+	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, ClusterID: wl.clusterID, FirstIndex: 1, Commit: wl.hs.GetCommit()}
 
 	rn, err := restartNode(wl)
 	if err != nil {
@@ -110,6 +149,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	res.Revision, res.CompactRev, res.Stats = s.rev, s.compactRev, s.stats
+	res.members = s.members
 	res.Duration = time.Since(start)
 	return res, nil
 }
@@ -117,9 +157,10 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 // walLog is the effective log: the entries no later entry replaced, the
 // last hard state and the member id.
 type walLog struct {
-	nodeID  uint64
-	hs      *raftpb.HardState
-	entries []*raftpb.Entry
+	nodeID    uint64
+	clusterID uint64
+	hs        *raftpb.HardState
+	entries   []*raftpb.Entry
 }
 
 func readLog(segs []walfmt.Segment) (*walLog, error) {
@@ -142,7 +183,7 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 		}
 		switch {
 		case f.Metadata != nil && l.nodeID == 0:
-			l.nodeID = f.Metadata.NodeID
+			l.nodeID, l.clusterID = f.Metadata.NodeID, f.Metadata.ClusterID
 		case f.State != nil:
 			t, v, c := f.State.Term, f.State.Vote, f.State.Commit
 			l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
@@ -218,6 +259,9 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 
 // applyConfChange records membership in the members buckets.
 func (s *store) applyConfChange(cc *walfmt.ConfChange) error {
+	if cc.Member != nil && cc.Type != walfmt.ConfChangeRemoveNode {
+		s.members[cc.NodeID] = cc.Member
+	}
 	id := []byte(fmt.Sprintf("%x", cc.NodeID))
 	switch cc.Type {
 	case walfmt.ConfChangeAddNode, walfmt.ConfChangeAddLearnerNode, walfmt.ConfChangeUpdateNode:

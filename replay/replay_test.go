@@ -3,6 +3,7 @@ package replay_test
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
@@ -68,6 +69,39 @@ func TestReplayMatchesLiveEtcd(t *testing.T) {
 					t.Errorf("%s (rev %d): replayed hash %d compact %d, the live server %d %d", p.Name, p.Revision, h.Hash, h.CompactRevision, want[0].HashKV.Hash, want[0].HashKV.CompactRevision)
 				}
 			}
+		})
+	}
+}
+
+// TestReplayedDataDirStartsRealEtcd: real etcd of the version that wrote the
+// source starts on RunDataDir's output as a single-member cluster and
+// answers get "" --prefix with the original's key-values.
+func TestReplayedDataDirStartsRealEtcd(t *testing.T) {
+	for _, v := range etcdtest.Versions {
+		t.Run(v, func(t *testing.T) {
+			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
+			files, err := walfmt.OpenPath(filepath.Join(dir, "member", "wal"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer files.Close()
+			out := filepath.Join(t.TempDir(), "replayed")
+			if _, err := replay.RunDataDir(files.Segments, out, replay.Options{}); err != nil {
+				t.Fatal(err)
+			}
+			m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), etcdtest.MemberOptions{DataDir: out})
+			got := m.Ctl(t, "get", "", "--prefix", "-w", "json")
+			m.Stop(t)
+			type kvs struct {
+				KVs []map[string]any `json:"kvs"`
+			}
+			var g, w kvs
+			json.Unmarshal(got, &g)
+			json.Unmarshal(rec.Point(etcdtest.PointFinal).Get, &w)
+			if len(g.KVs) == 0 || !reflect.DeepEqual(g.KVs, w.KVs) {
+				t.Fatalf("etcd %s on the replayed dir returned %d kvs, the original %d", v, len(g.KVs), len(w.KVs))
+			}
+			t.Logf("etcd %s started on the replayed data dir and returned the original's %d key-values", v, len(g.KVs))
 		})
 	}
 }
