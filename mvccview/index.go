@@ -97,11 +97,18 @@ func (ki *keyIndex) get(rev int64) (mod, created Revision, ver int64, ok bool) {
 	return
 }
 
-// keep adds to avail the revision of the key that a compaction at rev
-// keeps (etcd key_index.go keep/doCompact): the newest revision at or
-// below rev in the generation live at rev, unless it is the tombstone that
-// closes a generation.
+// keep adds to avail the revision of the key that HashKV keeps at rev
+// (etcd key_index.go keep): the newest revision at or below rev in the
+// generation live at rev, unless it is the tombstone that closes a
+// generation.
 func (ki *keyIndex) keep(rev int64, avail map[Revision]struct{}) {
+	ki.available(rev, avail, true)
+}
+
+// available implements etcd's doCompact: the newest revision at or below
+// rev in the first generation not closed before rev. A physical compaction
+// keeps it even when it is a closing tombstone; HashKV's keep drops that.
+func (ki *keyIndex) available(rev int64, avail map[Revision]struct{}, dropClosingTombstone bool) {
 	if ki.isEmpty() {
 		return
 	}
@@ -122,7 +129,7 @@ func (ki *keyIndex) keep(rev int64, avail map[Revision]struct{}) {
 			break
 		}
 	}
-	if !g.empty() && ri == len(g.revs)-1 && gi != len(ki.generations)-1 {
+	if dropClosingTombstone && !g.empty() && ri == len(g.revs)-1 && gi != len(ki.generations)-1 {
 		delete(avail, g.revs[ri])
 	}
 }
@@ -184,7 +191,17 @@ func (ix *index) between(key, end []byte) []string {
 	return ix.keys[i:j]
 }
 
-// keepAt is etcd's treeIndex.Keep: the revisions a compaction at rev keeps.
+// compactAt is etcd's treeIndex.Compact: the revisions a physical
+// compaction at rev keeps.
+func (ix *index) compactAt(rev int64) map[Revision]struct{} {
+	avail := map[Revision]struct{}{}
+	for _, ki := range ix.byKey {
+		ki.available(rev, avail, false)
+	}
+	return avail
+}
+
+// keepAt is etcd's treeIndex.Keep: the revisions HashKV keeps at rev.
 func (ix *index) keepAt(rev int64) map[Revision]struct{} {
 	avail := map[Revision]struct{}{}
 	for _, ki := range ix.byKey {

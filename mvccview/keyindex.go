@@ -38,8 +38,11 @@ func (x *Index) Get(key string, rev int64) (mod, created Revision, ver int64, ok
 	return ki.get(rev)
 }
 
-// Keep returns the revisions a compaction at rev keeps.
+// Keep returns the revisions HashKV keeps at rev.
 func (x *Index) Keep(rev int64) map[Revision]struct{} { return x.ix.keepAt(rev) }
+
+// CompactKeep returns the revisions a physical compaction at rev keeps.
+func (x *Index) CompactKeep(rev int64) map[Revision]struct{} { return x.ix.compactAt(rev) }
 
 // Keys returns every key ever put, unsorted.
 func (x *Index) Keys() []string {

@@ -380,7 +380,7 @@ func (s *store) compact(rev int64) error {
 	if err := s.w.compactMark("scheduledCompactRev", rev); err != nil {
 		return err
 	}
-	n, err := s.w.deleteRevisions(rev, s.idx.Keep(rev))
+	n, err := s.w.deleteRevisions(rev, s.idx.CompactKeep(rev))
 	if err != nil {
 		return err
 	}

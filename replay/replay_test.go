@@ -46,6 +46,23 @@ func TestReplayMatchesLiveEtcd(t *testing.T) {
 			for _, p := range walk.Problems {
 				t.Errorf("replayed db: %v", p)
 			}
+			// The key buckets hold the same records, byte for byte.
+			orig, err := boltfmt.Open(filepath.Join(dir, "member", "snap", "db"), boltfmt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer orig.Close()
+			records := func(d *boltfmt.DB) []string {
+				var out []string
+				(&mvccview.BoltSource{DB: d}).ForEach("key", func(k, v []byte) error {
+					out = append(out, string(k)+"="+string(v))
+					return nil
+				})
+				return out
+			}
+			if a, b := records(orig), records(db); !reflect.DeepEqual(a, b) {
+				t.Errorf("key bucket: the original has %d records, the replay %d", len(a), len(b))
+			}
 			st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
 			if err != nil {
 				t.Fatal(err)
