@@ -2,8 +2,11 @@ package replay
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -28,6 +31,7 @@ type store struct {
 	compactRev int64
 	leases     map[int64]*lease
 	members    map[uint64]*walfmt.Member
+	auth       *authState
 	stats      Stats
 }
 
@@ -50,7 +54,7 @@ type Stats struct {
 
 func newStore(w *writer) *store {
 	return &store{w: w, idx: mvccview.NewIndex(), live: map[string]*mvccview.KeyValue{}, rev: 1, compactRev: -1,
-		leases: map[int64]*lease{}, members: map[uint64]*walfmt.Member{},
+		leases: map[int64]*lease{}, members: map[uint64]*walfmt.Member{}, auth: newAuthState(),
 		stats: Stats{Requests: map[string]int64{}, Failed: map[string]int64{}, Unsupported: map[string]int64{}}}
 }
 
@@ -292,8 +296,8 @@ func (t *wtxn) txnOps(ops []walfmt.RequestOp) error {
 	return nil
 }
 
-// applyRequest applies one decoded normal entry.
-func (s *store) applyRequest(r *walfmt.Request) error {
+// applyRequest applies one decoded normal entry; data is its raw bytes.
+func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 	s.stats.Requests[r.Kind]++
 	var err error
 	switch {
@@ -331,15 +335,82 @@ func (s *store) applyRequest(r *walfmt.Request) error {
 		err = s.revoke(r.LeaseRevoke.ID)
 	case r.Compaction != nil:
 		err = s.compact(r.Compaction.Revision)
+	case r.Auth != nil && r.Kind != "authenticate" && r.Kind != "auth-status" && r.Kind != "auth-user-get" &&
+		r.Kind != "auth-role-get" && r.Kind != "auth-user-list" && r.Kind != "auth-role-list":
+		err = s.applyAuth(r, data)
+	case r.Kind == "auth-enable" || r.Kind == "auth-disable":
+		err = s.applyAuth(r, data)
+	case r.ClusterVersionSet != nil:
+		err = s.w.put("cluster", []byte("clusterVersion"), []byte(r.ClusterVersionSet.Ver))
+	case r.ClusterMemberAttrSet != nil:
+		a := r.ClusterMemberAttrSet
+		err = s.setMemberAttrs(a.MemberID, a.Name, a.ClientURLs)
+	case r.DowngradeInfoSet != nil:
+		v, _ := json.Marshal(struct {
+			Ver     string `json:"target-version"`
+			Enabled bool   `json:"enabled"`
+		}{r.DowngradeInfoSet.Ver, r.DowngradeInfoSet.Enabled})
+		err = s.w.put("cluster", []byte("downgrade"), v)
+	case r.Alarm != nil:
+		err = s.applyAlarm(r.Alarm)
+	case r.V2 != nil:
+		err = s.applyV2(r.V2)
 	case r.Kind == "empty" || r.Range != nil || r.LeaseCheckpoint != nil || r.Kind == "authenticate" ||
 		r.Kind == "auth-status" || r.Kind == "auth-user-get" || r.Kind == "auth-role-get" ||
-		r.Kind == "auth-user-list" || r.Kind == "auth-role-list":
+		r.Kind == "auth-user-list" || r.Kind == "auth-role-list" || r.Kind == "downgrade-version-test":
 		// Nothing to write (reads, checkpoints of remaining TTLs, tokens).
 	default:
 		s.stats.Unsupported[r.Kind]++
 	}
 	if err != nil {
 		s.stats.Failed[r.Kind]++
+	}
+	return nil
+}
+
+// applyAlarm activates or deactivates an alarm: the alarm bucket's key is
+// an etcdserverpb.AlarmMember{memberID=1, alarm=2}, its value empty.
+func (s *store) applyAlarm(a *walfmt.AlarmRequest) error {
+	var k []byte
+	if a.MemberID != 0 {
+		k = append(k, 0x08)
+		k = appendUvarint(k, a.MemberID)
+	}
+	if a.Alarm != 0 {
+		k = append(k, 0x10)
+		k = appendUvarint(k, uint64(a.Alarm))
+	}
+	switch a.Action {
+	case 1: // ACTIVATE
+		return s.w.put("alarm", k, []byte{})
+	case 2: // DEACTIVATE
+		return s.w.del("alarm", k)
+	}
+	return nil // GET
+}
+
+// applyV2 applies the two legacy v2 requests etcd 3.6 still accepts (and
+// 3.5 proposes at every start): member attributes and the cluster version.
+func (s *store) applyV2(r *walfmt.V2Request) error {
+	if r.Method != "PUT" {
+		return nil
+	}
+	switch {
+	case r.Path == "/0/version":
+		return s.w.put("cluster", []byte("clusterVersion"), []byte(r.Val))
+	case strings.HasPrefix(r.Path, "/0/members/") && strings.HasSuffix(r.Path, "/attributes"):
+		id, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(r.Path, "/0/members/"), "/attributes"), 16, 64)
+		if err != nil {
+			return errNotFound
+		}
+		var attrs struct {
+			Name       string   `json:"name"`
+			ClientURLs []string `json:"clientURLs"`
+		}
+		if err := json.Unmarshal([]byte(r.Val), &attrs); err != nil {
+			return errNotFound
+		}
+		return s.setMemberAttrs(id, attrs.Name, attrs.ClientURLs)
 	}
 	return nil
 }

@@ -106,6 +106,10 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		}
 	}()
 	s := newStore(w)
+	// etcd's auth store writes revision 1 when it first starts.
+	if err := w.put("auth", []byte("authRevision"), u64(1)); err != nil {
+		return nil, err
+	}
 	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, ClusterID: wl.clusterID, FirstIndex: 1, Commit: wl.hs.GetCommit()}
 
 	rn, err := restartNode(wl)
@@ -241,7 +245,7 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 			s.stats.Failed["undecodable"]++
 			return nil
 		}
-		return s.applyRequest(r)
+		return s.applyRequest(r, e.GetData())
 	case raftpb.EntryConfChange:
 		cc, err := walfmt.DecodeConfChange(e.GetData())
 		if err != nil {
@@ -259,16 +263,27 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 
 // applyConfChange records membership in the members buckets.
 func (s *store) applyConfChange(cc *walfmt.ConfChange) error {
-	if cc.Member != nil && cc.Type != walfmt.ConfChangeRemoveNode {
-		s.members[cc.NodeID] = cc.Member
-	}
 	id := []byte(fmt.Sprintf("%x", cc.NodeID))
 	switch cc.Type {
 	case walfmt.ConfChangeAddNode, walfmt.ConfChangeAddLearnerNode, walfmt.ConfChangeUpdateNode:
-		if len(cc.Context) > 0 {
-			return s.w.put("members", id, bytes.Clone(cc.Context))
+		if cc.Member == nil {
+			return nil
 		}
+		m := *cc.Member
+		if old := s.members[cc.NodeID]; old != nil && cc.Type == walfmt.ConfChangeUpdateNode {
+			m.Name, m.ClientURLs = old.Name, old.ClientURLs // an update changes peer URLs only
+		}
+		if cc.Member.IsPromote {
+			if old := s.members[cc.NodeID]; old != nil {
+				m = *old
+			}
+			m.IsLearner = false
+		}
+		m.IsPromote = false
+		s.members[cc.NodeID] = &m
+		return s.putMember(cc.NodeID)
 	case walfmt.ConfChangeRemoveNode:
+		delete(s.members, cc.NodeID)
 		if err := s.w.del("members", id); err != nil {
 			return err
 		}

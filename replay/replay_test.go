@@ -67,6 +67,25 @@ func TestReplayMatchesLiveEtcd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The other buckets, decoded, equal the original's.
+			ost, err := mvccview.Open(&mvccview.BoltSource{DB: orig})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, get := range map[string]func(*mvccview.Store) (any, error){
+				"auth":    func(s *mvccview.Store) (any, error) { return s.Auth() },
+				"members": func(s *mvccview.Store) (any, error) { return s.Members() },
+				"cluster": func(s *mvccview.Store) (any, error) { return s.Cluster() },
+				"leases":  func(s *mvccview.Store) (any, error) { return s.Leases() },
+			} {
+				a, err1 := get(ost)
+				b, err2 := get(st)
+				if err1 != nil || err2 != nil || !reflect.DeepEqual(a, b) {
+					ja, _ := json.Marshal(a)
+					jb, _ := json.Marshal(b)
+					t.Errorf("%s: the original %s, the replay %s", name, ja, jb)
+				}
+			}
 			for _, p := range rec.Points {
 				if p.Revision <= rec.CompactRevision {
 					continue
@@ -106,7 +125,8 @@ func TestReplayedDataDirStartsRealEtcd(t *testing.T) {
 			if _, err := replay.RunDataDir(files.Segments, out, replay.Options{}); err != nil {
 				t.Fatal(err)
 			}
-			m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), etcdtest.MemberOptions{DataDir: out})
+			// Auth was replayed too: log in as root with the original's password.
+			m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), etcdtest.MemberOptions{DataDir: out, Auth: "root:" + etcdtest.RootPassword})
 			got := m.Ctl(t, "get", "", "--prefix", "-w", "json")
 			m.Stop(t)
 			type kvs struct {

@@ -30,9 +30,11 @@ etcd of the version that wrote the WAL starts on it. The source is only read.
 --to-index N stops after raft index N: the state as it was then.
 
 This version replays from an empty state, so the WAL must still start at index
-1; it applies key-value requests, leases, compactions and conf changes, and
-counts the request kinds it does not apply yet (auth, cluster version, member
-attributes, alarms, v2) in its summary.`,
+1. It applies key-value requests, txns, leases, compactions, auth (users, roles,
+permissions, the auth revision), cluster version, member attributes, downgrade,
+alarms, the legacy v2 requests etcd still applies and conf changes; requests
+from users without permission are not yet refused as etcd would refuse them.
+The summary counts requests by kind, and any it did not apply.`,
 		Args: exactArgs(1, "one DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()
