@@ -38,8 +38,27 @@ type Result struct {
 	Stats        Stats         `json:"stats"`
 	Duration     time.Duration `json:"duration_ns"`
 
-	members map[uint64]*walfmt.Member // from conf change contexts
+	members    map[uint64]*walfmt.Member // from conf change contexts
+	provenance []Provenance
 }
+
+// Position is where an entry is in the WAL.
+type Position struct {
+	Index   uint64 `json:"index"`
+	Term    uint64 `json:"term"`
+	Segment string `json:"segment"`
+	Offset  int64  `json:"offset"`
+}
+
+// Provenance says which entry produced a main revision.
+type Provenance struct {
+	Revision int64 `json:"revision"`
+	Position
+}
+
+// Provenance returns, for every main revision the replay wrote, the entry
+// that produced it, in revision order.
+func (r *Result) Provenance() []Provenance { return r.provenance }
 
 // RunDataDir replays into a complete new data dir at dir that real etcd
 // starts on as a single-member cluster (see [WriteDataDir]). Everything is
@@ -68,6 +87,9 @@ func RunDataDir(segs []walfmt.Segment, dir string, opts Options) (*Result, error
 	}
 	data := filepath.Join(tmp, "data")
 	if err := WriteDataDir(data, opts.Out, m); err != nil {
+		return nil, err
+	}
+	if err := WriteProvenance(filepath.Join(data, ProvenanceFile), res.provenance); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(data, dir); err != nil {
@@ -131,8 +153,14 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 			if e.GetIndex() > target {
 				break
 			}
+			before := s.rev
 			if err := s.applyEntry(rn, e); err != nil {
 				return nil, fmt.Errorf("replay: entry %d: %w", e.GetIndex(), err)
+			}
+			if s.rev != before {
+				if i := int(e.GetIndex()) - 1; i >= 0 && i < len(wl.pos) {
+					res.provenance = append(res.provenance, Provenance{Revision: s.rev, Position: wl.pos[i]})
+				}
 			}
 			res.AppliedIndex, res.AppliedTerm = e.GetIndex(), e.GetTerm()
 			if w.pending >= batchOps {
@@ -163,6 +191,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 type walLog struct {
 	nodeID    uint64
 	clusterID uint64
+	pos       []Position // where each entry is in the WAL
 	hs        *raftpb.HardState
 	entries   []*raftpb.Entry
 }
@@ -200,6 +229,7 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 			}
 			idx, term, typ := e.Index, e.Term, raftpb.EntryType(e.Type)
 			l.entries = append(l.entries, &raftpb.Entry{Index: &idx, Term: &term, Type: &typ, Data: bytes.Clone(e.Data)})
+			l.pos = append(l.pos, Position{Index: idx, Term: term, Segment: f.Segment.Name, Offset: f.Offset})
 		}
 	}
 	if l.nodeID == 0 {

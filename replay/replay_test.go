@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"testing"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
@@ -139,6 +140,89 @@ func TestReplayedDataDirStartsRealEtcd(t *testing.T) {
 				t.Fatalf("etcd %s on the replayed dir returned %d kvs, the original %d", v, len(g.KVs), len(w.KVs))
 			}
 			t.Logf("etcd %s started on the replayed data dir and returned the original's %d key-values", v, len(g.KVs))
+		})
+	}
+}
+
+// TestReplayToIndexAndProvenance: a full replay records which WAL entry
+// produced every revision (each position holds that entry), and replaying
+// only to the entry that produced a recorded revision R gives the key space
+// the live server returned for get "" --prefix --rev R.
+func TestReplayToIndexAndProvenance(t *testing.T) {
+	for _, v := range etcdtest.Versions {
+		t.Run(v, func(t *testing.T) {
+			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
+			files, err := walfmt.OpenPath(filepath.Join(dir, "member", "wal"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer files.Close()
+			full, err := replay.Run(files.Segments, replay.Options{Out: filepath.Join(t.TempDir(), "db")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every position holds the entry it names.
+			at := map[string]uint64{}
+			r := walfmt.NewReader(files.Segments, walfmt.Options{})
+			for f, err := r.Next(); err == nil; f, err = r.Next() {
+				if f.Entry != nil {
+					at[f.Segment.Name+"@"+strconv.FormatInt(f.Offset, 10)] = f.Entry.Index
+				}
+			}
+			prov := map[int64]replay.Position{}
+			for _, p := range full.Provenance() {
+				if at[p.Segment+"@"+strconv.FormatInt(p.Offset, 10)] != p.Index {
+					t.Fatalf("revision %d: %s:%#x does not hold entry %d", p.Revision, p.Segment, p.Offset, p.Index)
+				}
+				prov[p.Revision] = p.Position
+			}
+			if int64(len(prov)) != full.Revision-1 {
+				t.Errorf("provenance for %d revisions, want %d", len(prov), full.Revision-1)
+			}
+			for _, p := range rec.Points {
+				src, ok := prov[p.Revision]
+				if !ok {
+					t.Fatalf("no provenance for revision %d", p.Revision)
+				}
+				out := filepath.Join(t.TempDir(), "db")
+				res, err := replay.Run(files.Segments, replay.Options{Out: out, ToIndex: src.Index})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Revision != p.Revision || res.AppliedIndex != src.Index {
+					t.Fatalf("--to-index %d: revision %d applied %d, want revision %d", src.Index, res.Revision, res.AppliedIndex, p.Revision)
+				}
+				db, err := boltfmt.Open(out, boltfmt.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := st.Range([]byte{0}, []byte{}, mvccview.RangeOptions{})
+				db.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var want struct {
+					KVs []struct {
+						Key         []byte `json:"key"`
+						ModRevision int64  `json:"mod_revision"`
+						Value       []byte `json:"value"`
+					} `json:"kvs"`
+				}
+				json.Unmarshal(p.Get, &want)
+				if len(got.KVs) != len(want.KVs) {
+					t.Fatalf("%s (rev %d, index %d): %d keys, the server had %d", p.Name, p.Revision, src.Index, len(got.KVs), len(want.KVs))
+				}
+				for i, w := range want.KVs {
+					g := got.KVs[i]
+					if string(g.Key) != string(w.Key) || g.ModRevision != w.ModRevision || string(g.Value) != string(w.Value) {
+						t.Fatalf("%s: key %d: %q@%d, the server %q@%d", p.Name, i, g.Key, g.ModRevision, w.Key, w.ModRevision)
+					}
+				}
+			}
 		})
 	}
 }

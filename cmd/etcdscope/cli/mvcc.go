@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/replay"
 )
 
 func newMVCCCommand(g *globalOptions) *cobra.Command {
@@ -246,28 +249,39 @@ func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// A data dir written by replay knows which WAL entry produced
+			// each revision.
+			var prov map[int64]replay.Position
+			if l, err := datadir.Resolve(args[0]); err == nil {
+				prov, _ = replay.ReadProvenance(filepath.Join(l.Base, replay.ProvenanceFile))
+			}
 			if format == formatJSON {
 				type rec struct {
-					Revision       string `json:"revision"`
-					Main           int64  `json:"main"`
-					Sub            int64  `json:"sub"`
-					Tombstone      bool   `json:"tombstone"`
-					CreateRevision int64  `json:"create_revision"`
-					ModRevision    int64  `json:"mod_revision"`
-					Version        int64  `json:"version"`
-					Lease          int64  `json:"lease,omitempty"`
-					Value          []byte `json:"value,omitempty"`
+					Revision       string           `json:"revision"`
+					Main           int64            `json:"main"`
+					Sub            int64            `json:"sub"`
+					Tombstone      bool             `json:"tombstone"`
+					CreateRevision int64            `json:"create_revision"`
+					ModRevision    int64            `json:"mod_revision"`
+					Version        int64            `json:"version"`
+					Lease          int64            `json:"lease,omitempty"`
+					Value          []byte           `json:"value,omitempty"`
+					Source         *replay.Position `json:"source,omitempty"` // the WAL entry, for a replayed dir
 				}
 				doc := struct {
 					Key     []byte `json:"key"`
 					Records []rec  `json:"records"`
 				}{Key: []byte(args[1]), Records: []rec{}}
 				for _, h := range hist {
-					doc.Records = append(doc.Records, rec{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, h.KV.Lease, h.KV.Value})
+					r := rec{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, h.KV.Lease, h.KV.Value, nil}
+					if p, ok := prov[h.Rev.Main]; ok {
+						r.Source = &p
+					}
+					doc.Records = append(doc.Records, r)
 				}
 				return writeJSON(cmd.OutOrStdout(), doc)
 			}
-			hdr := []string{"REVISION", "EVENT", "CREATE", "VERSION", "LEASE", "VALUE"}
+			hdr := []string{"REVISION", "EVENT", "CREATE", "VERSION", "LEASE", "VALUE", "FROM"}
 			var rows [][]string
 			for _, h := range hist {
 				ev, val := "put", valueText(h.KV.Value, false)
@@ -277,13 +291,21 @@ func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
 				if h.Tombstone {
 					ev, val = "delete", ""
 				}
-				rows = append(rows, []string{h.Rev.String(), ev, strconv.FormatInt(h.KV.CreateRevision, 10), strconv.FormatInt(h.KV.Version, 10), leaseText(h.KV.Lease), val})
+				from := ""
+				if p, ok := prov[h.Rev.Main]; ok {
+					from = fmt.Sprintf("index %d term %d %s:%#x", p.Index, p.Term, p.Segment, p.Offset)
+				}
+				rows = append(rows, []string{h.Rev.String(), ev, strconv.FormatInt(h.KV.CreateRevision, 10), strconv.FormatInt(h.KV.Version, 10), leaseText(h.KV.Lease), val, from})
 			}
 			if format == formatTable {
 				return renderTable(cmd.OutOrStdout(), hdr, rows)
 			}
 			for _, r := range rows {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-12s %-6s create=%s version=%s lease=%s %s\n", r[0], r[1], r[2], r[3], r[4], r[5])
+				fmt.Fprintf(cmd.OutOrStdout(), "%-12s %-6s create=%s version=%s lease=%s %s", r[0], r[1], r[2], r[3], r[4], r[5])
+				if r[6] != "" {
+					fmt.Fprintf(cmd.OutOrStdout(), "  (from %s)", r[6])
+				}
+				fmt.Fprintln(cmd.OutOrStdout())
 			}
 			if len(rows) == 0 {
 				fmt.Fprintf(cmd.ErrOrStderr(), "no revision of %q in the db (compacted away, or never written)\n", args[1])
