@@ -52,3 +52,11 @@ func (x *Index) Keys() []string {
 	}
 	return out
 }
+
+// Restore adds one key-bucket record read in revision order, as etcd's
+// restoreIntoIndex does when it rebuilds the index from a db: a key's first
+// record starts a generation with the record's create revision and
+// version (a tombstone, a closed one).
+func (x *Index) Restore(key string, rev Revision, tomb bool, kv *KeyValue) {
+	x.ix.add(key, rev, tomb, kv)
+}

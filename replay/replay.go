@@ -22,11 +22,21 @@ type Options struct {
 	// ToIndex stops after the entry with this raft index (0: everything
 	// committed).
 	ToIndex uint64
+	// Base is a db the state starts from: an etcdctl snapshot save backup,
+	// a *.snap.db, or the member's own db (then not an independent
+	// rebuild). Its consistent_index says which entries it holds; the
+	// WAL must hold every entry after it. Empty: an empty state, and the
+	// WAL must start at index 1.
+	Base string
+	// BaseIsMemberDB marks Base as the member's own db, for the summary.
+	BaseIsMemberDB bool
 }
 
 // Result says what a replay did and from what.
 type Result struct {
 	Base         string        `json:"base"` // where the state started
+	BaseIndex    uint64        `json:"base_index"`
+	BaseRevision int64         `json:"base_revision"` // revisions above it are rebuilt from the WAL
 	NodeID       uint64        `json:"node_id"`
 	ClusterID    uint64        `json:"cluster_id"`
 	FirstIndex   uint64        `json:"first_index"`
@@ -114,11 +124,18 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(wl.entries) == 0 || wl.entries[0].GetIndex() != 1 {
+	if opts.Base == "" && (len(wl.entries) == 0 || wl.entries[0].GetIndex() != 1) {
 		return nil, ErrNeedsBase
+	}
+	trailer := false
+	if opts.Base != "" {
+		if trailer, err = copyBase(opts.Base, opts.Out); err != nil {
+			return nil, fmt.Errorf("replay: base %s: %w", opts.Base, err)
+		}
 	}
 	w, err := openWriter(opts.Out)
 	if err != nil {
+		os.Remove(opts.Out)
 		return nil, err
 	}
 	defer func() {
@@ -128,13 +145,48 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		}
 	}()
 	s := newStore(w)
-	// etcd's auth store writes revision 1 when it first starts.
-	if err := w.put("auth", []byte("authRevision"), u64(1)); err != nil {
-		return nil, err
+	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, ClusterID: wl.clusterID, FirstIndex: 1}
+	var base baseState
+	if opts.Base == "" {
+		// etcd's auth store writes revision 1 when it first starts.
+		if err := w.put("auth", []byte("authRevision"), u64(1)); err != nil {
+			return nil, err
+		}
+	} else {
+		if base, err = s.loadBase(); err != nil {
+			return nil, err
+		}
+		kind := "a backup or snapshot db, independent of the member's own"
+		if opts.BaseIsMemberDB {
+			kind = "the member's own db: NOT an independent rebuild, its errors carry over"
+		}
+		if trailer {
+			kind += ", SHA-256 trailer verified"
+		}
+		res.Base = fmt.Sprintf("%s (%s) at raft index %d, revision %d", opts.Base, kind, base.index, s.rev)
+		res.BaseIndex, res.BaseRevision = base.index, s.rev
+		res.AppliedIndex, res.AppliedTerm = base.index, base.term
+		// Entries the base already holds are not applied again.
+		i := 0
+		for i < len(wl.entries) && wl.entries[i].GetIndex() <= base.index {
+			i++
+		}
+		wl.entries, wl.pos = wl.entries[i:], wl.pos[i:]
+		if len(wl.entries) > 0 && wl.entries[0].GetIndex() != base.index+1 {
+			return nil, fmt.Errorf("replay: the base holds entries up to %d, but the WAL resumes at %d: entries %d to %d are gone (db-behind-wal)",
+				base.index, wl.entries[0].GetIndex(), base.index+1, wl.entries[0].GetIndex()-1)
+		}
 	}
-	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, ClusterID: wl.clusterID, FirstIndex: 1, Commit: wl.hs.GetCommit()}
+	if c := max(wl.hs.GetCommit(), base.index); c != wl.hs.GetCommit() {
+		t, v := max(wl.hs.GetTerm(), base.term), wl.hs.GetVote()
+		wl.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
+	}
+	res.Commit = wl.hs.GetCommit()
+	if len(wl.entries) > 0 {
+		res.FirstIndex = wl.entries[0].GetIndex()
+	}
 
-	rn, err := restartNode(wl)
+	rn, err := restartNode(wl, base)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +210,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 				return nil, fmt.Errorf("replay: entry %d: %w", e.GetIndex(), err)
 			}
 			if s.rev != before {
-				if i := int(e.GetIndex()) - 1; i >= 0 && i < len(wl.pos) {
+				if i := int(e.GetIndex()) - int(res.FirstIndex); i >= 0 && i < len(wl.pos) {
 					res.provenance = append(res.provenance, Provenance{Revision: s.rev, Position: wl.pos[i]})
 				}
 			}
@@ -225,7 +277,9 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 			// Entries replaced later were marked superseded; what remains is
 			// in order, but a log reset (leader snapshot) restarts it.
 			if n := len(l.entries); n > 0 && e.Index != l.entries[n-1].GetIndex()+1 {
-				return nil, ErrNeedsBase
+				// A log reset (a leader snapshot was installed): only a base
+				// at or after it can continue from here.
+				l.entries, l.pos = nil, nil
 			}
 			idx, term, typ := e.Index, e.Term, raftpb.EntryType(e.Type)
 			l.entries = append(l.entries, &raftpb.Entry{Index: &idx, Term: &term, Type: &typ, Data: bytes.Clone(e.Data)})
@@ -242,8 +296,14 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 // hard state, entries; no snapshot for an empty base) and restarts a
 // RawNode on it. Nothing ticks it, so it never campaigns: it only hands
 // out the entries its hard state says are committed.
-func restartNode(l *walLog) (*raft.RawNode, error) {
+func restartNode(l *walLog, base baseState) (*raft.RawNode, error) {
 	st := raft.NewMemoryStorage()
+	if base.index > 0 {
+		cs := &raftpb.ConfState{Voters: base.confState.Voters, Learners: base.confState.Learners}
+		if err := st.ApplySnapshot(&raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{Index: &base.index, Term: &base.term, ConfState: cs}}); err != nil {
+			return nil, err
+		}
+	}
 	if err := st.SetHardState(l.hs); err != nil {
 		return nil, err
 	}
@@ -257,6 +317,7 @@ func restartNode(l *walLog) (*raft.RawNode, error) {
 		Storage:         st,
 		MaxSizePerMsg:   1 << 20,
 		MaxInflightMsgs: 512,
+		Applied:         base.index,
 		Logger:          quietLogger{},
 	})
 }

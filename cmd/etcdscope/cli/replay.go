@@ -1,19 +1,23 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 )
 
 type replayOptions struct {
 	out     string
 	toIndex uint64
+	base    string
 }
 
 func newReplayCommand(g *globalOptions) *cobra.Command {
@@ -29,8 +33,10 @@ etcd of the version that wrote the WAL starts on it. The source is only read.
 
 --to-index N stops after raft index N: the state as it was then.
 
-This version replays from an empty state, so the WAL must still start at index
-1. It applies key-value requests, txns, leases, compactions, auth (users, roles,
+The base is an empty state when the WAL still starts at index 1; otherwise
+--base FILE (an etcdctl snapshot save backup: point-in-time recovery from a
+backup plus the WAL), else the newest .snap.db the member received, else the
+member's own db, flagged in the summary as not an independent rebuild. It applies key-value requests, txns, leases, compactions, auth (users, roles,
 permissions, the auth revision), cluster version, member attributes, downgrade,
 alarms, the legacy v2 requests etcd still applies and conf changes; requests
 from users without permission are not yet refused as etcd would refuse them.
@@ -44,12 +50,23 @@ The summary counts requests by kind, and any it did not apply.`,
 			if o.out == "" {
 				return usagef("--out DIR is required: replay writes a new data dir and never touches the source")
 			}
-			_, files, err := openWAL(args[0])
+			l, files, err := openWAL(args[0])
 			if err != nil {
 				return err
 			}
 			defer files.Close()
-			res, err := replay.RunDataDir(files.Segments, o.out, replay.Options{ToIndex: o.toIndex})
+			opts := replay.Options{ToIndex: o.toIndex, Base: o.base}
+			res, err := replay.RunDataDir(files.Segments, o.out, opts)
+			if errors.Is(err, replay.ErrNeedsBase) && o.base == "" {
+				// The WAL no longer starts at index 1: start from the newest
+				// .snap.db the member received, else from its own db.
+				opts.Base, opts.BaseIsMemberDB = chooseBase(l)
+				if opts.Base == "" {
+					return fmt.Errorf("%w; give --base FILE (an etcdctl snapshot save backup)", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "the WAL does not start at index 1; replaying from %s\n", opts.Base)
+				res, err = replay.RunDataDir(files.Segments, o.out, opts)
+			}
 			if err != nil {
 				return err
 			}
@@ -58,7 +75,23 @@ The summary counts requests by kind, and any it did not apply.`,
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
 	c.Flags().Uint64Var(&o.toIndex, "to-index", 0, "stop after this raft index (0: everything committed)")
+	c.Flags().StringVar(&o.base, "base", "", "start from this db (an etcdctl snapshot save backup or a .snap.db) instead of an empty state")
 	return c
+}
+
+// chooseBase picks a base when the WAL does not start at index 1: the
+// newest *.snap.db, else the member's own db (not independent).
+func chooseBase(l datadir.Layout) (string, bool) {
+	if l.SnapDir != "" {
+		if dbs, _ := filepath.Glob(filepath.Join(l.SnapDir, "*.snap.db")); len(dbs) > 0 {
+			sort.Strings(dbs)
+			return dbs[len(dbs)-1], false
+		}
+	}
+	if l.DB != "" {
+		return l.DB, true
+	}
+	return "", false
 }
 
 func renderReplay(out io.Writer, format outputFormat, dir string, res *replay.Result) error {
@@ -95,7 +128,7 @@ func renderReplay(out io.Writer, format outputFormat, dir string, res *replay.Re
 		{"requests", counts(res.Stats.Requests)},
 		{"not applied", counts(res.Stats.Unsupported)},
 		{"refused", counts(res.Stats.Failed)},
-		{"trustworthy", fmt.Sprintf("revisions %d to %d (the whole log from index 1)", 1, res.Revision)},
+		{"trustworthy", trustText(res)},
 		{"duration", res.Duration.String()},
 	}
 	if format == formatTable {
@@ -105,4 +138,15 @@ func renderReplay(out io.Writer, format outputFormat, dir string, res *replay.Re
 		fmt.Fprintf(out, "%-12s %s\n", r[0]+":", r[1])
 	}
 	return nil
+}
+
+// trustText says which revisions the replay rebuilt from the log.
+func trustText(res *replay.Result) string {
+	if res.BaseIndex == 0 {
+		return fmt.Sprintf("revisions 1 to %d, rebuilt from the whole log", res.Revision)
+	}
+	if res.Revision == res.BaseRevision {
+		return fmt.Sprintf("no revision after the base's %d: everything is the base's", res.BaseRevision)
+	}
+	return fmt.Sprintf("revisions %d to %d rebuilt from the WAL; up to %d they are the base's", res.BaseRevision+1, res.Revision, res.BaseRevision)
 }
