@@ -37,6 +37,7 @@ var uiOnly = []string{
 var testOnly = []string{
 	module + "/internal/etcdtest",
 	module + "/internal/fixture",
+	module + "/internal/benchutil",
 }
 
 type pkgFile struct {

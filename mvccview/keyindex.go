@@ -60,3 +60,54 @@ func (x *Index) Keys() []string {
 func (x *Index) Restore(key string, rev Revision, tomb bool, kv *KeyValue) {
 	x.ix.add(key, rev, tomb, kv)
 }
+
+// Compact compacts the index at rev as etcd's treeIndex.Compact does and
+// returns the key-bucket records the compaction deletes (revision and
+// whether it is a tombstone): per key, everything at or below rev but the
+// newest revision of the generation live at rev; generations closed before
+// rev and keys left empty disappear.
+func (x *Index) Compact(rev int64) []DeletedRevision {
+	var out []DeletedRevision
+	for key, ki := range x.ix.byKey {
+		if ki.isEmpty() {
+			delete(x.ix.byKey, key)
+			continue
+		}
+		avail := map[Revision]struct{}{}
+		ki.available(rev, avail, false)
+		gi := 0
+		for gi < len(ki.generations)-1 && ki.generations[gi].revs[len(ki.generations[gi].revs)-1].Main < rev {
+			gi++
+		}
+		for g := 0; g <= gi; g++ {
+			gen := &ki.generations[g]
+			closed := g < len(ki.generations)-1
+			keepFrom := len(gen.revs)
+			for i, r := range gen.revs {
+				if r.Main > rev {
+					keepFrom = min(keepFrom, i)
+					continue
+				}
+				if _, ok := avail[r]; ok {
+					keepFrom = min(keepFrom, i)
+					continue
+				}
+				out = append(out, DeletedRevision{Rev: r, Tombstone: closed && i == len(gen.revs)-1})
+			}
+			if g == gi {
+				gen.revs = gen.revs[keepFrom:]
+			}
+		}
+		ki.generations = ki.generations[gi:]
+		if ki.isEmpty() {
+			delete(x.ix.byKey, key)
+		}
+	}
+	return out
+}
+
+// DeletedRevision is a key-bucket record a compaction removes.
+type DeletedRevision struct {
+	Rev       Revision
+	Tombstone bool
+}

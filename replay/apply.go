@@ -100,7 +100,8 @@ func (t *wtxn) put(p *walfmt.PutRequest) error {
 		}
 	}
 	rev := t.next()
-	kv := &mvccview.KeyValue{Key: bytes.Clone(p.Key), Value: bytes.Clone(val), ModRevision: rev.Main, Version: 1, CreateRevision: rev.Main, Lease: leaseID}
+	// Key and value alias the entry's data, which the replay keeps.
+	kv := &mvccview.KeyValue{Key: p.Key, Value: val, ModRevision: rev.Main, Version: 1, CreateRevision: rev.Main, Lease: leaseID}
 	if prev != nil {
 		kv.CreateRevision, kv.Version = prev.CreateRevision, prev.Version+1
 		if prev.Lease != 0 && prev.Lease != leaseID {
@@ -451,10 +452,13 @@ func (s *store) compact(rev int64) error {
 	if err := s.w.compactMark("scheduledCompactRev", rev); err != nil {
 		return err
 	}
-	n, err := s.w.deleteRevisions(rev, s.idx.CompactKeep(rev))
-	if err != nil {
-		return err
+	deleted := s.idx.Compact(rev)
+	for _, d := range deleted {
+		if err := s.w.del("key", mvccview.AppendRevisionKey(s.w.alloc(18), d.Rev, d.Tombstone)); err != nil {
+			return err
+		}
 	}
+	n := len(deleted)
 	s.stats.Compactions++
 	s.stats.Deleted += int64(n)
 	return s.w.compactMark("finishedCompactRev", rev)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 
+	bolt "go.etcd.io/bbolt"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/etcdscope/etcdscope/mvccview"
@@ -63,9 +64,8 @@ type baseState struct {
 // loadBase rebuilds the store's state from the db the writer has open, as
 // etcd rebuilds its own on start (the key index, leases and their keys,
 // auth, members, compaction).
-func (s *store) loadBase() (baseState, error) {
+func (s *store) loadBase(tx *bolt.Tx) (baseState, error) {
 	var b baseState
-	tx := s.w.tx
 	meta := tx.Bucket([]byte("meta"))
 	if v := meta.Get([]byte("consistent_index")); len(v) == 8 {
 		b.index = binary.BigEndian.Uint64(v)

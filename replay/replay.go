@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -139,7 +139,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	defer func() {
-		if w.tx != nil {
+		if !w.closed {
 			w.abort()
 			os.Remove(opts.Out)
 		}
@@ -153,7 +153,11 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 			return nil, err
 		}
 	} else {
-		if base, err = s.loadBase(); err != nil {
+		if err := w.db.View(func(tx *bolt.Tx) error {
+			var err error
+			base, err = s.loadBase(tx)
+			return err
+		}); err != nil {
 			return nil, err
 		}
 		kind := "a backup or snapshot db, independent of the member's own"
@@ -254,6 +258,7 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 		return nil, err
 	}
 	l := &walLog{hs: &raftpb.HardState{}}
+	var sl slabs
 	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
 	for {
 		f, err := r.Next()
@@ -281,15 +286,47 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 				// at or after it can continue from here.
 				l.entries, l.pos = nil, nil
 			}
-			idx, term, typ := e.Index, e.Term, raftpb.EntryType(e.Type)
-			l.entries = append(l.entries, &raftpb.Entry{Index: &idx, Term: &term, Type: &typ, Data: bytes.Clone(e.Data)})
-			l.pos = append(l.pos, Position{Index: idx, Term: term, Segment: f.Segment.Name, Offset: f.Offset})
+			l.entries = append(l.entries, sl.entry(e))
+			l.pos = append(l.pos, Position{Index: e.Index, Term: e.Term, Segment: f.Segment.Name, Offset: f.Offset})
 		}
 	}
 	if l.nodeID == 0 {
 		return nil, errors.New("replay: the WAL has no metadata record (member id)")
 	}
 	return l, nil
+}
+
+// slabs allocate entries, their fields and their data in chunks: a log of
+// millions of entries would otherwise cost five allocations an entry.
+type slabs struct {
+	ents  []raftpb.Entry
+	nums  []uint64
+	types []raftpb.EntryType
+	data  []byte
+}
+
+const slabLen = 4096
+
+func (sl *slabs) entry(e *walfmt.Entry) *raftpb.Entry {
+	if len(sl.ents) == cap(sl.ents) {
+		sl.ents = make([]raftpb.Entry, 0, slabLen)
+		sl.nums = make([]uint64, 0, 2*slabLen)
+		sl.types = make([]raftpb.EntryType, 0, slabLen)
+	}
+	sl.nums = append(sl.nums, e.Index, e.Term)
+	sl.types = append(sl.types, raftpb.EntryType(e.Type))
+	n := len(sl.nums)
+	var data []byte
+	if e.Data != nil {
+		if cap(sl.data)-len(sl.data) < len(e.Data) {
+			sl.data = make([]byte, 0, max(4<<20, len(e.Data)))
+		}
+		start := len(sl.data)
+		sl.data = append(sl.data, e.Data...)
+		data = sl.data[start:len(sl.data):len(sl.data)]
+	}
+	sl.ents = append(sl.ents, raftpb.Entry{Index: &sl.nums[n-2], Term: &sl.nums[n-1], Type: &sl.types[len(sl.types)-1], Data: data})
+	return &sl.ents[len(sl.ents)-1]
 }
 
 // restartNode restores raft storage as etcd does on restart (bootstrap.go:

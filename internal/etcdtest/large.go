@@ -155,11 +155,30 @@ func LargeDB(tb testing.TB, version string, minBytes int64) (dataDir string) {
 	return filepath.Join(cached, "data")
 }
 
+// LargeEntries returns a data dir whose WAL holds at least n entries
+// written by real etcd of the given version, with small values (20 B to
+// 200 B) so that a million entries stay a few hundred MB; otherwise the
+// load and the caching are LargeWAL's (compactions included, WAL kept from
+// index 1). Callers must only read it.
+func LargeEntries(tb testing.TB, version string, n int64) (dataDir string) {
+	tb.Helper()
+	bins := Binaries(tb, version)
+	name := fmt.Sprintf("entries-%s-g%d-%d-%s", version, LargeWALVersion, n, filepath.Base(filepath.Dir(bins.Etcd)))
+	cached := filepath.Join(CacheDir(tb), "large", name)
+	if _, err := os.Stat(filepath.Join(cached, "large.json")); err != nil {
+		buildCached(tb, cached, "large.json", ".large-", func(tmp string) {
+			writeLargeInfo(tb, tmp, runLargeLoad(tb, bins, largeTarget{entries: n}, filepath.Join(tmp, "data")))
+		})
+	}
+	return filepath.Join(cached, "data")
+}
+
 // largeTarget says when the load stops: once the WAL's written bytes reach
 // walBytes, or (with no compaction) once the db's high-water mark reaches
 // dbBytes.
 type largeTarget struct {
 	walBytes, dbBytes int64
+	entries           int64 // with small values: stop at this many revisions
 }
 
 func writeLargeInfo(tb testing.TB, dir string, info *LargeWALInfo) {
@@ -194,9 +213,10 @@ func dbUsedBytes(path string) (int64, error) {
 
 // largeWorker is one client of the load, with its own splitmix64 stream.
 type largeWorker struct {
-	cli  *clientv3.Client
-	pool []byte
-	rng  uint64
+	cli   *clientv3.Client
+	pool  []byte
+	rng   uint64
+	small bool // values of 20 B to 200 B only
 }
 
 func (w *largeWorker) next() uint64 {
@@ -217,6 +237,8 @@ func (w *largeWorker) value() string {
 	r := w.next()
 	var n int
 	switch p, x := r%100, int(r>>8); {
+	case w.small:
+		n = 20 + x%181
 	case p < 70:
 		n = 100 + x%901
 	case p < 95:
@@ -290,6 +312,9 @@ func runLargeLoad(tb testing.TB, bins Bins, target largeTarget, dataDir string) 
 	if target.dbBytes > 0 {
 		minBytes = target.dbBytes
 	}
+	if target.entries > 0 {
+		minBytes = target.entries
+	}
 	start := time.Now()
 	m := StartMember(tb, bins, MemberOptions{
 		DataDir:       dataDir,
@@ -315,7 +340,7 @@ func runLargeLoad(tb testing.TB, bins Bins, target largeTarget, dataDir string) 
 		wg      sync.WaitGroup
 	)
 	for i := range largeWorkers {
-		w := &largeWorker{cli: cli, pool: pool, rng: uint64(i+1) * 0x2545f4914f6cdd1d}
+		w := &largeWorker{cli: cli, pool: pool, rng: uint64(i+1) * 0x2545f4914f6cdd1d, small: target.entries > 0}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -358,6 +383,9 @@ func runLargeLoad(tb testing.TB, bins Bins, target largeTarget, dataDir string) 
 			nextLog = pct + 1
 			tb.Logf("etcdtest: large load: %3d%%: %d bytes (WAL, or db for LargeDB); %d WAL segments, revision %d, %v",
 				pct*10, written, segs, c.rev.Load(), time.Since(start).Round(100*time.Millisecond))
+		}
+		if target.entries > 0 {
+			written = c.rev.Load() // revisions stand in for entries (one put, one entry)
 		}
 		if written >= minBytes {
 			break

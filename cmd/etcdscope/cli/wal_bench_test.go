@@ -5,10 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/metrics"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,58 +13,17 @@ import (
 	"go.etcd.io/etcd/server/v3/storage/wal/walpb"
 	"go.uber.org/zap"
 
+	"github.com/etcdscope/etcdscope/internal/benchutil"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 )
 
-// heapSampler records the peak of live heap objects while it runs, by
-// sampling runtime/metrics (no stop-the-world).
-type heapSampler struct {
-	stop chan struct{}
-	wg   sync.WaitGroup
-	peak uint64
-}
-
-const heapMetric = "/memory/classes/heap/objects:bytes"
-
-func startHeapSampler() *heapSampler {
-	runtime.GC()
-	h := &heapSampler{stop: make(chan struct{})}
-	h.wg.Add(1)
-	go func() {
-		defer h.wg.Done()
-		s := []metrics.Sample{{Name: heapMetric}}
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(s)
-			h.peak = max(h.peak, s[0].Value.Uint64())
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return h
-}
-
-func (h *heapSampler) done() uint64 {
-	close(h.stop)
-	h.wg.Wait()
-	s := []metrics.Sample{{Name: heapMetric}}
-	metrics.Read(s)
-	return max(h.peak, s[0].Value.Uint64())
-}
-
 // measure runs f once and returns its wall time and the peak live heap.
 func measure(b *testing.B, f func() error) (time.Duration, uint64) {
-	h := startHeapSampler()
-	t0 := time.Now()
-	if err := f(); err != nil {
+	d, h, err := benchutil.Measure(f)
+	if err != nil {
 		b.Fatal(err)
 	}
-	d := time.Since(t0)
-	return d, h.done()
+	return d, h
 }
 
 // BenchmarkWAL compares, on the same WAL files in the same run, the real

@@ -1,0 +1,49 @@
+// Package benchutil measures benchmarks: the peak of live heap objects
+// while a function runs, sampled through runtime/metrics (no stop-the-world).
+// Test support only.
+package benchutil
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"sync"
+	"time"
+)
+
+const heapMetric = "/memory/classes/heap/objects:bytes"
+
+// Measure runs f once and returns its wall time and the peak live heap of
+// the whole process while it ran.
+func Measure(f func() error) (time.Duration, uint64, error) {
+	runtime.GC()
+	var (
+		peak uint64
+		wg   sync.WaitGroup
+		stop = make(chan struct{})
+	)
+	read := func() uint64 {
+		s := []metrics.Sample{{Name: heapMetric}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			peak = max(peak, read())
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	t0 := time.Now()
+	err := f()
+	d := time.Since(t0)
+	close(stop)
+	wg.Wait()
+	return d, max(peak, read()), err
+}

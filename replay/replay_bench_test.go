@@ -1,0 +1,92 @@
+package replay_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/etcdscope/etcdscope/internal/benchutil"
+	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/replay"
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+// BenchmarkReplay compares, on the same WAL in the same run, replay.Run
+// with real etcd re-applying the same log: etcd 3.6 restarted on a copy of
+// the data dir without its db and .snap files, so that it replays every
+// entry from index 1, timed from its start until its applied index reaches
+// the commit index. The WAL (ETCDSCOPE_BENCH_ENTRIES entries, default 1M,
+// small values) is written by real etcd inside the benchmark and cached.
+//
+//	go test ./replay -run '^$' -bench Replay -benchtime 2x -timeout 60m
+func BenchmarkReplay(b *testing.B) {
+	n := int64(1_000_000)
+	if s := os.Getenv("ETCDSCOPE_BENCH_ENTRIES"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || v <= 0 {
+			b.Fatalf("ETCDSCOPE_BENCH_ENTRIES=%q", s)
+		}
+		n = v
+	}
+	src := etcdtest.LargeEntries(b, "3.6", n)
+	files, err := walfmt.OpenPath(filepath.Join(src, "member", "wal"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer files.Close()
+	bins := etcdtest.Binaries(b, "3.6")
+
+	var ours, theirs time.Duration
+	var heap uint64
+	var entries uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		out := filepath.Join(b.TempDir(), "db")
+		dir := filepath.Join(b.TempDir(), "data")
+		if err := os.MkdirAll(filepath.Join(dir, "member", "snap"), 0o700); err != nil {
+			b.Fatal(err)
+		}
+		if err := etcdtest.CopyTree(filepath.Join(src, "member", "wal"), filepath.Join(dir, "member", "wal")); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+
+		d, h, err := benchutil.Measure(func() error {
+			res, err := replay.Run(files.Segments, replay.Options{Out: out})
+			if err == nil {
+				entries = res.AppliedIndex
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ours, heap = ours+d, max(heap, h)
+
+		t0 := time.Now()
+		m := etcdtest.StartMember(b, bins, etcdtest.MemberOptions{DataDir: dir})
+		cli := m.Client(b)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			st, err := cli.Status(ctx, m.ClientURL)
+			cancel()
+			if err == nil && st.RaftAppliedIndex >= entries {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		theirs += time.Since(t0)
+		m.Stop(b)
+	}
+	b.StopTimer()
+	rate := func(d time.Duration) float64 { return float64(entries) * float64(b.N) / d.Seconds() }
+	b.Logf("%d entries", entries)
+	b.ReportMetric(rate(ours), "replay-entries/s")
+	b.ReportMetric(rate(theirs), "etcd-entries/s")
+	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "replay-x-etcd")
+	b.ReportMetric(float64(heap)/(1<<20), "replay-peak-heap-MiB")
+}
