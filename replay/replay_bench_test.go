@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -23,14 +22,7 @@ import (
 //
 //	go test ./replay -run '^$' -bench Replay -benchtime 2x -timeout 60m
 func BenchmarkReplay(b *testing.B) {
-	n := int64(1_000_000)
-	if s := os.Getenv("ETCDSCOPE_BENCH_ENTRIES"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v <= 0 {
-			b.Fatalf("ETCDSCOPE_BENCH_ENTRIES=%q", s)
-		}
-		n = v
-	}
+	n := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_ENTRIES", 1_000_000)
 	src := etcdtest.LargeEntries(b, "3.6", n)
 	files, err := walfmt.OpenPath(filepath.Join(src, "member", "wal"))
 	if err != nil {

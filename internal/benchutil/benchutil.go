@@ -4,9 +4,12 @@
 package benchutil
 
 import (
+	"os"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -46,4 +49,18 @@ func Measure(f func() error) (time.Duration, uint64, error) {
 	close(stop)
 	wg.Wait()
 	return d, max(peak, read()), err
+}
+
+// EnvInt returns the positive integer in environment variable name, or def
+// when it is unset; anything else fails the benchmark.
+func EnvInt(tb testing.TB, name string, def int64) int64 {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v <= 0 {
+		tb.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return v
 }

@@ -5,13 +5,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/internal/benchutil"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 )
 
@@ -24,14 +24,7 @@ import (
 //
 //	go test ./cmd/etcdscope/cli -run '^$' -bench BoltCheck -benchtime 5x
 func BenchmarkBoltCheck(b *testing.B) {
-	mb := int64(512)
-	if s := os.Getenv("ETCDSCOPE_BENCH_DB_MB"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v <= 0 {
-			b.Fatalf("ETCDSCOPE_BENCH_DB_MB=%q", s)
-		}
-		mb = v
-	}
+	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_DB_MB", 512)
 	path := filepath.Join(etcdtest.LargeDB(b, "3.6", mb<<20), "member", "snap", "db")
 	st, err := os.Stat(path)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/etcd/server/v3/storage/mvcc"
 	"go.uber.org/zap"
 
+	"github.com/etcdscope/etcdscope/internal/benchutil"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 )
 
@@ -28,14 +29,7 @@ import (
 //
 //	go test ./cmd/etcdscope/cli -run '^$' -bench MVCCHash -benchtime 3x
 func BenchmarkMVCCHash(b *testing.B) {
-	mb := int64(512)
-	if s := os.Getenv("ETCDSCOPE_BENCH_DB_MB"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v <= 0 {
-			b.Fatalf("ETCDSCOPE_BENCH_DB_MB=%q", s)
-		}
-		mb = v
-	}
+	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_DB_MB", 512)
 	path := filepath.Join(etcdtest.LargeDB(b, "3.6", mb<<20), "member", "snap", "db")
 	st, err := os.Stat(path)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -36,14 +35,7 @@ func measure(b *testing.B, f func() error) (time.Duration, uint64) {
 //
 //	go test ./cmd/etcdscope/cli -run '^$' -bench WAL -benchtime 3x
 func BenchmarkWAL(b *testing.B) {
-	mb := int64(256)
-	if s := os.Getenv("ETCDSCOPE_BENCH_WAL_MB"); s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil || v <= 0 {
-			b.Fatalf("ETCDSCOPE_BENCH_WAL_MB=%q", s)
-		}
-		mb = v
-	}
+	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_WAL_MB", 256)
 	dataDir := etcdtest.LargeWAL(b, "3.6", mb<<20)
 	walDir := filepath.Join(dataDir, "member", "wal")
 	segs, _ := filepath.Glob(filepath.Join(walDir, "*.wal"))
