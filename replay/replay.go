@@ -30,6 +30,9 @@ type Options struct {
 	Base string
 	// BaseIsMemberDB marks Base as the member's own db, for the summary.
 	BaseIsMemberDB bool
+	// Progress, when set, is called every 10,000 entries with the index
+	// applied and the index the replay goes to.
+	Progress func(applied, target uint64)
 }
 
 // Result says what a replay did and from what.
@@ -219,6 +222,9 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 				}
 			}
 			res.AppliedIndex, res.AppliedTerm = e.GetIndex(), e.GetTerm()
+			if opts.Progress != nil && res.AppliedIndex%10000 == 0 {
+				opts.Progress(res.AppliedIndex, target)
+			}
 			if w.pending >= batchOps {
 				if err := w.setIndex(res.AppliedIndex, res.AppliedTerm); err != nil {
 					return nil, err
@@ -229,6 +235,9 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 			}
 		}
 		rn.Advance(rd)
+	}
+	if opts.Progress != nil {
+		opts.Progress(target, target)
 	}
 	if err := w.setIndex(res.AppliedIndex, res.AppliedTerm); err != nil {
 		return nil, err

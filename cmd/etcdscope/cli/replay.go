@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +57,7 @@ The summary counts requests by kind, and any it did not apply.`,
 				return err
 			}
 			defer files.Close()
-			opts := replay.Options{ToIndex: o.toIndex, Base: o.base}
+			opts := replay.Options{ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())}
 			res, err := replay.RunDataDir(files.Segments, o.out, opts)
 			if errors.Is(err, replay.ErrNeedsBase) && o.base == "" {
 				// The WAL no longer starts at index 1: start from the newest
@@ -77,6 +79,33 @@ The summary counts requests by kind, and any it did not apply.`,
 	c.Flags().Uint64Var(&o.toIndex, "to-index", 0, "stop after this raft index (0: everything committed)")
 	c.Flags().StringVar(&o.base, "base", "", "start from this db (an etcdctl snapshot save backup or a .snap.db) instead of an empty state")
 	return c
+}
+
+// progressLine returns a progress callback that redraws one line on
+// stderr at most five times a second, or nil when stderr is not a terminal.
+func progressLine(w io.Writer) func(applied, target uint64) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var last time.Time
+	return func(applied, target uint64) {
+		if time.Since(last) < 200*time.Millisecond && applied < target {
+			return
+		}
+		last = time.Now()
+		pct := 100.0
+		if target > 0 {
+			pct = float64(applied) * 100 / float64(target)
+		}
+		fmt.Fprintf(w, "\rreplay: entry %d of %d (%.0f%%)   ", applied, target, pct)
+		if applied >= target {
+			fmt.Fprintln(w)
+		}
+	}
 }
 
 // chooseBase picks a base when the WAL does not start at index 1: the
