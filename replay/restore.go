@@ -2,6 +2,7 @@ package replay
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/etcdscope/etcdscope/snapfmt"
@@ -76,7 +78,7 @@ func restoreDB(path string, id uint64, ctx []byte, confState string) error {
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range []string{"members", "members_removed"} {
-			if err := tx.DeleteBucket([]byte(name)); err != nil && err != bolt.ErrBucketNotFound {
+			if err := tx.DeleteBucket([]byte(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return err
 			}
 			if _, err := tx.CreateBucket([]byte(name)); err != nil {
