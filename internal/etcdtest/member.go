@@ -58,6 +58,7 @@ type Member struct {
 
 	cmd      *exec.Cmd
 	done     chan struct{} // closed when the process has exited
+	cluster  string        // --initial-cluster when part of a StartCluster cluster
 	waitErr  error
 	stopOnce sync.Once
 }
@@ -126,6 +127,15 @@ func StartMember(tb testing.TB, bins Bins, opts MemberOptions) *Member {
 	return nil
 }
 
+// initialCluster is --initial-cluster: this member alone, or the cluster
+// StartCluster assembled.
+func (m *Member) initialCluster() string {
+	if m.cluster != "" {
+		return m.cluster
+	}
+	return m.Opts.Name + "=" + m.PeerURL
+}
+
 func (m *Member) start() error {
 	o := m.Opts
 	args := []string{
@@ -135,7 +145,7 @@ func (m *Member) start() error {
 		"--advertise-client-urls", m.ClientURL,
 		"--listen-peer-urls", m.PeerURL,
 		"--initial-advertise-peer-urls", m.PeerURL,
-		"--initial-cluster", o.Name + "=" + m.PeerURL,
+		"--initial-cluster", m.initialCluster(),
 		"--initial-cluster-token", "etcdscope",
 		"--initial-cluster-state", "new",
 		"--snapshot-count", strconv.FormatUint(o.SnapshotCount, 10),
@@ -163,6 +173,7 @@ func (m *Member) start() error {
 	}
 	m.cmd = cmd
 	m.done = make(chan struct{})
+	m.stopOnce = sync.Once{} // a restarted member can be stopped again
 	go func() {
 		m.waitErr = cmd.Wait()
 		close(m.done)

@@ -1,0 +1,104 @@
+package etcdtest
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// StartCluster starts n members of one new cluster on 127.0.0.1 (names m1,
+// m2, ...), waits until every member is healthy, and registers their stop
+// with tb.Cleanup. opts apply to every member (DataDir is ignored: each gets
+// its own).
+func StartCluster(tb testing.TB, bins Bins, n int, opts MemberOptions) []*Member {
+	tb.Helper()
+	if opts.SnapshotCount == 0 {
+		opts.SnapshotCount = 100
+	}
+	ports, err := freePorts(2 * n)
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	logDir := tb.TempDir()
+	var ms []*Member
+	var cluster []string
+	for i := 0; i < n; i++ {
+		o := opts
+		o.Name = fmt.Sprintf("m%d", i+1)
+		o.DataDir = filepath.Join(tb.TempDir(), "data")
+		m := &Member{Bins: bins, Opts: o, Name: o.Name, DataDir: o.DataDir, Auth: o.Auth,
+			LogPath:   filepath.Join(logDir, o.Name+".log"),
+			ClientURL: "http://127.0.0.1:" + strconv.Itoa(ports[2*i]),
+			PeerURL:   "http://127.0.0.1:" + strconv.Itoa(ports[2*i+1])}
+		cluster = append(cluster, o.Name+"="+m.PeerURL)
+		ms = append(ms, m)
+	}
+	for _, m := range ms {
+		m.cluster = strings.Join(cluster, ",")
+		if err := m.start(); err != nil {
+			tb.Fatalf("etcdtest: starting %s: %v", m.Name, err)
+		}
+		tb.Cleanup(func() { m.Stop(tb) })
+	}
+	for _, m := range ms {
+		if err := m.waitHealthy(); err != nil {
+			tb.Fatalf("etcdtest: %s: %v\n%s", m.Name, err, m.logTail())
+		}
+	}
+	return ms
+}
+
+// Restart starts a stopped member again on its data dir and ports, and
+// waits until it is healthy.
+func (m *Member) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := m.start(); err != nil {
+		tb.Fatalf("etcdtest: restarting %s: %v", m.Name, err)
+	}
+	if err := m.waitHealthy(); err != nil {
+		tb.Fatalf("etcdtest: %s: %v\n%s", m.Name, err, m.logTail())
+	}
+}
+
+// StartAndCaptureSnapDB restarts a stopped member that lags so far behind
+// that the leader sends it a snapshot, and captures the *.snap.db it
+// receives: etcd renames that file over member/snap/db within milliseconds,
+// so the member is paused (SIGSTOP, only this process) the moment the file
+// appears, the file is hard-linked to dst, and the member resumed. It
+// returns the captured file's raft index.
+func (m *Member) StartAndCaptureSnapDB(tb testing.TB, dst string, timeout time.Duration) uint64 {
+	tb.Helper()
+	if err := m.start(); err != nil {
+		tb.Fatalf("etcdtest: restarting %s: %v", m.Name, err)
+	}
+	snapDir := filepath.Join(m.DataDir, "member", "snap")
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		matches, _ := filepath.Glob(filepath.Join(snapDir, "*.snap.db"))
+		if len(matches) > 0 {
+			pid := m.Pid()
+			syscall.Kill(pid, syscall.SIGSTOP)
+			err := os.Link(matches[0], dst)
+			syscall.Kill(pid, syscall.SIGCONT)
+			if err != nil {
+				continue // renamed before the pause took hold; wait for the next
+			}
+			idx, perr := strconv.ParseUint(strings.TrimSuffix(filepath.Base(matches[0]), ".snap.db"), 16, 64)
+			if perr != nil {
+				tb.Fatalf("etcdtest: %s: %v", matches[0], perr)
+			}
+			if err := m.waitHealthy(); err != nil {
+				tb.Fatalf("etcdtest: %s: %v\n%s", m.Name, err, m.logTail())
+			}
+			return idx
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	tb.Fatalf("etcdtest: %s received no snapshot db within %v\n%s", m.Name, timeout, m.logTail())
+	return 0
+}

@@ -1,0 +1,124 @@
+package replay_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/replay"
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+func putMany(t *testing.T, cli *clientv3.Client, prefix string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := 0; w < 16; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += 16 {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				_, err := cli.Put(ctx, fmt.Sprintf("%s/%05d", prefix, i%3000), fmt.Sprintf("v%d", i))
+				cancel()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+// TestReplayLeaderSnapshot: a member of a real 3-member cluster lags so far
+// that the leader sends it a snapshot. Its WAL then has a gap, and the
+// *.snap.db it received (captured the moment it appears, before etcd renames
+// it over the db) is the base: replaying it plus the member's WAL gives the
+// leader's HashKV.
+func TestReplayLeaderSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a 3-member cluster through a leader snapshot")
+	}
+	for _, v := range etcdtest.Versions {
+		t.Run(v, func(t *testing.T) {
+			ms := etcdtest.StartCluster(t, etcdtest.Binaries(t, v), 3, etcdtest.MemberOptions{SnapshotCount: 100, WALSegmentBytes: 64 << 10})
+			lag := ms[2]
+			lag.Stop(t)
+			cli := ms[0].Client(t)
+			putMany(t, cli, "/lag", 5600) // beyond the leader's 5,000 catch-up entries
+			captured := filepath.Join(t.TempDir(), "captured.snap.db")
+			idx := lag.StartAndCaptureSnapDB(t, captured, 90*time.Second)
+			putMany(t, cli, "/after", 200)
+			// Wait until the lagging member has applied everything.
+			var rev int64
+			var hash uint32
+			for deadline := time.Now().Add(60 * time.Second); ; {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				ls, err1 := cli.Status(ctx, ms[0].ClientURL)
+				fs, err2 := cli.Status(ctx, lag.ClientURL)
+				cancel()
+				if err1 == nil && err2 == nil && fs.RaftAppliedIndex >= ls.RaftAppliedIndex {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					h, err := cli.HashKV(ctx, ms[0].ClientURL, 0)
+					cancel()
+					if err != nil {
+						t.Fatal(err)
+					}
+					rev, hash = h.Header.Revision, h.Hash
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the lagging member did not catch up")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			for _, m := range ms {
+				m.Stop(t)
+			}
+
+			files, err := walfmt.OpenPath(filepath.Join(lag.DataDir, "member", "wal"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer files.Close()
+			if _, err := replay.Run(files.Segments, replay.Options{Out: filepath.Join(t.TempDir(), "x")}); err == nil {
+				t.Errorf("replaying from an empty state across the snapshot gap should fail")
+			}
+			out := filepath.Join(t.TempDir(), "db")
+			res, err := replay.Run(files.Segments, replay.Options{Out: out, Base: captured})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("etcd %s: captured %016x.snap.db; base %s; applied through %d; revision %d (leader %d)", v, idx, res.Base, res.AppliedIndex, res.Revision, rev)
+			db, err := boltfmt.Open(out, boltfmt.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := st.HashKV(rev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.Hash != hash || res.Revision != rev {
+				t.Errorf("replayed revision %d hash %d, the leader %d %d", res.Revision, h.Hash, rev, hash)
+			}
+		})
+	}
+}
