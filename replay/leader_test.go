@@ -116,6 +116,12 @@ func TestReplayLeaderSnapshot(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if res.BaseIndex != idx {
+				t.Errorf("base at raft index %d, the captured snapshot is %d", res.BaseIndex, idx)
+			}
+			if res.AppliedIndex <= res.BaseIndex {
+				t.Errorf("nothing replayed past the base (applied through %d)", res.AppliedIndex)
+			}
 			if h.Hash != hash || res.Revision != rev {
 				t.Errorf("replayed revision %d hash %d, the leader %d %d", res.Revision, h.Hash, rev, hash)
 			}

@@ -68,9 +68,10 @@ func (m *Member) Restart(tb testing.TB) {
 // StartAndCaptureSnapDB restarts a stopped member that lags so far behind
 // that the leader sends it a snapshot, and captures the *.snap.db it
 // receives: etcd renames that file over member/snap/db within milliseconds,
-// so the member is paused (SIGSTOP, only this process) the moment the file
-// appears, the file is hard-linked to dst, and the member resumed. It
-// returns the captured file's raft index.
+// and then keeps writing to it as its db, so the member is paused (SIGSTOP,
+// only this process) the moment the file appears, the file is copied to dst
+// (a hard link would share the inode etcd goes on writing), and the member
+// resumed. It returns the raft index in the captured file's name.
 func (m *Member) StartAndCaptureSnapDB(tb testing.TB, dst string, timeout time.Duration) uint64 {
 	tb.Helper()
 	if err := m.start(); err != nil {
@@ -83,9 +84,14 @@ func (m *Member) StartAndCaptureSnapDB(tb testing.TB, dst string, timeout time.D
 		if len(matches) > 0 {
 			pid := m.Pid()
 			syscall.Kill(pid, syscall.SIGSTOP)
-			err := os.Link(matches[0], dst)
+			waitStopped(pid)
+			info, err := os.Stat(matches[0])
+			if err == nil {
+				err = copyFile(matches[0], dst, info)
+			}
 			syscall.Kill(pid, syscall.SIGCONT)
 			if err != nil {
+				os.Remove(dst)
 				continue // renamed before the pause took hold; wait for the next
 			}
 			idx, perr := strconv.ParseUint(strings.TrimSuffix(filepath.Base(matches[0]), ".snap.db"), 16, 64)
@@ -101,4 +107,20 @@ func (m *Member) StartAndCaptureSnapDB(tb testing.TB, dst string, timeout time.D
 	}
 	tb.Fatalf("etcdtest: %s received no snapshot db within %v\n%s", m.Name, timeout, m.logTail())
 	return 0
+}
+
+// waitStopped waits (up to a second) until /proc shows the process stopped:
+// SIGSTOP takes effect asynchronously.
+func waitStopped(pid int) {
+	for i := 0; i < 10000; i++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return
+		}
+		// The state follows the ")" closing the command name.
+		if j := strings.LastIndexByte(string(b), ')'); j >= 0 && j+2 < len(b) && (b[j+2] == 'T' || b[j+2] == 't') {
+			return
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
 }
