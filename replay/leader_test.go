@@ -62,10 +62,10 @@ func TestReplayLeaderSnapshot(t *testing.T) {
 			captured := filepath.Join(t.TempDir(), "captured.snap.db")
 			idx := lag.StartAndCaptureSnapDB(t, captured, 90*time.Second)
 			putMany(t, cli, "/after", 200)
-			// Wait until the lagging member has applied everything.
+			// Wait until the lagging member answers and has applied everything.
 			var rev int64
 			var hash uint32
-			for deadline := time.Now().Add(60 * time.Second); ; {
+			for deadline := time.Now().Add(120 * time.Second); ; {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				ls, err1 := cli.Status(ctx, ms[0].ClientURL)
 				fs, err2 := cli.Status(ctx, lag.ClientURL)
