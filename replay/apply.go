@@ -301,7 +301,14 @@ func (t *wtxn) txnOps(ops []walfmt.RequestOp) error {
 func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 	s.stats.Requests[r.Kind]++
 	var err error
+	if needsAdmin(r.Kind) {
+		err = s.auth.admin(callerOf(r))
+	} else {
+		err = s.checkWrite(r)
+	}
 	switch {
+	case err != nil:
+		// Refused by etcd's auth applier: nothing changes.
 	case r.Put != nil:
 		if r.Put.Lease != 0 && !r.Put.IgnoreLease && s.leases[r.Put.Lease] == nil {
 			err = errLeaseNotFound

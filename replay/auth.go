@@ -21,6 +21,9 @@ type authState struct {
 	revision uint64
 	users    map[string]*authUser
 	roles    map[string][]authPerm
+
+	perms    map[string]*userPerms // merged permissions, valid at permsRev
+	permsRev uint64
 }
 
 type authUser struct {
