@@ -318,10 +318,11 @@ type Page struct {
 
 // ReadHeader reads a page's 16-byte header.
 func (db *DB) ReadHeader(id PageID) (Page, error) {
-	p := Page{ID: id, Offset: int64(id) * int64(db.PageSize)}
+	p := Page{ID: id, Offset: -1} // no offset: id * page size may overflow
 	if id >= db.FilePages() {
 		return p, fmt.Errorf("page %d is beyond the end of the file (%d pages)", id, db.FilePages())
 	}
+	p.Offset = int64(id) * int64(db.PageSize)
 	var h [PageHeaderSize]byte
 	if _, err := db.r.ReadAt(h[:], p.Offset); err != nil {
 		return p, err
@@ -346,10 +347,11 @@ func (db *DB) ReadPage(id PageID, limit PageID, buf []byte) (Page, error) {
 
 // readFirst reads a page's header and first page in one read.
 func (db *DB) readFirst(id PageID, buf []byte) (Page, error) {
-	p := Page{ID: id, Offset: int64(id) * int64(db.PageSize)}
+	p := Page{ID: id, Offset: -1} // no offset: id * page size may overflow
 	if id >= db.FilePages() {
 		return p, fmt.Errorf("page %d is beyond the end of the file (%d pages)", id, db.FilePages())
 	}
+	p.Offset = int64(id) * int64(db.PageSize)
 	if cap(buf) < db.PageSize {
 		buf = make([]byte, db.PageSize)
 	}

@@ -143,7 +143,7 @@ func (w *walker) run() (*Report, error) {
 	var free []PageID
 	rep.FreelistPersisted = meta.Freelist != NoFreelist
 	if rep.FreelistPersisted && !w.opts.NoFreelist {
-		free = w.readFreelist(meta.Freelist)
+		free = w.readFreelist(meta)
 	}
 	rep.Buckets = append(rep.Buckets, BucketInfo{Root: meta.Root, Sequence: meta.Sequence})
 	if err := w.walkBuckets(); err != nil {
@@ -180,7 +180,16 @@ func (w *walker) chooseMeta() *Meta {
 	return best
 }
 
-func (w *walker) readFreelist(id PageID) []PageID {
+func (w *walker) readFreelist(meta *Meta) []PageID {
+	id := meta.Freelist
+	if id >= w.db.FilePages() {
+		// The page has no offset in the file (id * page size may not even
+		// fit an int64): report the meta field that names it.
+		slot := PageID(meta.Slot)
+		w.problem(slot, w.pageOff(slot)+PageHeaderSize+32, -1, ErrFreelistInvalid,
+			"meta %d names freelist page %d, beyond the end of the file (%d pages)", meta.Slot, id, w.db.FilePages())
+		return nil
+	}
 	p, err := w.db.ReadPage(id, w.hwm, nil)
 	if err != nil {
 		w.problem(id, w.pageOff(id), -1, ErrFreelistInvalid, "%v", err)
