@@ -32,6 +32,8 @@ type store struct {
 	leases     map[int64]*lease
 	members    map[uint64]*walfmt.Member
 	auth       *authState
+	alarms     *alarmState
+	clusterVer string // the cluster version last set: 3.5 and 3.6 differ at apply
 	stats      Stats
 }
 
@@ -54,7 +56,7 @@ type Stats struct {
 
 func newStore(w *writer) *store {
 	return &store{w: w, idx: mvccview.NewIndex(), live: map[string]*mvccview.KeyValue{}, rev: 1, compactRev: -1,
-		leases: map[int64]*lease{}, members: map[uint64]*walfmt.Member{}, auth: newAuthState(),
+		leases: map[int64]*lease{}, members: map[uint64]*walfmt.Member{}, auth: newAuthState(), alarms: newAlarmState(),
 		stats: Stats{Requests: map[string]int64{}, Failed: map[string]int64{}, Unsupported: map[string]int64{}}}
 }
 
@@ -301,10 +303,16 @@ func (t *wtxn) txnOps(ops []walfmt.RequestOp) error {
 func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 	s.stats.Requests[r.Kind]++
 	var err error
-	if needsAdmin(r.Kind) {
+	switch {
+	case s.alarms.noAuth:
+		// etcd 3.5 with an alarm raised while running: no auth applier.
+	case needsAdmin(r.Kind):
 		err = s.auth.admin(callerOf(r))
-	} else {
+	default:
 		err = s.checkWrite(r)
+	}
+	if err == nil {
+		err = s.alarms.refuse(r)
 	}
 	switch {
 	case err != nil:
@@ -349,6 +357,7 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 	case r.Kind == "auth-enable" || r.Kind == "auth-disable":
 		err = s.applyAuth(r, data)
 	case r.ClusterVersionSet != nil:
+		s.clusterVer = r.ClusterVersionSet.Ver
 		err = s.w.put("cluster", []byte("clusterVersion"), []byte(r.ClusterVersionSet.Ver))
 	case r.ClusterMemberAttrSet != nil:
 		a := r.ClusterMemberAttrSet
@@ -379,6 +388,9 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 // applyAlarm activates or deactivates an alarm: the alarm bucket's key is
 // an etcdserverpb.AlarmMember{memberID=1, alarm=2}, its value empty.
 func (s *store) applyAlarm(a *walfmt.AlarmRequest) error {
+	if !s.alarms.apply(a, before36(s.clusterVer)) {
+		return nil
+	}
 	var k []byte
 	if a.MemberID != 0 {
 		k = append(k, 0x08)
@@ -405,6 +417,7 @@ func (s *store) applyV2(r *walfmt.V2Request) error {
 	}
 	switch {
 	case r.Path == "/0/version":
+		s.clusterVer = r.Val
 		return s.w.put("cluster", []byte("clusterVersion"), []byte(r.Val))
 	case strings.HasPrefix(r.Path, "/0/members/") && strings.HasSuffix(r.Path, "/attributes"):
 		id, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(r.Path, "/0/members/"), "/attributes"), 16, 64)

@@ -181,6 +181,26 @@ func (s *store) loadBase(tx *bolt.Tx) (baseState, error) {
 		s.auth.roles[string(k)] = perms
 	}
 
+	if b := tx.Bucket([]byte("cluster")); b != nil {
+		s.clusterVer = string(b.Get([]byte("clusterVersion")))
+	}
+	if b := tx.Bucket([]byte("alarm")); b != nil {
+		c := b.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			var a alarmKey
+			fieldsOf(k, func(num protowire.Number, x uint64, _ []byte) {
+				switch num {
+				case 1:
+					a.member = x
+				case 2:
+					a.typ = walfmt.AlarmType(x)
+				}
+			})
+			s.alarms.active[a] = true
+		}
+	}
+	s.alarms.restore() // as etcd selects its appliers when it starts
+
 	mc := tx.Bucket([]byte("members")).Cursor()
 	for k, v := mc.First(); k != nil; k, v = mc.Next() {
 		id, err := strconv.ParseUint(string(k), 16, 64)
