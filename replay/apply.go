@@ -102,8 +102,12 @@ func (t *wtxn) put(p *walfmt.PutRequest) error {
 		}
 	}
 	rev := t.next()
-	// Key and value alias the entry's data, which the replay keeps.
-	kv := &mvccview.KeyValue{Key: p.Key, Value: val, ModRevision: rev.Main, Version: 1, CreateRevision: rev.Main, Lease: leaseID}
+	// The entry's data is read from the WAL for the time it is applied:
+	// what stays in memory is copied out of it, key and value in one piece.
+	kb := make([]byte, len(p.Key)+len(val))
+	copy(kb, p.Key)
+	copy(kb[len(p.Key):], val)
+	kv := &mvccview.KeyValue{Key: kb[:len(p.Key):len(p.Key)], Value: kb[len(p.Key):], ModRevision: rev.Main, Version: 1, CreateRevision: rev.Main, Lease: leaseID}
 	if prev != nil {
 		kv.CreateRevision, kv.Version = prev.CreateRevision, prev.Version+1
 		if prev.Lease != 0 && prev.Lease != leaseID {

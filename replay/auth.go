@@ -175,7 +175,7 @@ func (s *store) applyAuth(r *walfmt.Request, data []byte) error {
 		if !ok || req.Perm == nil {
 			return errNotFound
 		}
-		p := authPerm{typ: uint64(req.Perm.Type), key: req.Perm.Key, rangeEnd: req.Perm.RangeEnd}
+		p := authPerm{typ: uint64(req.Perm.Type), key: bytes.Clone(req.Perm.Key), rangeEnd: bytes.Clone(req.Perm.RangeEnd)}
 		i := sort.Search(len(perms), func(i int) bool { return bytes.Compare(perms[i].key, p.key) >= 0 })
 		if i < len(perms) && bytes.Equal(perms[i].key, p.key) && bytes.Equal(perms[i].rangeEnd, p.rangeEnd) {
 			perms[i].typ = p.typ

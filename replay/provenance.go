@@ -19,31 +19,69 @@ var provBucket = []byte("revisions")
 // (8 bytes big-endian), value index, term, offset (8 bytes each) and the
 // segment name.
 func WriteProvenance(path string, ps []Provenance) error {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: true})
-	if err != nil {
-		return err
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		b, err := tx.CreateBucket(provBucket)
-		if err != nil {
-			return err
-		}
+	return writeProvenance(path, func(f func(Provenance) error) error {
 		for _, p := range ps {
-			v := binary.BigEndian.AppendUint64(nil, p.Index)
-			v = binary.BigEndian.AppendUint64(v, p.Term)
-			v = binary.BigEndian.AppendUint64(v, uint64(p.Offset))
-			v = append(v, p.Segment...)
-			if err := b.Put(binary.BigEndian.AppendUint64(nil, uint64(p.Revision)), v); err != nil {
+			if err := f(p); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
+}
+
+// writeProvenance writes what each hands out, committing every
+// provBatch revisions so that memory stays bounded.
+func writeProvenance(path string, each func(func(Provenance) error) error) (err error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: true})
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	tx, err := db.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if tx != nil {
+			tx.Rollback()
+		}
+	}()
+	b, err := tx.CreateBucket(provBucket)
+	if err != nil {
+		return err
+	}
+	n := 0
+	err = each(func(p Provenance) error {
+		if n++; n%provBatch == 0 {
+			if err := tx.Commit(); err != nil {
+				tx = nil
+				return err
+			}
+			if tx, err = db.Begin(true); err != nil {
+				return err
+			}
+			b = tx.Bucket(provBucket)
+		}
+		b.FillPercent = 1 // revisions come in order
+		v := binary.BigEndian.AppendUint64(make([]byte, 0, 24+len(p.Segment)), p.Index)
+		v = binary.BigEndian.AppendUint64(v, p.Term)
+		v = binary.BigEndian.AppendUint64(v, uint64(p.Offset))
+		v = append(v, p.Segment...)
+		return b.Put(binary.BigEndian.AppendUint64(nil, uint64(p.Revision)), v)
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Commit()
+	tx = nil
 	return err
 }
+
+const provBatch = 100_000
 
 // ReadProvenance reads the file WriteProvenance wrote, read-only and
 // without a lock held for long; a missing file gives os.ErrNotExist.

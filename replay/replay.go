@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,7 +53,15 @@ type Result struct {
 	Duration     time.Duration `json:"duration_ns"`
 
 	members    map[uint64]*walfmt.Member // from conf change contexts
-	provenance []Provenance
+	provenance []provRev                 // in revision order
+	log        *walLog
+}
+
+// provRev says which raft index produced a main revision; the rest of
+// its Provenance is in the log's entry refs.
+type provRev struct {
+	rev   int64
+	index uint64
 }
 
 // Position is where an entry is in the WAL.
@@ -71,7 +80,28 @@ type Provenance struct {
 
 // Provenance returns, for every main revision the replay wrote, the entry
 // that produced it, in revision order.
-func (r *Result) Provenance() []Provenance { return r.provenance }
+func (r *Result) Provenance() []Provenance {
+	out := make([]Provenance, 0, len(r.provenance))
+	r.eachProvenance(func(p Provenance) error { out = append(out, p); return nil })
+	return out
+}
+
+// eachProvenance calls f with each revision's Provenance in turn, built
+// from the entry refs: the list is never held whole.
+func (r *Result) eachProvenance(f func(Provenance) error) error {
+	for _, p := range r.provenance {
+		i := p.index - r.log.first
+		if p.index < r.log.first || i >= uint64(len(r.log.refs)) {
+			continue
+		}
+		ref := r.log.refs[i]
+		pos := Position{Index: p.index, Term: ref.term, Segment: r.log.segs[ref.seg].Name, Offset: ref.off}
+		if err := f(Provenance{Revision: p.rev, Position: pos}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // RunDataDir replays into a complete new data dir at dir that real etcd
 // starts on as a single-member cluster (see [WriteDataDir]). Everything is
@@ -102,7 +132,7 @@ func RunDataDir(segs []walfmt.Segment, dir string, opts Options) (*Result, error
 	if err := WriteDataDir(data, opts.Out, m); err != nil {
 		return nil, err
 	}
-	if err := WriteProvenance(filepath.Join(data, ProvenanceFile), res.provenance); err != nil {
+	if err := writeProvenance(filepath.Join(data, ProvenanceFile), res.eachProvenance); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(data, dir); err != nil {
@@ -127,7 +157,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Base == "" && (len(wl.entries) == 0 || wl.entries[0].GetIndex() != 1) {
+	if opts.Base == "" && (len(wl.refs) == 0 || wl.first != 1) {
 		return nil, ErrNeedsBase
 	}
 	trailer := false
@@ -174,14 +204,13 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		res.BaseIndex, res.BaseRevision = base.index, s.rev
 		res.AppliedIndex, res.AppliedTerm = base.index, base.term
 		// Entries the base already holds are not applied again.
-		i := 0
-		for i < len(wl.entries) && wl.entries[i].GetIndex() <= base.index {
-			i++
+		if n := len(wl.refs); n > 0 && wl.first <= base.index {
+			skip := min(base.index+1-wl.first, uint64(n))
+			wl.refs, wl.first = wl.refs[skip:], wl.first+skip
 		}
-		wl.entries, wl.pos = wl.entries[i:], wl.pos[i:]
-		if len(wl.entries) > 0 && wl.entries[0].GetIndex() != base.index+1 {
+		if len(wl.refs) > 0 && wl.first != base.index+1 {
 			return nil, fmt.Errorf("replay: the base holds entries up to %d, but the WAL resumes at %d: entries %d to %d are gone (db-behind-wal)",
-				base.index, wl.entries[0].GetIndex(), base.index+1, wl.entries[0].GetIndex()-1)
+				base.index, wl.first, base.index+1, wl.first-1)
 		}
 	}
 	if c := max(wl.hs.GetCommit(), base.index); c != wl.hs.GetCommit() {
@@ -189,9 +218,10 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		wl.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
 	}
 	res.Commit = wl.hs.GetCommit()
-	if len(wl.entries) > 0 {
-		res.FirstIndex = wl.entries[0].GetIndex()
+	if len(wl.refs) > 0 {
+		res.FirstIndex = wl.first
 	}
+	res.log = wl
 
 	rn, err := restartNode(wl, base)
 	if err != nil {
@@ -217,9 +247,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 				return nil, fmt.Errorf("replay: entry %d: %w", e.GetIndex(), err)
 			}
 			if s.rev != before {
-				if i := int(e.GetIndex()) - int(res.FirstIndex); i >= 0 && i < len(wl.pos) {
-					res.provenance = append(res.provenance, Provenance{Revision: s.rev, Position: wl.pos[i]})
-				}
+				res.provenance = append(res.provenance, provRev{rev: s.rev, index: e.GetIndex()})
 			}
 			res.AppliedIndex, res.AppliedTerm = e.GetIndex(), e.GetTerm()
 			if opts.Progress != nil && res.AppliedIndex%10000 == 0 {
@@ -251,14 +279,15 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	return res, nil
 }
 
-// walLog is the effective log: the entries no later entry replaced, the
-// last hard state and the member id.
+// walLog is the effective log: where each entry no later entry replaced
+// is in the WAL, the last hard state and the member id.
 type walLog struct {
 	nodeID    uint64
 	clusterID uint64
-	pos       []Position // where each entry is in the WAL
 	hs        *raftpb.HardState
-	entries   []*raftpb.Entry
+	segs      []walfmt.Segment
+	first     uint64     // the index of refs[0]
+	refs      []entryRef // consecutive indexes from first
 }
 
 func readLog(segs []walfmt.Segment) (*walLog, error) {
@@ -266,8 +295,7 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &walLog{hs: &raftpb.HardState{}}
-	var sl slabs
+	l := &walLog{hs: &raftpb.HardState{}, segs: segs}
 	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
 	for {
 		f, err := r.Next()
@@ -288,15 +316,17 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 			l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
 		case f.Entry != nil && !f.Superseded:
 			e := f.Entry
+			if f.Length > math.MaxUint32 || f.SegmentIndex > math.MaxUint32 {
+				return nil, fmt.Errorf("replay: %s at %d: a record of %d bytes", f.Segment.Name, f.Offset, f.Length)
+			}
 			// Entries replaced later were marked superseded; what remains is
 			// in order, but a log reset (leader snapshot) restarts it.
-			if n := len(l.entries); n > 0 && e.Index != l.entries[n-1].GetIndex()+1 {
+			if n := uint64(len(l.refs)); n == 0 || e.Index != l.first+n {
 				// A log reset (a leader snapshot was installed): only a base
 				// at or after it can continue from here.
-				l.entries, l.pos = nil, nil
+				l.refs, l.first = l.refs[:0], e.Index
 			}
-			l.entries = append(l.entries, sl.entry(e))
-			l.pos = append(l.pos, Position{Index: e.Index, Term: e.Term, Segment: f.Segment.Name, Offset: f.Offset})
+			l.refs = append(l.refs, entryRef{term: e.Term, off: f.Offset, seg: uint32(f.SegmentIndex), size: uint32(f.Length)})
 		}
 	}
 	if l.nodeID == 0 {
@@ -305,56 +335,17 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 	return l, nil
 }
 
-// slabs allocate entries, their fields and their data in chunks: a log of
-// millions of entries would otherwise cost five allocations an entry.
-type slabs struct {
-	ents  []raftpb.Entry
-	nums  []uint64
-	types []raftpb.EntryType
-	data  []byte
-}
-
-const slabLen = 4096
-
-func (sl *slabs) entry(e *walfmt.Entry) *raftpb.Entry {
-	if len(sl.ents) == cap(sl.ents) {
-		sl.ents = make([]raftpb.Entry, 0, slabLen)
-		sl.nums = make([]uint64, 0, 2*slabLen)
-		sl.types = make([]raftpb.EntryType, 0, slabLen)
-	}
-	sl.nums = append(sl.nums, e.Index, e.Term)
-	sl.types = append(sl.types, raftpb.EntryType(e.Type))
-	n := len(sl.nums)
-	var data []byte
-	if e.Data != nil {
-		if cap(sl.data)-len(sl.data) < len(e.Data) {
-			sl.data = make([]byte, 0, max(4<<20, len(e.Data)))
-		}
-		start := len(sl.data)
-		sl.data = append(sl.data, e.Data...)
-		data = sl.data[start:len(sl.data):len(sl.data)]
-	}
-	sl.ents = append(sl.ents, raftpb.Entry{Index: &sl.nums[n-2], Term: &sl.nums[n-1], Type: &sl.types[len(sl.types)-1], Data: data})
-	return &sl.ents[len(sl.ents)-1]
-}
-
 // restartNode restores raft storage as etcd does on restart (bootstrap.go:
 // hard state, entries; no snapshot for an empty base) and restarts a
 // RawNode on it. Nothing ticks it, so it never campaigns: it only hands
 // out the entries its hard state says are committed.
 func restartNode(l *walLog, base baseState) (*raft.RawNode, error) {
-	st := raft.NewMemoryStorage()
+	st := &walStorage{segs: l.segs, refs: l.refs, hs: l.hs, cs: &raftpb.ConfState{}, snapIndex: base.index, snapTerm: base.term}
 	if base.index > 0 {
-		cs := &raftpb.ConfState{Voters: base.confState.Voters, Learners: base.confState.Learners}
-		if err := st.ApplySnapshot(&raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{Index: &base.index, Term: &base.term, ConfState: cs}}); err != nil {
-			return nil, err
-		}
+		st.cs = &raftpb.ConfState{Voters: base.confState.Voters, Learners: base.confState.Learners}
 	}
-	if err := st.SetHardState(l.hs); err != nil {
-		return nil, err
-	}
-	if err := st.Append(l.entries); err != nil {
-		return nil, err
+	if len(l.refs) > 0 && l.first != base.index+1 {
+		return nil, fmt.Errorf("replay: the log starts at %d, not after the base at %d", l.first, base.index)
 	}
 	return raft.NewRawNode(&raft.Config{
 		ID:              l.nodeID,
