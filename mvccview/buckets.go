@@ -308,3 +308,22 @@ func (s *Store) Cluster() (*Cluster, error) {
 	})
 	return c, err
 }
+
+// Alarms calls fn for every alarm the alarm bucket records (keys are
+// etcdserverpb.AlarmMember{memberID=1, alarm=2}).
+func (s *Store) Alarms(fn func(member uint64, alarm int32)) error {
+	return s.src.ForEach("alarm", func(k, _ []byte) error {
+		var member, alarm uint64
+		if varintFields(k, func(n protowire.Number, x uint64) {
+			switch n {
+			case 1:
+				member = x
+			case 2:
+				alarm = x
+			}
+		}) == nil {
+			fn(member, int32(alarm))
+		}
+		return nil
+	})
+}

@@ -18,6 +18,20 @@ type Source interface {
 	ForEach(bucket string, fn func(k, v []byte) error) error
 }
 
+// Getter is a Source that can also read records by key, all in one
+// consistent read: fn gets each key's value in turn (nil when absent),
+// valid for the time of the call. Range then reads only the records it
+// returns instead of the whole key bucket.
+type Getter interface {
+	Get(bucket string, keys [][]byte, fn func(i int, v []byte) error) error
+}
+
+// Seeker is a Source that can start a bucket's records at a key. Events
+// then starts at its revision instead of reading the bucket from the first.
+type Seeker interface {
+	ForEachFrom(bucket string, start []byte, fn func(k, v []byte) error) error
+}
+
 // BoltSource reads buckets through boltfmt's walk: a damaged db yields
 // what is reachable, and the walk's problems are kept in Problems.
 type BoltSource struct {
@@ -222,11 +236,33 @@ func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResult, error) 
 	if opts.CountOnly || len(want) == 0 {
 		return res, nil
 	}
+	res.KVs = make([]KeyValue, len(want))
+	if g, ok := s.src.(Getter); ok {
+		keys := make([][]byte, len(want))
+		for i, r := range want {
+			keys[i] = AppendRevisionKey(nil, r, false)
+		}
+		err := g.Get("key", keys, func(i int, v []byte) error {
+			if v == nil {
+				return fmt.Errorf("mvccview: the key bucket has no record %s", want[i])
+			}
+			kv, err := DecodeKeyValue(v)
+			if err != nil {
+				return fmt.Errorf("mvccview: record %s: %w", want[i], err)
+			}
+			kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
+			if opts.KeysOnly {
+				kv.Value = nil
+			}
+			res.KVs[i] = kv
+			return nil
+		})
+		return res, err
+	}
 	pos := make(map[Revision]int, len(want))
 	for i, r := range want {
 		pos[r] = i
 	}
-	res.KVs = make([]KeyValue, len(want))
 	err = s.src.ForEach("key", func(k, v []byte) error {
 		r, tomb, err := DecodeRevisionKey(k)
 		if err != nil || tomb {
@@ -329,7 +365,7 @@ func (s *Store) HashKV(rev int64) (*HashKV, error) {
 		h.Write(v)
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStop) { // a Source may hand errStop back
 		return nil, err
 	}
 	return &HashKV{Hash: h.Sum32(), CompactRevision: c, HashRevision: rev}, nil
@@ -337,3 +373,49 @@ func (s *Store) HashKV(rev int64) (*HashKV, error) {
 
 // Keys returns how many keys the index holds (deleted ones included).
 func (s *Store) Keys() int { return len(s.idx.keys) }
+
+// Event is one change to a key: a put, or a delete (a tombstone, whose
+// KV holds only the key and, as etcd's watch sends it, the revision).
+type Event struct {
+	Rev    Revision
+	Delete bool
+	KV     KeyValue
+}
+
+// Events calls fn for every change to the keys in [key, end) (end as for
+// Range) at main revision from or later, in revision order, as etcd's
+// watch replays its history. from must not be below the compaction
+// revision (etcd answers a watch from below it as compacted). KV aliases
+// the source's bytes for the time of the call.
+func (s *Store) Events(from int64, key, end []byte, fn func(Event) error) error {
+	if from < s.CompactRev {
+		return fmt.Errorf("%w (requested %d, compacted at %d)", ErrCompacted, from, s.CompactRev)
+	}
+	in := func(k []byte) bool {
+		switch {
+		case end == nil:
+			return bytes.Equal(k, key)
+		case len(end) == 0:
+			return bytes.Compare(k, key) >= 0
+		}
+		return bytes.Compare(k, key) >= 0 && bytes.Compare(k, end) < 0
+	}
+	visit := func(k, v []byte) error {
+		r, tomb, err := DecodeRevisionKey(k)
+		if err != nil || r.Main < from {
+			return nil
+		}
+		kv, err := DecodeKeyValue(v)
+		if err != nil || !in(kv.Key) {
+			return nil
+		}
+		if tomb {
+			kv = KeyValue{Key: kv.Key, ModRevision: r.Main}
+		}
+		return fn(Event{Rev: r, Delete: tomb, KV: kv})
+	}
+	if sk, ok := s.src.(Seeker); ok {
+		return sk.ForEachFrom("key", AppendRevisionKey(nil, Revision{Main: from}, false), visit)
+	}
+	return s.src.ForEach("key", visit)
+}

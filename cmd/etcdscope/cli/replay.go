@@ -38,11 +38,15 @@ etcd of the version that wrote the WAL starts on it. The source is only read.
 The base is an empty state when the WAL still starts at index 1; otherwise
 --base FILE (an etcdctl snapshot save backup: point-in-time recovery from a
 backup plus the WAL), else the newest .snap.db the member received, else the
-member's own db, flagged in the summary as not an independent rebuild. It applies key-value requests, txns, leases, compactions, auth (users, roles,
+member's own db, flagged in the summary as not an independent rebuild.
+
+It applies key-value requests, txns, leases, compactions, auth (users, roles,
 permissions, the auth revision), cluster version, member attributes, downgrade,
-alarms, the legacy v2 requests etcd still applies and conf changes; requests
-from users without permission are not yet refused as etcd would refuse them.
-The summary counts requests by kind, and any it did not apply.`,
+alarms, the legacy v2 requests etcd still applies and conf changes. What etcd
+refuses at apply time it refuses too: writes from users without permission or
+with an old auth revision, and the writes an active NOSPACE or CORRUPT alarm
+blocks. The summary counts requests by kind, those refused, and any it did not
+apply.`,
 		Args: exactArgs(1, "one DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := g.format()
