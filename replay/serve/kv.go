@@ -60,6 +60,9 @@ func (s *Server) rangeAt(r *pb.RangeRequest) (*pb.RangeResponse, error) {
 	if r.KeysOnly {
 		for _, kv := range kvs {
 			kv.Value = nil
+			if s.fastKeysOnly && r.SortTarget != pb.RangeRequest_VALUE {
+				kv.Lease = 0
+			}
 		}
 	}
 	resp.Kvs = kvs

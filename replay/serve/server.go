@@ -59,7 +59,10 @@ type Server struct {
 	st      *mvccview.Store
 	dbSize  int64
 	version string
-	grpc    *grpc.Server
+	// fastKeysOnly: etcd 3.7 answers a keys-only range from its key index,
+	// without the lease (unless it sorts by value).
+	fastKeysOnly bool
+	grpc         *grpc.Server
 
 	stopOnce sync.Once
 	stopping chan struct{} // closed by Stop: ends the watch streams
@@ -94,6 +97,7 @@ func New(opts Options) (*Server, error) {
 			s.version = c.ClusterVersion
 		}
 	}
+	s.fastKeysOnly = atLeast(s.version, 3, 7)
 	sopts := []grpc.ServerOption{
 		grpc.MaxSendMsgSize(math.MaxInt32), // as etcd: a range answer is not capped at 4 MiB
 		grpc.MaxRecvMsgSize(16 << 20),
@@ -227,4 +231,13 @@ func (s *Server) MoveLeader(context.Context, *pb.MoveLeaderRequest) (*pb.MoveLea
 
 func (s *Server) Downgrade(context.Context, *pb.DowngradeRequest) (*pb.DowngradeResponse, error) {
 	return nil, readOnly("downgrade")
+}
+
+// atLeast reports whether version v ("3.7.0") is major.minor or later.
+func atLeast(v string, major, minor int) bool {
+	var ma, mi int
+	if _, err := fmt.Sscanf(v, "%d.%d", &ma, &mi); err != nil {
+		return false
+	}
+	return ma > major || ma == major && mi >= minor
 }

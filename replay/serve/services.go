@@ -54,7 +54,9 @@ func (s *Server) MemberList(context.Context, *pb.MemberListRequest) (*pb.MemberL
 	if err != nil {
 		return nil, toGRPC(err)
 	}
-	resp := &pb.MemberListResponse{Header: s.header()}
+	h := s.header()
+	h.Revision = 0 // etcd's cluster service leaves it out
+	resp := &pb.MemberListResponse{Header: h}
 	for _, m := range ms {
 		if m.Removed {
 			continue

@@ -169,22 +169,24 @@ func (o *serveOptions) replay(cmd *cobra.Command, arg, tmp string) (serve.Option
 		return serve.Options{}, "", err
 	}
 	defer files.Close()
-	out := filepath.Join(tmp, "data")
-	opts := replay.Options{ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())}
-	res, err := replay.RunDataDir(files.Segments, out, opts)
+	// A db only: a data dir laid out as etcdutl snapshot restore lays it
+	// out would reset the members to the one new member.
+	out := filepath.Join(tmp, "db")
+	opts := replay.Options{Out: out, ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())}
+	res, err := replay.Run(files.Segments, opts)
 	if errors.Is(err, replay.ErrNeedsBase) && o.base == "" {
 		opts.Base, opts.BaseIsMemberDB = chooseBase(l)
 		if opts.Base == "" {
 			return serve.Options{}, "", fmt.Errorf("%w; give --base FILE (an etcdctl snapshot save backup)", err)
 		}
 		fmt.Fprintf(cmd.ErrOrStderr(), "the WAL does not start at index 1; replaying from %s\n", opts.Base)
-		res, err = replay.RunDataDir(files.Segments, out, opts)
+		res, err = replay.Run(files.Segments, opts)
 	}
 	if err != nil {
 		return serve.Options{}, "", err
 	}
 	what := fmt.Sprintf("%s replayed to index %d (base: %s)", arg, res.AppliedIndex, res.Base)
-	return serve.Options{DB: filepath.Join(out, "member", "snap", "db"), ClusterID: res.ClusterID, MemberID: res.NodeID,
+	return serve.Options{DB: out, ClusterID: res.ClusterID, MemberID: res.NodeID,
 		RaftTerm: res.AppliedTerm, RaftIndex: res.AppliedIndex}, what, nil
 }
 
