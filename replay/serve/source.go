@@ -1,6 +1,8 @@
 package serve
 
 import (
+	"bytes"
+
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/mvccview"
@@ -41,13 +43,20 @@ func (s *boltSource) ForEachFrom(bucket string, start []byte, fn func(k, v []byt
 	})
 }
 
+// Get looks every key up with one cursor: bbolt's Bucket.Get makes a new
+// cursor per key.
 func (s *boltSource) Get(bucket string, keys [][]byte, fn func(i int, v []byte) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte(bucket))
+		var c *bolt.Cursor
+		if b := tx.Bucket([]byte(bucket)); b != nil {
+			c = b.Cursor()
+		}
 		for i, k := range keys {
 			var v []byte
-			if b != nil {
-				v = b.Get(k)
+			if c != nil {
+				if ck, cv := c.Seek(k); bytes.Equal(ck, k) {
+					v = cv
+				}
 			}
 			if err := fn(i, v); err != nil {
 				return err
