@@ -341,11 +341,41 @@ func (s *Store) HashKV(rev int64) (*HashKV, error) {
 	if err != nil {
 		return nil, err
 	}
-	keep := s.idx.keepAt(rev)
+	return s.HashKVAt(rev, s.CompactRev)
+}
+
+// HashKVAt is HashKV at rev as if the store had been compacted at
+// compact, which must be at least the store's own compaction revision:
+// what a member compacted at compact would answer. Members compared at
+// the same (compact, rev) hash the same records whatever each one's own
+// compaction progress.
+func (s *Store) HashKVAt(rev, compact int64) (*HashKV, error) {
+	if rev <= 0 || rev > s.CurrentRev {
+		return nil, fmt.Errorf("%w (requested %d, current %d)", ErrFutureRev, rev, s.CurrentRev)
+	}
+	if compact < s.CompactRev || rev < compact {
+		return nil, fmt.Errorf("%w (requested %d at compaction %d, compacted at %d)", ErrCompacted, rev, compact, s.CompactRev)
+	}
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	h.Write([]byte("key"))
-	c := s.CompactRev
-	err = s.src.ForEach("key", func(k, v []byte) error {
+	err := s.HashedRecords(rev, compact, func(k, v []byte) error {
+		h.Write(k)
+		h.Write(v)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &HashKV{Hash: h.Sum32(), CompactRevision: compact, HashRevision: rev}, nil
+}
+
+// HashedRecords calls fn with each key-bucket record HashKVAt(rev,
+// compact) hashes, in the order it hashes them (the bucket's). Two
+// members whose hashes differ differ first at the first record where
+// these streams differ. The slices are valid only during the call.
+func (s *Store) HashedRecords(rev, compact int64, fn func(k, v []byte) error) error {
+	keep := s.idx.keepAt(rev)
+	err := s.src.ForEach("key", func(k, v []byte) error {
 		r, tomb, err := DecodeRevisionKey(k)
 		if err != nil {
 			return nil
@@ -353,22 +383,20 @@ func (s *Store) HashKV(rev int64) (*HashKV, error) {
 		if r.Main > rev {
 			return errStop
 		}
-		if r.Main <= c && len(keep) > 0 {
+		if r.Main <= compact && len(keep) > 0 {
 			if _, ok := keep[r]; !ok {
 				return nil
 			}
 		}
-		if r.Main == c && tomb {
+		if r.Main == compact && tomb {
 			return nil
 		}
-		h.Write(k)
-		h.Write(v)
-		return nil
+		return fn(k, v)
 	})
-	if err != nil && !errors.Is(err, errStop) { // a Source may hand errStop back
-		return nil, err
+	if errors.Is(err, errStop) { // a Source may hand errStop back
+		err = nil
 	}
-	return &HashKV{Hash: h.Sum32(), CompactRevision: c, HashRevision: rev}, nil
+	return err
 }
 
 // Keys returns how many keys the index holds (deleted ones included).
