@@ -126,6 +126,7 @@ type Result struct {
 	HashRevision        int64     `json:"hash_revision"`
 	HashCompactRevision int64     `json:"hash_compact_revision"`
 	Advice              []Advice  `json:"advice"`
+	SelfChecked         bool      `json:"self_checked"`
 	finding.Report
 }
 
@@ -165,6 +166,7 @@ func Run(dirs []string, opts Options) (*Result, error) {
 	}
 	compareLogs(ms, &res.Report)
 	res.compareState()
+	res.SelfChecked = opts.SelfCheck
 	if opts.SelfCheck {
 		each(ms, func(i int, m *Member) { m.err = m.selfCheck(filepath.Join(tmp, fmt.Sprintf("self-%d", i))) })
 		for _, m := range ms {

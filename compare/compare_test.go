@@ -15,12 +15,10 @@ import (
 	"go.etcd.io/etcd/server/v3/storage/wal/walpb"
 	"go.uber.org/zap"
 
-	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/compare"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/fixture"
-	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -202,35 +200,15 @@ func rewrittenValue(t *testing.T, dirs []string) {
 		t.Fatal(err)
 	}
 	rev := res0.HashRevision - 60 // one of the /after puts
-	db, err := boltfmt.Open(path, boltfmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	found, err := db.Get([]string{"key"}, mvccview.AppendRevisionKey(nil, mvccview.Revision{Main: rev}, false))
-	pageSize := int64(db.PageSize)
-	db.Close()
-	if err != nil {
-		t.Fatalf("revision %d: %v", rev, err)
-	}
-	e := found.Element
-	kv, err := mvccview.DecodeKeyValue(e.Value)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := bytes.LastIndex(e.Value, kv.Value)
-	if at < 0 || len(kv.Value) == 0 {
-		t.Fatalf("revision %d: value %q not found", rev, kv.Value)
-	}
-	off := int64(found.Page)*pageSize + int64(e.Offset) + int64(e.Pos) + int64(e.KSize) + int64(at+len(kv.Value)-1)
-	fixture.WriteAt(t, path, off, []byte{'#'})
+	key, _ := fixture.RewriteValue(t, path, rev)
 
 	res, err := compare.Run([]string{dirs[0], m2, dirs[2]}, compare.Options{SelfCheck: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ms := codes(&res.Report, compare.CodeHashMismatch)
-	if len(ms) != 1 || *ms[0].Member != m2 || ms[0].Revision == nil || *ms[0].Revision != rev || !strings.Contains(ms[0].Message, fmt.Sprintf("%q", kv.Key)) {
-		t.Errorf("a value rewritten at revision %d (key %q): want one member-hash-mismatch naming %s, that revision and key; got %+v", rev, kv.Key, m2, ms)
+	if len(ms) != 1 || *ms[0].Member != m2 || ms[0].Revision == nil || *ms[0].Revision != rev || !strings.Contains(ms[0].Message, fmt.Sprintf("%q", key)) {
+		t.Errorf("a value rewritten at revision %d (key %q): want one member-hash-mismatch naming %s, that revision and key; got %+v", rev, key, m2, ms)
 	} else {
 		t.Logf("%s", ms[0].Message)
 	}

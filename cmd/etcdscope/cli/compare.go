@@ -78,8 +78,12 @@ func renderCompare(out, errOut io.Writer, format outputFormat, res *compare.Resu
 	if res.HashRevision > 0 {
 		fmt.Fprintf(out, "HashKV compared at revision %d (compaction %d)\n", res.HashRevision, res.HashCompactRevision)
 	}
-	for _, m := range res.Members {
-		fmt.Fprintf(out, "self-check %s: %s\n", m.Dir, m.SelfCheck)
+	if !res.SelfChecked {
+		fmt.Fprintln(out, "self-check: not run (--self-check replays each member's WAL and compares it with the member's db)")
+	} else {
+		for _, m := range res.Members {
+			fmt.Fprintf(out, "self-check %s: %s\n", m.Dir, m.SelfCheck)
+		}
 	}
 	fmt.Fprintln(out)
 	hdr, rows = compareAdviceRows(res)
