@@ -44,14 +44,12 @@ type memberLog struct {
 
 var seed = maphash.MakeSeed()
 
-// readLog reads the effective log, streaming: 40 bytes per entry stay.
+// readLog reads the effective log in one streaming pass: a later entry
+// at an index replaces the entries from there on, as etcd's ReadAll
+// truncates them. 40 bytes per entry stay in memory.
 func readLog(segs []walfmt.Segment) (*memberLog, error) {
-	ow, err := walfmt.ScanOverwrites(segs)
-	if err != nil {
-		return nil, err
-	}
 	l := &memberLog{segs: segs}
-	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
+	r := walfmt.NewReader(segs, walfmt.Options{})
 	for {
 		f, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -74,24 +72,41 @@ func readLog(segs []walfmt.Segment) (*memberLog, error) {
 			l.term = f.State.Term
 		case f.Snapshot != nil:
 			l.snapIndex = max(l.snapIndex, f.Snapshot.Index)
-		case f.Entry != nil && !f.Superseded:
+		case f.Entry != nil:
 			e := f.Entry
 			var h maphash.Hash
 			h.SetSeed(seed)
 			h.WriteByte(byte(e.Type))
 			h.Write(e.Data)
-			n := len(l.runs)
-			if n == 0 || e.Index != l.runs[n-1].last()+1 {
-				l.runs = append(l.runs, run{first: e.Index})
-				n++
-			}
-			l.runs[n-1].entries = append(l.runs[n-1].entries, entry{term: e.Term, sum: h.Sum64(), off: f.Offset, seg: uint32(f.SegmentIndex), typ: e.Type})
+			l.add(e.Index, entry{term: e.Term, sum: h.Sum64(), off: f.Offset, seg: uint32(f.SegmentIndex), typ: e.Type})
 		}
 	}
 	if l.nodeID == 0 {
 		return nil, errors.New("the WAL has no metadata record (member id)")
 	}
 	return l, nil
+}
+
+// add appends the entry at index i. An index at or below the last one
+// replaces the entries from i on (a new leader overwrote them); one past
+// the end extends the last run; one further on starts a new run (a
+// snapshot from the leader was installed in between).
+func (l *memberLog) add(i uint64, e entry) {
+	for len(l.runs) > 0 {
+		r := &l.runs[len(l.runs)-1]
+		if i > r.first {
+			if i <= r.last() {
+				r.entries = r.entries[:i-r.first]
+			}
+			break
+		}
+		l.runs = l.runs[:len(l.runs)-1]
+	}
+	if n := len(l.runs); n > 0 && i == l.runs[n-1].last()+1 {
+		l.runs[n-1].entries = append(l.runs[n-1].entries, e)
+		return
+	}
+	l.runs = append(l.runs, run{first: i, entries: []entry{e}})
 }
 
 // firstIndex and lastIndex bound the entries the WAL holds (0 when none).

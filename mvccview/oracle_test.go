@@ -3,6 +3,7 @@ package mvccview_test
 import (
 	"bytes"
 	"encoding/json"
+	"hash/crc32"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -139,6 +140,41 @@ func TestKeyValueEncodingMatchesEtcd(t *testing.T) {
 		db.Close()
 		if n < 300 {
 			t.Errorf("etcd %s: only %d records", v, n)
+		}
+	}
+}
+
+// TestHashKVAtStreams: HashKV at the current revision, which reuses the
+// CRC Open took of the records above the compaction, equals the CRC of
+// "key" and every record HashedRecords hands out, at every compaction a
+// caller may choose at or above the store's.
+func TestHashKVAtStreams(t *testing.T) {
+	db, err := boltfmt.Open(filepath.Join(etcdtest.SampleDir(t), "member", "snap", "db"), boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []int64{s.CompactRev, s.CompactRev + 1, s.CurrentRev / 2, s.CurrentRev} {
+		for _, r := range []int64{s.CurrentRev, s.CurrentRev - 1, c} {
+			if r < c {
+				continue
+			}
+			h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
+			h.Write([]byte("key"))
+			if err := s.HashedRecords(r, c, func(k, v []byte) error { h.Write(k); h.Write(v); return nil }); err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.HashKVAt(r, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Hash != h.Sum32() {
+				t.Errorf("HashKVAt(%d, %d) = %d, the records it hashes give %d", r, c, got.Hash, h.Sum32())
+			}
 		}
 	}
 }

@@ -99,6 +99,13 @@ type Store struct {
 	BadRecords   []BadRecord
 	Meta         Meta
 	leaseByKey   map[string]int64
+
+	// The CRC of the records above CompactRev, taken while Open read them:
+	// HashKV at the current revision then reads only the records at or
+	// below CompactRev again (none when never compacted).
+	suffixCRC   uint32
+	suffixLen   int64
+	prefixCount int64 // records at or below CompactRev
 }
 
 // Meta is the decoded meta bucket.
@@ -117,12 +124,23 @@ func Open(src Source) (*Store, error) {
 	if err := s.readMeta(); err != nil {
 		return nil, err
 	}
+	compact := s.FinishedRev
+	if s.ScheduledRev > s.FinishedRev {
+		compact = s.ScheduledRev // etcd resumes the compaction on start
+	}
+	tab := crc32.MakeTable(crc32.Castagnoli)
 	err := src.ForEach("key", func(k, v []byte) error {
 		s.Records++
 		rev, tomb, err := DecodeRevisionKey(k)
 		if err != nil {
 			s.BadRecords = append(s.BadRecords, BadRecord{bytes.Clone(k), err})
 			return nil
+		}
+		if rev.Main > compact { // hashed whatever the key index says
+			s.suffixCRC = crc32.Update(crc32.Update(s.suffixCRC, tab, k), tab, v)
+			s.suffixLen += int64(len(k) + len(v))
+		} else {
+			s.prefixCount++
 		}
 		kv, err := DecodeKeyValue(v)
 		if err != nil {
@@ -145,10 +163,7 @@ func Open(src Source) (*Store, error) {
 	}
 	s.idx.sortKeys()
 	s.CurrentRev = max(s.CurrentRev, s.ScheduledRev, s.FinishedRev)
-	s.CompactRev = s.FinishedRev
-	if s.ScheduledRev > s.FinishedRev {
-		s.CompactRev = s.ScheduledRev // etcd resumes the compaction on start
-	}
+	s.CompactRev = compact
 	return s, nil
 }
 
@@ -358,7 +373,16 @@ func (s *Store) HashKVAt(rev, compact int64) (*HashKV, error) {
 	}
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
 	h.Write([]byte("key"))
-	err := s.HashedRecords(rev, compact, func(k, v []byte) error {
+	stop := rev
+	if rev == s.CurrentRev && compact == s.CompactRev {
+		// Open hashed the records above compact: hash those at or below
+		// it that the key index keeps, and append.
+		stop = compact
+	}
+	if stop < rev && s.prefixCount == 0 {
+		return &HashKV{Hash: crc32Combine(crc32.Castagnoli, h.Sum32(), s.suffixCRC, s.suffixLen), CompactRevision: compact, HashRevision: rev}, nil
+	}
+	err := s.hashed(rev, compact, stop, func(k, v []byte) error {
 		h.Write(k)
 		h.Write(v)
 		return nil
@@ -366,7 +390,11 @@ func (s *Store) HashKVAt(rev, compact int64) (*HashKV, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &HashKV{Hash: h.Sum32(), CompactRevision: compact, HashRevision: rev}, nil
+	sum := h.Sum32()
+	if stop < rev {
+		sum = crc32Combine(crc32.Castagnoli, sum, s.suffixCRC, s.suffixLen)
+	}
+	return &HashKV{Hash: sum, CompactRevision: compact, HashRevision: rev}, nil
 }
 
 // HashedRecords calls fn with each key-bucket record HashKVAt(rev,
@@ -374,13 +402,18 @@ func (s *Store) HashKVAt(rev, compact int64) (*HashKV, error) {
 // members whose hashes differ differ first at the first record where
 // these streams differ. The slices are valid only during the call.
 func (s *Store) HashedRecords(rev, compact int64, fn func(k, v []byte) error) error {
+	return s.hashed(rev, compact, rev, fn)
+}
+
+// hashed is HashedRecords up to main revision stop (at most rev).
+func (s *Store) hashed(rev, compact, stop int64, fn func(k, v []byte) error) error {
 	keep := s.idx.keepAt(rev)
 	err := s.src.ForEach("key", func(k, v []byte) error {
 		r, tomb, err := DecodeRevisionKey(k)
 		if err != nil {
 			return nil
 		}
-		if r.Main > rev {
+		if r.Main > stop {
 			return errStop
 		}
 		if r.Main <= compact && len(keep) > 0 {
