@@ -201,7 +201,13 @@ func (s *Server) LeaseRevoke(context.Context, *pb.LeaseRevokeRequest) (*pb.Lease
 	return nil, readOnly("lease revoke")
 }
 
-func (s *Server) LeaseKeepAlive(pb.Lease_LeaseKeepAliveServer) error {
+// LeaseKeepAlive refuses the first keep-alive the client sends. It waits
+// for it: a stream ended before the client's first send makes the client
+// see io.EOF instead of the reason.
+func (s *Server) LeaseKeepAlive(stream pb.Lease_LeaseKeepAliveServer) error {
+	if _, err := stream.Recv(); err != nil {
+		return err
+	}
 	return readOnly("lease keep-alive")
 }
 
