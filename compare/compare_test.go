@@ -99,7 +99,7 @@ func cluster(t *testing.T, v string) ([]string, int64) {
 	lag := ms[2]
 	lag.Stop(t)
 	putMany(t, cli, "/lag", 5600) // beyond the leader's 5,000 catch-up entries
-	lag.Restart(t)
+	lag.StartBehind(t)
 	putMany(t, cli, "/after", 100)
 	caughtUp(t, cli, ms[0], lag)
 	caughtUp(t, cli, ms[0], ms[1])

@@ -65,6 +65,17 @@ func (m *Member) Restart(tb testing.TB) {
 	}
 }
 
+// StartBehind restarts a stopped member without waiting for it to be
+// healthy: one that lags far behind first takes a snapshot from the
+// leader, which on a loaded machine can outlast a health check's
+// patience. The caller polls (Status) until it has caught up.
+func (m *Member) StartBehind(tb testing.TB) {
+	tb.Helper()
+	if err := m.start(); err != nil {
+		tb.Fatalf("etcdtest: restarting %s: %v", m.Name, err)
+	}
+}
+
 // StartAndCaptureSnapDB restarts a stopped member that lags so far behind
 // that the leader sends it a snapshot, and captures the *.snap.db it
 // receives: etcd renames that file over member/snap/db within milliseconds,
