@@ -102,6 +102,8 @@ func cluster(t *testing.T, v string) ([]string, int64) {
 	lag.StartBehind(t)
 	putMany(t, cli, "/after", 100)
 	caughtUp(t, cli, ms[0], lag)
+	putMany(t, cli, "/caught-up", 50) // in every member's log after m3's gap
+	caughtUp(t, cli, ms[0], lag)
 	caughtUp(t, cli, ms[0], ms[1])
 	lag.Stop(t)
 	before, err := cli.Get(ctx, "/late", clientv3.WithPrefix(), clientv3.WithCountOnly())
@@ -255,9 +257,14 @@ func alteredEntry(t *testing.T, dirs []string) {
 	}
 	m2 := fixture.CopyDir(t, dirs[1])
 	walDir := filepath.Join(m2, "member", "wal")
-	// The last put at least 20 entries before m3's commit: every member
-	// holds it as committed (a leader change puts empty entries in
-	// between, so look).
+	// The last put at least 20 entries before m3's commit and after its
+	// gap: every member holds it as committed (a leader change puts empty
+	// entries in between, so look).
+	m3 := res0.Members[2]
+	var after uint64
+	if n := len(m3.Gaps); n > 0 {
+		after = m3.Gaps[n-1][1]
+	}
 	var target uint64
 	files, err := walfmt.OpenPath(walDir)
 	if err != nil {
@@ -268,7 +275,7 @@ func alteredEntry(t *testing.T, dirs []string) {
 		if err != nil {
 			break
 		}
-		if e := f.Entry; e != nil && e.Index <= res0.Members[2].Commit-20 && len(e.Data) > 0 {
+		if e := f.Entry; e != nil && e.Index > after && e.Index <= m3.Commit-20 && len(e.Data) > 0 {
 			if req, err := walfmt.DecodeRequest(e.Data); err == nil && req.Put != nil {
 				target = e.Index
 			}
