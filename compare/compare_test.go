@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -64,7 +65,7 @@ func put(cli *clientv3.Client, key, val string) error {
 // caughtUp waits until member m has applied what the leader has.
 func caughtUp(t *testing.T, cli *clientv3.Client, leader, m *etcdtest.Member) {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); ; {
+	for deadline := time.Now().Add(3 * time.Minute); ; {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		ls, err1 := cli.Status(ctx, leader.ClientURL)
 		fs, err2 := cli.Status(ctx, m.ClientURL)
@@ -73,7 +74,11 @@ func caughtUp(t *testing.T, cli *clientv3.Client, leader, m *etcdtest.Member) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not catch up", m.Name)
+			log, _ := os.ReadFile(m.LogPath)
+			if len(log) > 4000 {
+				log = log[len(log)-4000:]
+			}
+			t.Fatalf("%s did not catch up with %s: %v %v; %v %v; its log ends:\n%s", m.Name, leader.Name, ls, err1, fs, err2, log)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
