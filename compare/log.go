@@ -49,7 +49,18 @@ var seed = maphash.MakeSeed()
 // truncates them. 40 bytes per entry stay in memory.
 func readLog(segs []walfmt.Segment) (*memberLog, error) {
 	l := &memberLog{segs: segs}
-	r := walfmt.NewReader(segs, walfmt.Options{})
+	if n := len(segs); n > 1 && segs[0].NameOK && segs[n-1].NameOK && segs[n-1].Index > segs[0].Index {
+		// Room for as many entries as the segment names promise, the last
+		// segment counted like the one before it; never more than one per
+		// 16 bytes of WAL.
+		est := segs[n-1].Index - segs[0].Index + (segs[n-1].Index - segs[n-2].Index)
+		var size int64
+		for _, s := range segs {
+			size += s.Size
+		}
+		l.runs = []run{{entries: make([]entry, 0, min(est, uint64(size/16)))}}
+	}
+	r := walfmt.NewReader(segs, walfmt.Options{EndAtZero: true})
 	for {
 		f, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -81,6 +92,9 @@ func readLog(segs []walfmt.Segment) (*memberLog, error) {
 			l.add(e.Index, entry{term: e.Term, sum: h.Sum64(), off: f.Offset, seg: uint32(f.SegmentIndex), typ: e.Type})
 		}
 	}
+	if len(l.runs) == 1 && len(l.runs[0].entries) == 0 {
+		l.runs = nil // pre-sized, but no entry came
+	}
 	if l.nodeID == 0 {
 		return nil, errors.New("the WAL has no metadata record (member id)")
 	}
@@ -92,6 +106,11 @@ func readLog(segs []walfmt.Segment) (*memberLog, error) {
 // the end extends the last run; one further on starts a new run (a
 // snapshot from the leader was installed in between).
 func (l *memberLog) add(i uint64, e entry) {
+	if len(l.runs) == 1 && len(l.runs[0].entries) == 0 { // the pre-sized first run
+		l.runs[0].first = i
+		l.runs[0].entries = append(l.runs[0].entries, e)
+		return
+	}
 	for len(l.runs) > 0 {
 		r := &l.runs[len(l.runs)-1]
 		if i > r.first {

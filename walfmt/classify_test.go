@@ -213,3 +213,45 @@ func TestClassification(t *testing.T) {
 		})
 	}
 }
+
+// TestEndAtZero: with EndAtZero the last segment ends at its first zero
+// length word, as etcd's reader ends it: records after a zeroed region and
+// garbage after the end are not read, and the tail is one KindZero frame.
+func TestEndAtZero(t *testing.T) {
+	s := newSeg(0, 1)
+	s.entry(1, 1, 40)
+	s.entry(1, 2, 40)
+	s.entry(1, 3, 40)
+	b := bytes.Clone(s.b)
+	copy(b[s.offs[3]:s.offs[4]], make([]byte, s.offs[4]-s.offs[3])) // entry 2 zeroed
+	b = append(b, make([]byte, 4096)...)
+	b = append(b, 0xee) // garbage far after the end
+	for _, endAtZero := range []bool{false, true} {
+		seg := walfmt.Segment{Name: walfmt.SegmentName(0, 0), NameOK: true, Size: int64(len(b)), R: memSeg(b)}
+		r := walfmt.NewReader([]walfmt.Segment{seg}, walfmt.Options{EndAtZero: endAtZero})
+		var entries []uint64
+		var nproblems int
+		var last *walfmt.Frame
+		for {
+			f, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			nproblems += len(f.Problems)
+			if f.Entry != nil {
+				entries = append(entries, f.Entry.Index)
+			}
+			c := *f
+			last = &c
+		}
+		switch {
+		case endAtZero && (len(entries) != 1 || nproblems != 0 || last.Kind != walfmt.KindZero || last.Offset+last.Size != int64(len(b))):
+			t.Errorf("EndAtZero: entries %v, %d problems, last frame %v at %d+%d", entries, nproblems, last.Kind, last.Offset, last.Size)
+		case !endAtZero && (len(entries) != 2 || nproblems < 2):
+			t.Errorf("without EndAtZero: entries %v, %d problems; want entry 3 after the zeroed region and the garbage found", entries, nproblems)
+		}
+	}
+}

@@ -162,6 +162,13 @@ type Options struct {
 	Overwrites *Overwrites
 	// BufferSize is the read-ahead window; 0 means 1 MiB.
 	BufferSize int
+	// EndAtZero ends the log, in the last segment, at the first zero
+	// length word, as etcd's reader ends it, without reading the space
+	// after it: a reader that only wants the log (compare) skips the
+	// preallocated tail, and with it the checks for garbage after the end
+	// and for records after a zeroed region. The tail is one KindZero
+	// frame.
+	EndAtZero bool
 
 	// lazyEntryCRC skips the CRC of entries that do not rewind the log,
 	// for a first pass that only needs rewinds and commits ([ScanOverwrites]).
@@ -709,6 +716,11 @@ func (r *Reader) checkEntry(f *Frame) {
 // zeroAt handles a zero length word, or any bytes once the log has ended:
 // preallocated zeros, a zeroed region with records after it, or garbage.
 func (r *Reader) zeroAt(seg *Segment, pos int64) (*Frame, error) {
+	if r.opts.EndAtZero && r.isLastSegment() {
+		r.pos = seg.Size
+		r.inTail = true
+		return r.reset(KindZero, seg, pos, seg.Size-pos), nil
+	}
 	z, err := r.firstNonZero(seg, pos)
 	if err != nil {
 		return nil, err
