@@ -15,8 +15,18 @@ import (
 // m2, ...), waits until every member is healthy, and registers their stop
 // with tb.Cleanup. opts apply to every member (DataDir is ignored: each gets
 // its own).
+//
+// One cluster runs at a time on the machine (a lock file in the cache
+// dir, held until the test ends): go test runs packages in parallel, and
+// two clusters taking leader snapshots at once on a 2-CPU machine starve
+// each other (etcd 3.7 retries a refused publish in a tight loop).
 func StartCluster(tb testing.TB, bins Bins, n int, opts MemberOptions) []*Member {
 	tb.Helper()
+	unlock, err := lockFile(filepath.Join(CacheDir(tb), "cluster.lock"))
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	tb.Cleanup(unlock) // registered first: runs after the members stop
 	if opts.SnapshotCount == 0 {
 		opts.SnapshotCount = 100
 	}
