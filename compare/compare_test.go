@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,45 +21,6 @@ import (
 	"github.com/etcdscope/etcdscope/internal/fixture"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
-
-// putMany puts n keys under prefix from 16 goroutines.
-func putMany(t *testing.T, cli *clientv3.Client, prefix string, n int) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for w := range 16 {
-		wg.Go(func() {
-			for i := w; i < n; i += 16 {
-				if err := put(cli, fmt.Sprintf("%s/%05d", prefix, i%3000), fmt.Sprintf("v%d", i)); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-}
-
-// put retries a put a few times: on a loaded machine a leader change
-// fails requests in flight. A put that failed may still have been
-// applied, so tests count revisions from what etcd answers.
-func put(cli *clientv3.Client, key, val string) error {
-	var err error
-	for range 5 {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err = cli.Put(ctx, key, val)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	return err
-}
 
 // caughtUp waits until member m has applied what the leader has.
 func caughtUp(t *testing.T, cli *clientv3.Client, leader, m *etcdtest.Member) {
@@ -91,7 +51,7 @@ func caughtUp(t *testing.T, cli *clientv3.Client, leader, m *etcdtest.Member) {
 func cluster(t *testing.T, v string) ([]string, int64) {
 	ms := etcdtest.StartCluster(t, etcdtest.Binaries(t, v), 3, etcdtest.MemberOptions{SnapshotCount: 100, WALSegmentBytes: 64 << 10})
 	cli := ms[0].Client(t)
-	putMany(t, cli, "/pre", 300)
+	etcdtest.PutMany(t, cli, "/pre", 300)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	r, err := cli.Get(ctx, "/pre", clientv3.WithPrefix(), clientv3.WithCountOnly())
@@ -103,11 +63,11 @@ func cluster(t *testing.T, v string) ([]string, int64) {
 	}
 	lag := ms[2]
 	lag.Stop(t)
-	putMany(t, cli, "/lag", 5600) // beyond the leader's 5,000 catch-up entries
+	etcdtest.PutMany(t, cli, "/lag", 5600) // beyond the leader's 5,000 catch-up entries
 	lag.StartBehind(t)
-	putMany(t, cli, "/after", 100)
+	etcdtest.PutMany(t, cli, "/after", 100)
 	caughtUp(t, cli, ms[0], lag)
-	putMany(t, cli, "/caught-up", 50) // in every member's log after m3's gap
+	etcdtest.PutMany(t, cli, "/caught-up", 50) // in every member's log after m3's gap
 	caughtUp(t, cli, ms[0], lag)
 	caughtUp(t, cli, ms[0], ms[1])
 	lag.Stop(t)
@@ -116,7 +76,7 @@ func cluster(t *testing.T, v string) ([]string, int64) {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		if err := put(cli, fmt.Sprintf("/late/%02d", i), "late"); err != nil {
+		if err := etcdtest.Put(cli, fmt.Sprintf("/late/%02d", i), "late"); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -2,13 +2,9 @@ package replay_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
@@ -16,32 +12,6 @@ import (
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
-
-func putMany(t *testing.T, cli *clientv3.Client, prefix string, n int) {
-	t.Helper()
-	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < n; i += 16 {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				_, err := cli.Put(ctx, fmt.Sprintf("%s/%05d", prefix, i%3000), fmt.Sprintf("v%d", i))
-				cancel()
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-}
 
 // TestReplayLeaderSnapshot: a member of a real 3-member cluster lags so far
 // that the leader sends it a snapshot. Its WAL then has a gap, and the
@@ -58,10 +28,10 @@ func TestReplayLeaderSnapshot(t *testing.T) {
 			lag := ms[2]
 			lag.Stop(t)
 			cli := ms[0].Client(t)
-			putMany(t, cli, "/lag", 5600) // beyond the leader's 5,000 catch-up entries
+			etcdtest.PutMany(t, cli, "/lag", 5600) // beyond the leader's 5,000 catch-up entries
 			captured := filepath.Join(t.TempDir(), "captured.snap.db")
 			idx := lag.StartAndCaptureSnapDB(t, captured, 90*time.Second)
-			putMany(t, cli, "/after", 200)
+			etcdtest.PutMany(t, cli, "/after", 200)
 			// Wait until the lagging member answers and has applied everything.
 			var rev int64
 			var hash uint32

@@ -1,14 +1,18 @@
 package etcdtest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // StartCluster starts n members of one new cluster on 127.0.0.1 (names m1,
@@ -143,4 +147,44 @@ func waitStopped(pid int) {
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
+}
+
+// PutMany puts n keys, prefix/00000 to prefix/(n-1 mod 3000), from 16
+// goroutines, retrying each put a few times: on a loaded machine a leader
+// change fails requests in flight. A failed put may still have been
+// applied, so callers count revisions from what etcd answers.
+func PutMany(tb testing.TB, cli *clientv3.Client, prefix string, n int) {
+	tb.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for w := range 16 {
+		wg.Go(func() {
+			for i := w; i < n; i += 16 {
+				if err := Put(cli, fmt.Sprintf("%s/%05d", prefix, i%3000), fmt.Sprintf("v%d", i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		tb.Fatal(err)
+	}
+}
+
+// Put puts one key, retrying as PutMany does.
+func Put(cli *clientv3.Client, key, val string) error {
+	var err error
+	for range 5 {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err = cli.Put(ctx, key, val)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return err
 }
