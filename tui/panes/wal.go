@@ -1,0 +1,427 @@
+// Package panes holds the browser's panes, each a bubbles-shaped model:
+// New, Update returning its concrete type, View, SetSize, Focus and Blur,
+// and a KeyMap for the help line. Update does no I/O: reads run in the
+// tea.Cmd it returns and come back as messages.
+package panes
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// Segment is one WAL segment file.
+type Segment struct {
+	Name string
+	Size int64
+}
+
+// Row is one frame of a segment as the list shows it.
+type Row struct {
+	Offset, Size int64
+	Kind         string // record type, or zero / damage
+	Index, Term  uint64
+	Summary      string
+	CRCOK        bool
+	Checked      bool     // a record whose CRC was checked
+	Problems     []string // "code: message"
+}
+
+// Detail is what the detail pane shows of the selected row.
+type Detail struct {
+	Lines []string
+	Hex   string
+}
+
+// WALSource is what the WAL pane reads. Rows reads one segment's frames;
+// Detail reads one frame's bytes again.
+type WALSource interface {
+	Segments() []Segment
+	Rows(seg int) ([]Row, error)
+	Detail(seg int, r Row) (Detail, error)
+}
+
+// WALKeyMap are the WAL pane's keys.
+type WALKeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Switch, NextProblem, PrevProblem        key.Binding
+}
+
+// DefaultWALKeyMap has vim and arrow keys.
+func DefaultWALKeyMap() WALKeyMap {
+	return WALKeyMap{
+		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
+		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
+		PageUp:      key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("pgup", "page up")),
+		PageDown:    key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("pgdn", "page down")),
+		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
+		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
+		Switch:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "segments/records")),
+		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
+		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k WALKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.Up, k.Switch, k.NextProblem, k.PrevProblem}
+}
+
+// FullHelp implements help.KeyMap.
+func (k WALKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Switch}, {k.NextProblem, k.PrevProblem}}
+}
+
+// Messages the pane's commands send back.
+type (
+	rowsMsg struct {
+		seg  int
+		rows []Row
+		err  error
+		// seek: after loading, move to the first (dir 1) or last (dir -1)
+		// problem, or keep looking in the next segment.
+		seek int
+	}
+	detailMsg struct {
+		seg, row int
+		d        Detail
+		err      error
+	}
+)
+
+// WAL is the WAL pane: segments on the left; on the right the selected
+// segment's records, and under them the selected record decoded and in
+// hex.
+type WAL struct {
+	Keys WALKeyMap
+
+	src      WALSource
+	segs     []Segment
+	seg      int // selected segment
+	loaded   int // segment whose rows are held, -1 before the first load
+	rows     []Row
+	cur, top int // selected row, first row shown
+	onSegs   bool
+	focused  bool
+	detail   Detail
+	err      error
+	w, h     int
+	loading  bool
+}
+
+// NewWAL returns the pane over src.
+func NewWAL(src WALSource) WAL {
+	return WAL{Keys: DefaultWALKeyMap(), src: src, segs: src.Segments(), loaded: -1, w: 80, h: 24}
+}
+
+// Init loads the first segment.
+func (m WAL) Init() tea.Cmd {
+	if len(m.segs) == 0 {
+		return nil
+	}
+	return m.load(0, 0)
+}
+
+func (m WAL) load(seg, seek int) tea.Cmd {
+	src := m.src
+	return func() tea.Msg {
+		rows, err := src.Rows(seg)
+		return rowsMsg{seg: seg, rows: rows, err: err, seek: seek}
+	}
+}
+
+func (m WAL) loadDetail() tea.Cmd {
+	if m.cur < 0 || m.cur >= len(m.rows) {
+		return nil
+	}
+	src, seg, cur, r := m.src, m.loaded, m.cur, m.rows[m.cur]
+	return func() tea.Msg {
+		d, err := src.Detail(seg, r)
+		return detailMsg{seg: seg, row: cur, d: d, err: err}
+	}
+}
+
+// SetSize sets the pane's size in cells.
+func (m *WAL) SetSize(w, h int) { m.w, m.h = max(w, 20), max(h, 6) }
+
+// Focus and Blur say whether keys go to the pane.
+func (m *WAL) Focus() { m.focused = true }
+func (m *WAL) Blur()  { m.focused = false }
+
+// Update handles keys and loads.
+func (m WAL) Update(msg tea.Msg) (WAL, tea.Cmd) {
+	switch msg := msg.(type) {
+	case rowsMsg:
+		return m.gotRows(msg)
+	case detailMsg:
+		if msg.seg == m.loaded && msg.row == m.cur {
+			m.detail, m.err = msg.d, msg.err
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		if !m.focused {
+			return m, nil
+		}
+		return m.key(msg)
+	}
+	return m, nil
+}
+
+func (m WAL) gotRows(msg rowsMsg) (WAL, tea.Cmd) {
+	m.loading = false
+	if msg.err != nil {
+		m.err = msg.err
+	}
+	m.seg, m.loaded, m.rows, m.cur, m.top, m.detail = msg.seg, msg.seg, msg.rows, 0, 0, Detail{}
+	switch msg.seek {
+	case 1:
+		if i := m.problem(-1, 1); i >= 0 {
+			m.cur = i
+		} else if msg.seg+1 < len(m.segs) {
+			m.loading = true
+			return m, m.load(msg.seg+1, 1)
+		}
+	case -1:
+		if i := m.problem(len(m.rows), -1); i >= 0 {
+			m.cur = i
+		} else if msg.seg > 0 {
+			m.loading = true
+			return m, m.load(msg.seg-1, -1)
+		}
+	}
+	m.scroll()
+	return m, m.loadDetail()
+}
+
+// problem returns the first row with a problem after (dir 1) or before
+// (dir -1) row from, or -1.
+func (m WAL) problem(from, dir int) int {
+	for i := from + dir; i >= 0 && i < len(m.rows); i += dir {
+		if len(m.rows[i].Problems) > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+func (m WAL) key(msg tea.KeyPressMsg) (WAL, tea.Cmd) {
+	k := m.Keys
+	if key.Matches(msg, k.Switch) {
+		m.onSegs = !m.onSegs
+		return m, nil
+	}
+	if m.loading {
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, k.NextProblem), key.Matches(msg, k.PrevProblem):
+		dir := 1
+		if key.Matches(msg, k.PrevProblem) {
+			dir = -1
+		}
+		if i := m.problem(m.cur, dir); i >= 0 {
+			m.cur = i
+			m.scroll()
+			return m, m.loadDetail()
+		}
+		if next := m.loaded + dir; next >= 0 && next < len(m.segs) {
+			m.loading = true
+			return m, m.load(next, dir)
+		}
+		return m, nil
+	}
+	if m.onSegs {
+		seg := m.seg
+		switch {
+		case key.Matches(msg, k.Up):
+			seg--
+		case key.Matches(msg, k.Down):
+			seg++
+		case key.Matches(msg, k.Top):
+			seg = 0
+		case key.Matches(msg, k.Bottom):
+			seg = len(m.segs) - 1
+		}
+		seg = min(max(seg, 0), len(m.segs)-1)
+		if seg != m.seg {
+			m.seg, m.loading = seg, true
+			return m, m.load(seg, 0)
+		}
+		return m, nil
+	}
+	cur, page := m.cur, max(m.listHeight()-1, 1)
+	switch {
+	case key.Matches(msg, k.Up):
+		cur--
+	case key.Matches(msg, k.Down):
+		cur++
+	case key.Matches(msg, k.PageUp):
+		cur -= page
+	case key.Matches(msg, k.PageDown):
+		cur += page
+	case key.Matches(msg, k.Top):
+		cur = 0
+	case key.Matches(msg, k.Bottom):
+		cur = len(m.rows) - 1
+	}
+	cur = min(max(cur, 0), max(len(m.rows)-1, 0))
+	if cur == m.cur {
+		return m, nil
+	}
+	m.cur = cur
+	m.scroll()
+	return m, m.loadDetail()
+}
+
+// The layout: a segments column, and a records list (a title line and
+// rows) above the detail.
+func (m WAL) segWidth() int   { return min(46, max(20, m.w*2/5)) }
+func (m WAL) listHeight() int { return max((m.h-1)/2, 3) }
+
+func (m *WAL) scroll() {
+	h := m.listHeight() - 1 // the title line
+	if m.cur < m.top {
+		m.top = m.cur
+	}
+	if m.cur >= m.top+h {
+		m.top = m.cur - h + 1
+	}
+}
+
+// View draws the pane in exactly its size.
+func (m WAL) View() string {
+	left := m.segView(m.h)
+	segWidth := m.segWidth()
+	rw := m.w - segWidth - 1
+	right := append(m.rowsView(rw, m.listHeight()), m.detailView(rw, m.h-m.listHeight())...)
+	var b strings.Builder
+	for i := 0; i < m.h; i++ {
+		b.WriteString(pad(left[i], segWidth))
+		b.WriteString("│")
+		b.WriteString(pad(right[i], rw))
+		if i < m.h-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func (m WAL) segView(h int) []string {
+	lines := []string{title("Segments", m.focused && m.onSegs)}
+	top := max(0, m.seg-(h-2))
+	for i := top; i < len(m.segs) && len(lines) < h; i++ {
+		mark := "  "
+		if i == m.seg {
+			mark = "> "
+		}
+		line := mark + strings.TrimSuffix(m.segs[i].Name, ".wal")
+		if size := " " + human(m.segs[i].Size); len(line)+len(size) <= m.segWidth() {
+			line += size
+		}
+		lines = append(lines, line)
+	}
+	return fill(lines, h)
+}
+
+func (m WAL) rowsView(w, h int) []string {
+	head := fmt.Sprintf("Records of %s", m.segName())
+	if m.loading {
+		head += " (reading)"
+	} else if m.loaded >= 0 {
+		n := 0
+		for _, r := range m.rows {
+			if len(r.Problems) > 0 {
+				n++
+			}
+		}
+		head += fmt.Sprintf(": %d frames, %d with problems", len(m.rows), n)
+	}
+	lines := []string{title(head, m.focused && !m.onSegs)}
+	for i := m.top; i < len(m.rows) && len(lines) < h; i++ {
+		r := m.rows[i]
+		mark := "  "
+		if i == m.cur {
+			mark = "> "
+		}
+		crc := "   "
+		switch {
+		case len(r.Problems) > 0:
+			crc = "!! "
+		case r.Checked && r.CRCOK:
+			crc = "ok "
+		}
+		idx := ""
+		if r.Index > 0 {
+			idx = fmt.Sprintf("%d/%d ", r.Index, r.Term)
+		}
+		text := r.Summary
+		if len(r.Problems) > 0 {
+			text = r.Problems[0]
+		}
+		lines = append(lines, fmt.Sprintf("%s%#08x %s%-8s %s%s", mark, r.Offset, crc, r.Kind, idx, text))
+	}
+	return fill(lines, h)
+}
+
+func (m WAL) detailView(w, h int) []string {
+	lines := []string{title("Record", false)}
+	if m.err != nil {
+		lines = append(lines, "error: "+m.err.Error())
+	}
+	lines = append(lines, m.detail.Lines...)
+	if m.detail.Hex != "" {
+		lines = append(lines, strings.Split(strings.TrimRight(m.detail.Hex, "\n"), "\n")...)
+	}
+	return fill(lines, h)
+}
+
+func (m WAL) segName() string {
+	if m.seg < 0 || m.seg >= len(m.segs) {
+		return "(none)"
+	}
+	return m.segs[m.seg].Name
+}
+
+// Selected returns the selected segment and the selected row, if any.
+func (m WAL) Selected() (seg int, r Row, ok bool) {
+	if m.cur < 0 || m.cur >= len(m.rows) {
+		return m.loaded, Row{}, false
+	}
+	return m.loaded, m.rows[m.cur], true
+}
+
+func title(s string, focused bool) string {
+	if focused {
+		return "▶ " + s
+	}
+	return "  " + s
+}
+
+func fill(lines []string, h int) []string {
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return lines[:h]
+}
+
+// pad cuts or pads s to exactly w cells (the text here is ASCII but for
+// the frame characters, which are one cell each).
+func pad(s string, w int) string {
+	r := []rune(s)
+	if len(r) > w {
+		return string(r[:w])
+	}
+	return s + strings.Repeat(" ", w-len(r))
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

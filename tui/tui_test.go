@@ -1,0 +1,179 @@
+package tui_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/fixture"
+	"github.com/etcdscope/etcdscope/tui"
+	"github.com/etcdscope/etcdscope/tui/panes"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// fakeWAL is a WAL of two segments; the second has a damaged record.
+type fakeWAL struct{ reads []int }
+
+func (f *fakeWAL) Segments() []panes.Segment {
+	return []panes.Segment{{Name: "0000000000000000-0000000000000000.wal", Size: 64 << 20}, {Name: "0000000000000001-0000000000000015.wal", Size: 64 << 20}}
+}
+
+func (f *fakeWAL) Rows(seg int) ([]panes.Row, error) {
+	f.reads = append(f.reads, seg)
+	var rows []panes.Row
+	off := int64(0)
+	add := func(r panes.Row) {
+		r.Offset, off = off, off+r.Size
+		rows = append(rows, r)
+	}
+	add(panes.Row{Kind: "crc", Size: 16, CRCOK: true})
+	add(panes.Row{Kind: "metadata", Size: 24, CRCOK: true, Checked: true, Summary: "member 3f81 cluster 9"})
+	first := uint64(1 + 20*seg)
+	for i := uint64(0); i < 20; i++ {
+		r := panes.Row{Kind: "entry", Size: 48, CRCOK: true, Checked: true, Index: first + i, Term: 2, Summary: fmt.Sprintf("put key=\"/k/%d\" value=5 bytes", first+i)}
+		if seg == 1 && i == 12 {
+			r.CRCOK = false
+			r.Problems = []string{"wal-crc-mismatch: CRC 0x1234 stored, 0x5678 computed"}
+		}
+		add(r)
+	}
+	add(panes.Row{Kind: "zero", Size: 64<<20 - off})
+	return rows, nil
+}
+
+func (f *fakeWAL) Detail(seg int, r panes.Row) (panes.Detail, error) {
+	d := panes.Detail{Lines: []string{fmt.Sprintf("%s at segment %d offset %#x, %d bytes", r.Kind, seg, r.Offset, r.Size)}}
+	d.Lines = append(d.Lines, r.Problems...)
+	d.Hex = fmt.Sprintf("%08x  00 11 22 33 44 55 66 77  |record bytes|", r.Offset)
+	return d, nil
+}
+
+func press(k string) tea.KeyPressMsg {
+	switch k {
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	}
+	return tea.KeyPressMsg{Code: rune(k[0]), Text: k}
+}
+
+// drive sends msg and then every message its commands produce.
+func drive(t *testing.T, m tea.Model, msg tea.Msg) tea.Model {
+	t.Helper()
+	var cmd tea.Cmd
+	m, cmd = m.Update(msg)
+	for n := 0; cmd != nil; n++ {
+		if n > 100 {
+			t.Fatal("commands do not settle")
+		}
+		next := cmd()
+		if next == nil {
+			break
+		}
+		m, cmd = m.Update(next)
+	}
+	return m
+}
+
+func start(t *testing.T, src tui.Sources, w, h int) tea.Model {
+	t.Helper()
+	root, err := tui.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m tea.Model = root
+	m = drive(t, m, tea.WindowSizeMsg{Width: w, Height: h})
+	if cmd := m.Init(); cmd != nil {
+		m = drive(t, m, cmd())
+	}
+	return m
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", t.Name(), name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to write it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n%s", name, path, got)
+	}
+}
+
+// screen is the text on the screen, colours off.
+func screen(m tea.Model) string { return ansi.Strip(m.(tui.Model).Render()) }
+
+// TestWALPane drives the root model with keys over a fake WAL and checks
+// the screen at 100x30 against golden files.
+func TestWALPane(t *testing.T) {
+	src := &fakeWAL{}
+	m := start(t, tui.Sources{WAL: src}, 100, 30)
+	golden(t, "first", screen(m))
+	for _, k := range []string{"j", "j", "j"} {
+		m = drive(t, m, press(k))
+	}
+	golden(t, "down3", screen(m))
+	m = drive(t, m, press("n")) // no problem in segment 0: on to segment 1's
+	golden(t, "next-problem", screen(m))
+	if !strings.Contains(screen(m), "> 0x00000268 !! entry") {
+		t.Errorf("n did not land on the damaged record")
+	}
+	m = drive(t, m, press("G"))
+	m = drive(t, m, press("N"))
+	if !strings.Contains(screen(m), "> 0x00000268 !! entry") {
+		t.Errorf("N did not go back to the damaged record")
+	}
+	m = drive(t, m, press("tab"))
+	m = drive(t, m, press("k"))
+	golden(t, "segment0", screen(m))
+	m = drive(t, m, press("?"))
+	golden(t, "help", screen(m))
+	if fmt.Sprint(src.reads) != "[0 1 0]" {
+		t.Errorf("segments read %v: each only when shown", src.reads)
+	}
+	if _, cmd := m.Update(press("q")); cmd == nil {
+		t.Error("q does not quit")
+	}
+}
+
+// TestWALSample: on a copy of the sample member whose WAL has one record
+// damaged, n lands on that record and shows its segment and offset.
+func TestWALSample(t *testing.T) {
+	dir := fixture.CopyDir(t, filepath.Join(etcdtest.SampleDir(t), "member", "wal"))
+	segs := fixture.Segments(t, dir)
+	fr := fixture.Frames(t, segs[2])
+	bad := fr[len(fr)/2]
+	fixture.FlipBit(t, segs[2], bad.Offset+8+bad.Length-1, 0)
+	defer etcdtest.RequireUnchanged(t, dir)()
+	src, closer, err := tui.OpenWAL(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	m := start(t, tui.Sources{WAL: src}, 120, 36)
+	m = drive(t, m, press("n"))
+	s := screen(m)
+	golden(t, "after-n", s)
+	want := fmt.Sprintf("> %#08x !! entry", bad.Offset)
+	if !strings.Contains(s, want) || !strings.Contains(s, fmt.Sprintf("%s:%#x", filepath.Base(segs[2]), bad.Offset)) {
+		t.Errorf("after n, want the damaged record %q at %s:%#x selected and detailed:\n%s", want, filepath.Base(segs[2]), bad.Offset, s)
+	}
+}
