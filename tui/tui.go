@@ -57,60 +57,106 @@ func Run(ctx context.Context, src Sources, opts Options) error {
 	return err
 }
 
-// keyMap are the global keys.
+// keyMap are the global keys, and the active pane's for the help line.
 type keyMap struct {
-	Quit, Help key.Binding
-	pane       help.KeyMap
+	Quit, Help, NextTab, PrevTab key.Binding
+	pane                         help.KeyMap
 }
 
 func (k keyMap) ShortHelp() []key.Binding {
-	return append(k.pane.ShortHelp(), k.Help, k.Quit)
+	return append(k.pane.ShortHelp(), k.NextTab, k.Help, k.Quit)
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {
-	return append(k.pane.FullHelp(), []key.Binding{k.Help, k.Quit})
+	return append(k.pane.FullHelp(), []key.Binding{k.NextTab, k.PrevTab, k.Help, k.Quit})
 }
 
-// Model is the root: tabs, the focused pane, the help line. It handles
+// The tabs, in order; a path shows those it has sources for.
+const (
+	tabWAL = iota
+	tabBolt
+)
+
+var tabNames = []string{"WAL", "Bolt"}
+
+// Model is the root: tabs, the active pane, the help line. It handles
 // only layout, focus, global keys and routing.
 type Model struct {
 	wal      panes.WAL
+	bolt     panes.Bolt
+	tabs     []int // the tabs shown
+	active   int   // index into tabs
 	keys     keyMap
 	help     help.Model
-	tabs     []string
 	w, h     int
 	quitting bool
 }
 
 // New returns the root model over src.
 func New(src Sources) (Model, error) {
-	if src.WAL == nil {
-		return Model{}, errors.New("tui: nothing to show: give a data dir, a member dir, a wal dir or a .wal file")
+	m := Model{help: help.New(), w: 100, h: 30}
+	if src.WAL != nil {
+		m.wal = panes.NewWAL(src.WAL)
+		m.tabs = append(m.tabs, tabWAL)
 	}
-	m := Model{wal: panes.NewWAL(src.WAL), tabs: []string{"WAL"}, help: help.New(), w: 100, h: 30}
+	if src.Bolt != nil {
+		m.bolt = panes.NewBolt(src.Bolt)
+		m.tabs = append(m.tabs, tabBolt)
+	}
+	if len(m.tabs) == 0 {
+		return Model{}, errors.New("tui: nothing to show: give a data dir, a member dir, a wal dir, a .wal file or a db")
+	}
 	m.keys = keyMap{
-		Quit: key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
-		Help: key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
-		pane: m.wal.Keys,
+		Quit:    key.NewBinding(key.WithKeys("q", "ctrl+c"), key.WithHelp("q", "quit")),
+		Help:    key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		NextTab: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next tab")),
+		PrevTab: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous tab")),
 	}
-	m.wal.Focus()
+	m.focus()
 	m.layout()
 	return m, nil
 }
 
-// Init starts the first pane's reads.
-func (m Model) Init() tea.Cmd { return m.wal.Init() }
+// Init starts every pane's first reads.
+func (m Model) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	for _, t := range m.tabs {
+		switch t {
+		case tabWAL:
+			cmds = append(cmds, m.wal.Init())
+		case tabBolt:
+			cmds = append(cmds, m.bolt.Init())
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *Model) focus() {
+	m.wal.Blur()
+	m.bolt.Blur()
+	switch m.tabs[m.active] {
+	case tabWAL:
+		m.wal.Focus()
+		m.keys.pane = m.wal.Keys
+	case tabBolt:
+		m.bolt.Focus()
+		m.keys.pane = m.bolt.Keys
+	}
+}
 
 func (m *Model) layout() {
 	m.help.SetWidth(m.w)
-	m.wal.SetSize(m.w, m.h-2-m.helpHeight())
+	h := m.h - 2 - m.helpHeight()
+	m.wal.SetSize(m.w, h)
+	m.bolt.SetSize(m.w, h)
 }
 
 func (m Model) helpHeight() int {
 	return strings.Count(m.help.View(m.keys), "\n") + 1
 }
 
-// Update routes messages: global keys here, the rest to the pane.
+// Update routes messages: global keys here, keys to the active pane, and
+// read results to every pane (each takes its own).
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -126,11 +172,21 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.help.ShowAll = !m.help.ShowAll
 			m.layout()
 			return m, nil
+		case key.Matches(msg, m.keys.NextTab), key.Matches(msg, m.keys.PrevTab):
+			d := 1
+			if key.Matches(msg, m.keys.PrevTab) {
+				d = len(m.tabs) - 1
+			}
+			m.active = (m.active + d) % len(m.tabs)
+			m.focus()
+			m.layout()
+			return m, nil
 		}
 	}
-	var cmd tea.Cmd
-	m.wal, cmd = m.wal.Update(msg)
-	return m, cmd
+	var c1, c2 tea.Cmd
+	m.wal, c1 = m.wal.Update(msg)
+	m.bolt, c2 = m.bolt.Update(msg)
+	return m, tea.Batch(c1, c2)
 }
 
 // View draws the tab bar, the pane and the help line.
@@ -147,15 +203,21 @@ func (m Model) Render() string {
 	}
 	var b strings.Builder
 	for i, t := range m.tabs {
-		if i == 0 {
-			b.WriteString("[" + t + "]")
+		if i == m.active {
+			b.WriteString("[" + tabNames[t] + "]")
 		} else {
-			b.WriteString("  " + t)
+			b.WriteString(" " + tabNames[t] + " ")
 		}
+		b.WriteString(" ")
 	}
-	b.WriteString("  etcdscope tui (read-only)\n")
+	b.WriteString(" etcdscope tui (read-only)\n")
 	b.WriteString(strings.Repeat("─", m.w) + "\n")
-	b.WriteString(m.wal.View())
+	switch m.tabs[m.active] {
+	case tabWAL:
+		b.WriteString(m.wal.View())
+	case tabBolt:
+		b.WriteString(m.bolt.View())
+	}
 	b.WriteString("\n")
 	b.WriteString(m.help.View(m.keys))
 	return b.String()

@@ -10,28 +10,41 @@ import (
 func newTUICommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "tui PATH",
-		Short: "Browse a member's WAL in the terminal, read-only",
-		Long: `Opens a terminal browser over PATH (a data dir, a member dir, a wal dir or one
-.wal file): the WAL's segments, each segment's records with their offsets,
-types, raft index and term and CRC status, and the selected record decoded and
-in hex. n and N jump to the next and previous problem, across segments; ? shows
+		Short: "Browse a member's WAL and db in the terminal, read-only",
+		Long: `Opens a terminal browser over PATH (a data dir, a member dir, a wal dir, one
+.wal file or a db file), one tab for each it holds:
+
+- WAL: the segments, each segment's records with their offsets, types, raft
+  index and term and CRC status, and the selected record decoded and in hex.
+- Bolt: a map of the db's pages (meta, branch, leaf, overflow, freelist, free,
+  unreached, damaged) and the selected page's header, problems and hex.
+
+n and N jump to the next and previous problem; ] and [ switch tabs; ? shows
 every key; q quits. The files are opened read-only and never locked.`,
-		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
+		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir, .wal file or db)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := datadir.Resolve(args[0])
 			if err != nil {
 				return err
 			}
-			p, err := l.WAL()
-			if err != nil {
-				return err
+			var src tui.Sources
+			if p, err := l.WAL(); err == nil {
+				w, closer, err := tui.OpenWAL(p)
+				if err != nil {
+					return err
+				}
+				defer closer.Close()
+				src.WAL = w
 			}
-			src, closer, err := tui.OpenWAL(p)
-			if err != nil {
-				return err
+			if l.DB != "" {
+				b, closer, err := tui.OpenBolt(l.DB)
+				if err != nil {
+					return err
+				}
+				defer closer.Close()
+				src.Bolt = b
 			}
-			defer closer.Close()
-			return tui.Run(cmd.Context(), tui.Sources{WAL: src}, tui.Options{})
+			return tui.Run(cmd.Context(), src, tui.Options{})
 		},
 	}
 }
