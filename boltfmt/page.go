@@ -335,8 +335,9 @@ func (db *DB) ReadHeader(id PageID) (Page, error) {
 }
 
 // ReadPage reads a page and its overflow pages, bounded by the file and,
-// when limit > 0, by limit pages in all (a corrupted overflow must not make
-// the reader allocate gigabytes).
+// when limit > 0, by page id limit (the high-water mark, say): overflow
+// pages at or past it are not read, the first page always is. A
+// corrupted overflow count must not make the reader allocate gigabytes.
 func (db *DB) ReadPage(id PageID, limit PageID, buf []byte) (Page, error) {
 	p, err := db.readFirst(id, buf)
 	if err != nil || p.Overflow == 0 {
@@ -369,8 +370,12 @@ func (db *DB) readFirst(id PageID, buf []byte) (Page, error) {
 // span returns how many pages of p the file (and limit) hold.
 func (db *DB) span(p *Page, limit PageID) PageID {
 	n := PageID(p.Overflow) + 1
-	if limit > 0 && p.ID+n > limit {
-		n = max(1, limit-p.ID)
+	switch {
+	case limit == 0:
+	case p.ID >= limit:
+		n = 1
+	case p.ID+n > limit || p.ID+n < p.ID: // past the limit, or wrapping
+		n = limit - p.ID
 	}
 	if rest := db.FilePages() - p.ID; n > rest {
 		n, p.Short = rest, true
