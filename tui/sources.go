@@ -206,7 +206,7 @@ func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
 		}
 	}
 	d.Lines = append(d.Lines, line)
-	p, err := b.db.ReadPage(boltfmt.PageID(id), 16, nil) // at most 16 pages of bytes
+	p, err := b.db.ReadPage(boltfmt.PageID(id), boltfmt.PageID(id+1), nil) // its first page: the hex shows 512 bytes
 	if err == nil {
 		d.Lines = append(d.Lines, fmt.Sprintf("header: id %d, type %s, %d elements, %d overflow pages", p.HeaderID, p.Type, p.Count, p.Overflow))
 	} else {

@@ -62,20 +62,22 @@ func press(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyTab}
 	case "down":
 		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "pgdown":
+		return tea.KeyPressMsg{Code: tea.KeyPgDown}
 	}
 	return tea.KeyPressMsg{Code: rune(k[0]), Text: k}
 }
 
 // drive sends msg and then every message its commands produce, batches
 // included, until none is left.
-func drive(t *testing.T, m tea.Model, msg tea.Msg) tea.Model {
+func drive(t testing.TB, m tea.Model, msg tea.Msg) tea.Model {
 	t.Helper()
 	m, cmd := m.Update(msg)
 	return settle(t, m, cmd)
 }
 
 // settle runs cmd and the commands its messages lead to.
-func settle(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
+func settle(t testing.TB, m tea.Model, cmd tea.Cmd) tea.Model {
 	t.Helper()
 	queue := []tea.Cmd{cmd}
 	for n := 0; len(queue) > 0; n++ {
@@ -99,7 +101,7 @@ func settle(t *testing.T, m tea.Model, cmd tea.Cmd) tea.Model {
 	return m
 }
 
-func start(t *testing.T, src tui.Sources, w, h int) tea.Model {
+func start(t testing.TB, src tui.Sources, w, h int) tea.Model {
 	t.Helper()
 	root, err := tui.New(src)
 	if err != nil {
