@@ -8,6 +8,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
+	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/tui/panes"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -17,6 +18,7 @@ import (
 type Sources struct {
 	WAL  panes.WALSource
 	Bolt panes.BoltSource
+	Snap []panes.Item // from SnapItems
 }
 
 // walFiles is the WAL source over walfmt: one segment is read when it is
@@ -225,4 +227,58 @@ func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
 		d.Hex = hb.String()
 	}
 	return d, nil
+}
+
+// SnapItems reads a member's snap dir (the .snap files, the .snap.db
+// files, the db's container, leftovers) into list items. The files are
+// small but for the dbs, which are read in 1 MiB pieces for their SHA-256.
+func SnapItems(snapDir string) ([]panes.Item, error) {
+	d, err := snapfmt.Open(snapDir, snapfmt.Options{})
+	if err != nil {
+		return nil, err
+	}
+	var items []panes.Item
+	for _, f := range d.Snaps {
+		it := panes.Item{Title: f.Name, Problem: len(f.Problems) > 0}
+		crc := "CRC ok"
+		if !f.CRCOK() {
+			crc = fmt.Sprintf("CRC stored %#08x, computed %#08x", f.Envelope.CRC, f.ComputedCRC)
+		}
+		it.Detail = append(it.Detail, fmt.Sprintf(".snap, %d bytes, %s, loadable by etcd: %v", f.Size, crc, f.Loadable()))
+		if s := f.Snapshot; s != nil {
+			md := s.Metadata
+			it.Detail = append(it.Detail, fmt.Sprintf("term %d, index %d", md.Term, md.Index),
+				fmt.Sprintf("voters %x, learners %x", md.ConfState.Voters, md.ConfState.Learners))
+		}
+		if st := f.Store; st != nil {
+			it.Detail = append(it.Detail, fmt.Sprintf("v2 store: cluster version %q, %d nodes, %d keys", st.ClusterVersion, st.Nodes, st.Keys))
+			for _, m := range st.Members {
+				it.Detail = append(it.Detail, fmt.Sprintf("  member %x %s %v", m.ID, m.Name, m.PeerURLs))
+			}
+		}
+		for _, p := range f.Problems {
+			it.Detail = append(it.Detail, snapfmt.Code(p)+": "+p.Error())
+		}
+		items = append(items, it)
+	}
+	dbs := d.DBs
+	if d.DB != nil {
+		dbs = append(dbs, d.DB)
+	}
+	for _, f := range dbs {
+		it := panes.Item{Title: f.Name, Problem: len(f.Problems) > 0}
+		it.Detail = append(it.Detail, fmt.Sprintf("%d bytes; bbolt: %v (page size %d, version %d, meta checksum ok: %v)", f.Size, f.Bolt, f.PageSize, f.Version, f.MetaChecksumOK))
+		if f.NameOK {
+			it.Detail = append(it.Detail, fmt.Sprintf("a leader's snapshot at raft index %d", f.Index))
+		}
+		it.Detail = append(it.Detail, fmt.Sprintf("trailer: %v", f.Trailer))
+		for _, p := range f.Problems {
+			it.Detail = append(it.Detail, snapfmt.Code(p)+": "+p.Error())
+		}
+		items = append(items, it)
+	}
+	for _, l := range d.Leftovers {
+		items = append(items, panes.Item{Title: l.Name, Problem: true, Detail: []string{fmt.Sprintf("leftover (%v), %d bytes", l.Kind, l.Size), snapfmt.Code(l.Problem) + ": " + l.Problem.Error()}})
+	}
+	return items, nil
 }

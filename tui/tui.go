@@ -74,15 +74,17 @@ func (k keyMap) FullHelp() [][]key.Binding {
 // The tabs, in order; a path shows those it has sources for.
 const (
 	tabWAL = iota
+	tabSnap
 	tabBolt
 )
 
-var tabNames = []string{"WAL", "Bolt"}
+var tabNames = []string{"WAL", "Snap", "Bolt"}
 
 // Model is the root: tabs, the active pane, the help line. It handles
 // only layout, focus, global keys and routing.
 type Model struct {
 	wal      panes.WAL
+	snap     panes.List
 	bolt     panes.Bolt
 	tabs     []int // the tabs shown
 	active   int   // index into tabs
@@ -98,6 +100,10 @@ func New(src Sources) (Model, error) {
 	if src.WAL != nil {
 		m.wal = panes.NewWAL(src.WAL)
 		m.tabs = append(m.tabs, tabWAL)
+	}
+	if src.Snap != nil {
+		m.snap = panes.NewList("Snapshot files", src.Snap)
+		m.tabs = append(m.tabs, tabSnap)
 	}
 	if src.Bolt != nil {
 		m.bolt = panes.NewBolt(src.Bolt)
@@ -133,11 +139,15 @@ func (m Model) Init() tea.Cmd {
 
 func (m *Model) focus() {
 	m.wal.Blur()
+	m.snap.Blur()
 	m.bolt.Blur()
 	switch m.tabs[m.active] {
 	case tabWAL:
 		m.wal.Focus()
 		m.keys.pane = m.wal.Keys
+	case tabSnap:
+		m.snap.Focus()
+		m.keys.pane = m.snap.Keys
 	case tabBolt:
 		m.bolt.Focus()
 		m.keys.pane = m.bolt.Keys
@@ -148,6 +158,7 @@ func (m *Model) layout() {
 	m.help.SetWidth(m.w)
 	h := m.h - 2 - m.helpHeight()
 	m.wal.SetSize(m.w, h)
+	m.snap.SetSize(m.w, h)
 	m.bolt.SetSize(m.w, h)
 }
 
@@ -183,10 +194,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 	}
-	var c1, c2 tea.Cmd
+	var c1, c2, c3 tea.Cmd
 	m.wal, c1 = m.wal.Update(msg)
-	m.bolt, c2 = m.bolt.Update(msg)
-	return m, tea.Batch(c1, c2)
+	m.snap, c2 = m.snap.Update(msg)
+	m.bolt, c3 = m.bolt.Update(msg)
+	return m, tea.Batch(c1, c2, c3)
 }
 
 // View draws the tab bar, the pane and the help line.
@@ -215,6 +227,8 @@ func (m Model) Render() string {
 	switch m.tabs[m.active] {
 	case tabWAL:
 		b.WriteString(m.wal.View())
+	case tabSnap:
+		b.WriteString(m.snap.View())
 	case tabBolt:
 		b.WriteString(m.bolt.View())
 	}

@@ -226,3 +226,24 @@ func TestBoltPane(t *testing.T) {
 		t.Errorf("n did not select the zeroed page %d:\n%s", leaf, s)
 	}
 }
+
+// TestSnapPane: the snap tab over a copy of the sample's snap dir with one
+// .snap damaged: n selects it, and the detail says what is wrong.
+func TestSnapPane(t *testing.T) {
+	dir := fixture.CopyDir(t, filepath.Join(etcdtest.SampleDir(t), "member", "snap"))
+	snaps, _ := filepath.Glob(filepath.Join(dir, "*.snap"))
+	fixture.FlipBit(t, snaps[1], 100, 2)
+	defer etcdtest.RequireUnchanged(t, dir)()
+	items, err := tui.SnapItems(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := start(t, tui.Sources{Snap: items}, 100, 24)
+	golden(t, "first", screen(m))
+	m = drive(t, m, press("n"))
+	s := screen(m)
+	golden(t, "next-problem", s)
+	if !strings.Contains(s, "> !! "+filepath.Base(snaps[1])) || !strings.Contains(s, "snap-crc-mismatch") {
+		t.Errorf("n did not select the damaged %s:\n%s", filepath.Base(snaps[1]), s)
+	}
+}

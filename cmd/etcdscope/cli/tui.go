@@ -16,6 +16,8 @@ func newTUICommand() *cobra.Command {
 
 - WAL: the segments, each segment's records with their offsets, types, raft
   index and term and CRC status, and the selected record decoded and in hex.
+- Snap: the .snap and .snap.db files and the db's container: raft term and
+  index, conf state, members, cluster version, CRC and trailer checks.
 - Bolt: a map of the db's pages (meta, branch, leaf, overflow, freelist, free,
   unreached, damaged) and the selected page's header, problems and hex.
 
@@ -35,6 +37,13 @@ every key; q quits. The files are opened read-only and never locked.`,
 				}
 				defer closer.Close()
 				src.WAL = w
+			}
+			if l.SnapDir != "" {
+				items, err := tui.SnapItems(l.SnapDir)
+				if err != nil {
+					return err
+				}
+				src.Snap = items
 			}
 			if l.DB != "" {
 				b, closer, err := tui.OpenBolt(l.DB)

@@ -1,0 +1,143 @@
+package panes
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// Item is one entry of a List: a line in the list, and what the detail
+// shows when it is selected.
+type Item struct {
+	Title   string
+	Problem bool
+	Detail  []string
+}
+
+// ListKeyMap are a list's keys.
+type ListKeyMap struct {
+	Up, Down, Top, Bottom, NextProblem, PrevProblem key.Binding
+}
+
+// DefaultListKeyMap has vim and arrow keys.
+func DefaultListKeyMap() ListKeyMap {
+	return ListKeyMap{
+		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
+		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
+		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
+		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
+		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
+		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k ListKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.Up, k.NextProblem, k.PrevProblem}
+}
+
+// FullHelp implements help.KeyMap.
+func (k ListKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.NextProblem, k.PrevProblem}}
+}
+
+// List is a pane of a few items (files, findings) read when the source
+// opened, with the selected one's detail beside the list.
+type List struct {
+	Keys ListKeyMap
+
+	name     string
+	items    []Item
+	cur, top int
+	focused  bool
+	w, h     int
+}
+
+// NewList returns a list pane titled name.
+func NewList(name string, items []Item) List {
+	return List{Keys: DefaultListKeyMap(), name: name, items: items, w: 80, h: 24}
+}
+
+// SetSize sets the pane's size in cells.
+func (m *List) SetSize(w, h int) { m.w, m.h = max(w, 20), max(h, 4) }
+
+// Focus and Blur say whether keys go to the pane.
+func (m *List) Focus() { m.focused = true }
+func (m *List) Blur()  { m.focused = false }
+
+// Update moves the selection.
+func (m List) Update(msg tea.Msg) (List, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok || !m.focused || len(m.items) == 0 {
+		return m, nil
+	}
+	cur := m.cur
+	switch {
+	case key.Matches(k, m.Keys.Up):
+		cur--
+	case key.Matches(k, m.Keys.Down):
+		cur++
+	case key.Matches(k, m.Keys.Top):
+		cur = 0
+	case key.Matches(k, m.Keys.Bottom):
+		cur = len(m.items) - 1
+	case key.Matches(k, m.Keys.NextProblem), key.Matches(k, m.Keys.PrevProblem):
+		d := 1
+		if key.Matches(k, m.Keys.PrevProblem) {
+			d = -1
+		}
+		for i := cur + d; i >= 0 && i < len(m.items); i += d {
+			if m.items[i].Problem {
+				cur = i
+				break
+			}
+		}
+	}
+	m.cur = min(max(cur, 0), len(m.items)-1)
+	if rows := m.h - 1; m.cur < m.top {
+		m.top = m.cur
+	} else if m.cur >= m.top+rows {
+		m.top = m.cur - rows + 1
+	}
+	return m, nil
+}
+
+// View draws the list on the left and the detail on the right.
+func (m List) View() string {
+	lw := min(max(m.w/2, 20), 60)
+	n := 0
+	for _, it := range m.items {
+		if it.Problem {
+			n++
+		}
+	}
+	left := []string{title(fmt.Sprintf("%s: %d, %d with problems", m.name, len(m.items), n), m.focused)}
+	for i := m.top; i < len(m.items) && len(left) < m.h; i++ {
+		mark := "  "
+		if i == m.cur {
+			mark = "> "
+		}
+		flag := "   "
+		if m.items[i].Problem {
+			flag = "!! "
+		}
+		left = append(left, mark+flag+m.items[i].Title)
+	}
+	right := []string{title("Detail", false)}
+	if m.cur < len(m.items) {
+		right = append(right, m.items[m.cur].Detail...)
+	}
+	left, right = fill(left, m.h), fill(right, m.h)
+	var b strings.Builder
+	for i := 0; i < m.h; i++ {
+		b.WriteString(pad(left[i], lw))
+		b.WriteString("│")
+		b.WriteString(pad(right[i], m.w-lw-1))
+		if i < m.h-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
