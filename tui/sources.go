@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
+	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/tui/panes"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -19,6 +22,7 @@ type Sources struct {
 	WAL  panes.WALSource
 	Bolt panes.BoltSource
 	Snap []panes.Item // from SnapItems
+	MVCC panes.MVCCSource
 }
 
 // walFiles is the WAL source over walfmt: one segment is read when it is
@@ -281,4 +285,88 @@ func SnapItems(snapDir string) ([]panes.Item, error) {
 		items = append(items, panes.Item{Title: l.Name, Problem: true, Detail: []string{fmt.Sprintf("leftover (%v), %d bytes", l.Kind, l.Size), snapfmt.Code(l.Problem) + ": " + l.Problem.Error()}})
 	}
 	return items, nil
+}
+
+// mvccStore is the MVCC source over mvccview, on a db read page by page
+// (no lock, damage tolerated): the key index is rebuilt once, as etcd
+// rebuilds it when it starts; values are read for the keys on screen.
+type mvccStore struct {
+	st *mvccview.Store
+}
+
+// OpenMVCC opens an etcd db read-only and rebuilds its key index.
+func OpenMVCC(path string) (panes.MVCCSource, io.Closer, error) {
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return &mvccStore{st: st}, db, nil
+}
+
+func (s *mvccStore) Revisions() (int64, int64) { return s.st.CompactRev, s.st.CurrentRev }
+
+func (s *mvccStore) Keys(start string, n int, rev int64) ([]panes.KV, int64, error) {
+	all, err := s.st.Range([]byte{}, []byte{}, mvccview.RangeOptions{Rev: rev, CountOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err := s.st.Range([]byte(start), []byte{}, mvccview.RangeOptions{Rev: rev, Limit: int64(n)})
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]panes.KV, len(res.KVs))
+	for i, kv := range res.KVs {
+		out[i] = panes.KV{Key: string(kv.Key), CreateRevision: kv.CreateRevision, ModRevision: kv.ModRevision, Version: kv.Version, Lease: kv.Lease, ValueSize: len(kv.Value)}
+	}
+	return out, all.Count, nil
+}
+
+func (s *mvccStore) History(key string, rev int64) ([]string, error) {
+	hist, err := s.st.History([]byte(key))
+	if err != nil {
+		return nil, err
+	}
+	var lines []string
+	for _, h := range hist {
+		what := fmt.Sprintf("put, version %d, %d bytes", h.KV.Version, len(h.KV.Value))
+		if h.KV.Lease != 0 {
+			what += fmt.Sprintf(", lease %x", h.KV.Lease)
+		}
+		if h.Tombstone {
+			what = "delete"
+		}
+		mark := "  "
+		if h.Rev.Main > rev {
+			mark = "  (after)"
+		}
+		lines = append(lines, fmt.Sprintf("revision %s: %s%s", h.Rev, what, mark))
+	}
+	res, err := s.st.Range([]byte(key), nil, mvccview.RangeOptions{Rev: rev})
+	if err == nil && len(res.KVs) == 1 {
+		v := res.KVs[0].Value
+		lines = append(lines, "", fmt.Sprintf("value at revision %d (%d bytes):", rev, len(v)))
+		lines = append(lines, preview(v)...)
+	}
+	return lines, nil
+}
+
+// preview shows a value as text when it is printable, else as hex, at
+// most 256 bytes.
+func preview(v []byte) []string {
+	cut := v[:min(len(v), 256)]
+	printable := utf8.Valid(cut)
+	for _, c := range cut {
+		if c < 0x20 && c != '\n' && c != '\t' {
+			printable = false
+		}
+	}
+	if printable {
+		return strings.Split(string(cut), "\n")
+	}
+	return strings.Split(strings.TrimRight(hexfmt.New(cut, hexfmt.Options{}).String(), "\n"), "\n")
 }

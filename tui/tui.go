@@ -76,9 +76,10 @@ const (
 	tabWAL = iota
 	tabSnap
 	tabBolt
+	tabMVCC
 )
 
-var tabNames = []string{"WAL", "Snap", "Bolt"}
+var tabNames = []string{"WAL", "Snap", "Bolt", "MVCC"}
 
 // Model is the root: tabs, the active pane, the help line. It handles
 // only layout, focus, global keys and routing.
@@ -86,6 +87,7 @@ type Model struct {
 	wal      panes.WAL
 	snap     panes.List
 	bolt     panes.Bolt
+	mvcc     panes.MVCC
 	tabs     []int // the tabs shown
 	active   int   // index into tabs
 	keys     keyMap
@@ -108,6 +110,10 @@ func New(src Sources) (Model, error) {
 	if src.Bolt != nil {
 		m.bolt = panes.NewBolt(src.Bolt)
 		m.tabs = append(m.tabs, tabBolt)
+	}
+	if src.MVCC != nil {
+		m.mvcc = panes.NewMVCC(src.MVCC)
+		m.tabs = append(m.tabs, tabMVCC)
 	}
 	if len(m.tabs) == 0 {
 		return Model{}, errors.New("tui: nothing to show: give a data dir, a member dir, a wal dir, a .wal file or a db")
@@ -132,6 +138,8 @@ func (m Model) Init() tea.Cmd {
 			cmds = append(cmds, m.wal.Init())
 		case tabBolt:
 			cmds = append(cmds, m.bolt.Init())
+		case tabMVCC:
+			cmds = append(cmds, m.mvcc.Init())
 		}
 	}
 	return tea.Batch(cmds...)
@@ -141,6 +149,7 @@ func (m *Model) focus() {
 	m.wal.Blur()
 	m.snap.Blur()
 	m.bolt.Blur()
+	m.mvcc.Blur()
 	switch m.tabs[m.active] {
 	case tabWAL:
 		m.wal.Focus()
@@ -151,6 +160,9 @@ func (m *Model) focus() {
 	case tabBolt:
 		m.bolt.Focus()
 		m.keys.pane = m.bolt.Keys
+	case tabMVCC:
+		m.mvcc.Focus()
+		m.keys.pane = m.mvcc.Keys
 	}
 }
 
@@ -160,6 +172,7 @@ func (m *Model) layout() {
 	m.wal.SetSize(m.w, h)
 	m.snap.SetSize(m.w, h)
 	m.bolt.SetSize(m.w, h)
+	m.mvcc.SetSize(m.w, h)
 }
 
 func (m Model) helpHeight() int {
@@ -194,11 +207,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 	}
-	var c1, c2, c3 tea.Cmd
+	var c1, c2, c3, c4 tea.Cmd
 	m.wal, c1 = m.wal.Update(msg)
 	m.snap, c2 = m.snap.Update(msg)
 	m.bolt, c3 = m.bolt.Update(msg)
-	return m, tea.Batch(c1, c2, c3)
+	m.mvcc, c4 = m.mvcc.Update(msg)
+	return m, tea.Batch(c1, c2, c3, c4)
 }
 
 // View draws the tab bar, the pane and the help line.
@@ -231,6 +245,8 @@ func (m Model) Render() string {
 		b.WriteString(m.snap.View())
 	case tabBolt:
 		b.WriteString(m.bolt.View())
+	case tabMVCC:
+		b.WriteString(m.mvcc.View())
 	}
 	b.WriteString("\n")
 	b.WriteString(m.help.View(m.keys))

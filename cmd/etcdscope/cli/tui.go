@@ -20,6 +20,8 @@ func newTUICommand() *cobra.Command {
   index, conf state, members, cluster version, CRC and trailer checks.
 - Bolt: a map of the db's pages (meta, branch, leaf, overflow, freelist, free,
   unreached, damaged) and the selected page's header, problems and hex.
+- MVCC: the keys live at a revision (- and + move it, c goes back to the
+  current one), and the selected key's history and value at that revision.
 
 n and N jump to the next and previous problem; ] and [ switch tabs; ? shows
 every key; q quits. The files are opened read-only and never locked.`,
@@ -52,6 +54,12 @@ every key; q quits. The files are opened read-only and never locked.`,
 				}
 				defer closer.Close()
 				src.Bolt = b
+				mv, closer2, err := tui.OpenMVCC(l.DB)
+				if err != nil {
+					return err
+				}
+				defer closer2.Close()
+				src.MVCC = mv
 			}
 			return tui.Run(cmd.Context(), src, tui.Options{})
 		},

@@ -1,0 +1,242 @@
+package panes
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+)
+
+// KV is one key as the MVCC pane lists it at a revision.
+type KV struct {
+	Key            string
+	CreateRevision int64
+	ModRevision    int64
+	Version        int64
+	Lease          int64
+	ValueSize      int
+}
+
+// MVCCSource is what the MVCC pane reads: the revisions kept, a page of
+// keys from a key on at a revision, and one key's history.
+type MVCCSource interface {
+	Revisions() (compact, current int64)
+	// Keys returns up to n keys from start (inclusive) live at rev, and
+	// how many keys are live at rev in all.
+	Keys(start string, n int, rev int64) (kvs []KV, total int64, err error)
+	// History describes every revision of a key, and its value at rev.
+	History(key string, rev int64) ([]string, error)
+}
+
+// MVCCKeyMap are the MVCC pane's keys.
+type MVCCKeyMap struct {
+	Up, Down, PageDown, PageUp, Top, Older, Newer, Current key.Binding
+}
+
+// DefaultMVCCKeyMap has vim and arrow keys; - and + move the revision.
+func DefaultMVCCKeyMap() MVCCKeyMap {
+	return MVCCKeyMap{
+		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
+		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
+		PageDown: key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("pgdn", "next keys")),
+		PageUp:   key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("pgup", "previous keys")),
+		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first key")),
+		Older:    key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "revision back")),
+		Newer:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "revision forward")),
+		Current:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "current revision")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k MVCCKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Down, k.Up, k.Older, k.Newer, k.Current}
+}
+
+// FullHelp implements help.KeyMap.
+func (k MVCCKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top}, {k.Older, k.Newer, k.Current}}
+}
+
+type (
+	keysMsg struct {
+		start string
+		rev   int64
+		kvs   []KV
+		total int64
+		err   error
+	}
+	historyMsg struct {
+		key   string
+		rev   int64
+		lines []string
+		err   error
+	}
+)
+
+// MVCC is the MVCC pane: the keys live at a revision, a page at a time,
+// and the selected key's history and value at that revision.
+type MVCC struct {
+	Keys MVCCKeyMap
+
+	src              MVCCSource
+	compact, current int64
+	rev              int64
+	starts           []string // the first key of each page shown so far
+	kvs              []KV
+	total            int64
+	cur              int
+	history          []string
+	err              error
+	focused          bool
+	w, h             int
+}
+
+// NewMVCC returns the pane over src, at the current revision.
+func NewMVCC(src MVCCSource) MVCC {
+	c, cur := src.Revisions()
+	return MVCC{Keys: DefaultMVCCKeyMap(), src: src, compact: c, current: cur, rev: cur, starts: []string{""}, w: 80, h: 24}
+}
+
+// Init reads the first page of keys.
+func (m MVCC) Init() tea.Cmd { return m.loadKeys() }
+
+// SetSize sets the pane's size in cells.
+func (m *MVCC) SetSize(w, h int) { m.w, m.h = max(w, 20), max(h, 6) }
+
+// Focus and Blur say whether keys go to the pane.
+func (m *MVCC) Focus() { m.focused = true }
+func (m *MVCC) Blur()  { m.focused = false }
+
+func (m MVCC) page() int { return max(m.h-1, 1) }
+
+func (m MVCC) loadKeys() tea.Cmd {
+	src, start, n, rev := m.src, m.starts[len(m.starts)-1], m.page(), m.rev
+	return func() tea.Msg {
+		kvs, total, err := src.Keys(start, n+1, rev) // one more: is there a next page?
+		return keysMsg{start: start, rev: rev, kvs: kvs, total: total, err: err}
+	}
+}
+
+func (m MVCC) loadHistory() tea.Cmd {
+	if m.cur >= len(m.kvs) {
+		return nil
+	}
+	src, k, rev := m.src, m.kvs[m.cur].Key, m.rev
+	return func() tea.Msg {
+		lines, err := src.History(k, rev)
+		return historyMsg{key: k, rev: rev, lines: lines, err: err}
+	}
+}
+
+// Update handles keys and reads.
+func (m MVCC) Update(msg tea.Msg) (MVCC, tea.Cmd) {
+	switch msg := msg.(type) {
+	case keysMsg:
+		if msg.rev != m.rev || msg.start != m.starts[len(m.starts)-1] {
+			return m, nil
+		}
+		m.kvs, m.total, m.err = msg.kvs, msg.total, msg.err
+		m.cur = min(m.cur, max(len(m.shown())-1, 0))
+		m.history = nil
+		return m, m.loadHistory()
+	case historyMsg:
+		if m.cur < len(m.kvs) && msg.key == m.kvs[m.cur].Key && msg.rev == m.rev {
+			m.history, m.err = msg.lines, msg.err
+		}
+		return m, nil
+	case tea.KeyPressMsg:
+		if m.focused {
+			return m.key(msg)
+		}
+	}
+	return m, nil
+}
+
+// shown is the page without the look-ahead key.
+func (m MVCC) shown() []KV { return m.kvs[:min(len(m.kvs), m.page())] }
+
+func (m MVCC) key(msg tea.KeyPressMsg) (MVCC, tea.Cmd) {
+	k := m.Keys
+	switch {
+	case key.Matches(msg, k.Up):
+		if m.cur > 0 {
+			m.cur--
+			return m, m.loadHistory()
+		}
+	case key.Matches(msg, k.Down):
+		if m.cur < len(m.shown())-1 {
+			m.cur++
+			return m, m.loadHistory()
+		}
+	case key.Matches(msg, k.PageDown):
+		if len(m.kvs) > m.page() {
+			m.starts = append(m.starts, m.kvs[m.page()].Key)
+			m.cur = 0
+			return m, m.loadKeys()
+		}
+	case key.Matches(msg, k.PageUp):
+		if len(m.starts) > 1 {
+			m.starts = m.starts[:len(m.starts)-1]
+			m.cur = 0
+			return m, m.loadKeys()
+		}
+	case key.Matches(msg, k.Top):
+		m.starts, m.cur = []string{""}, 0
+		return m, m.loadKeys()
+	case key.Matches(msg, k.Older), key.Matches(msg, k.Newer), key.Matches(msg, k.Current):
+		rev := m.rev
+		switch {
+		case key.Matches(msg, k.Older):
+			rev = max(rev-1, max(m.compact, 1))
+		case key.Matches(msg, k.Newer):
+			rev = min(rev+1, m.current)
+		default:
+			rev = m.current
+		}
+		if rev != m.rev {
+			m.rev = rev
+			return m, m.loadKeys()
+		}
+	}
+	return m, nil
+}
+
+// View draws the keys on the left and the history on the right.
+func (m MVCC) View() string {
+	lw := min(max(m.w/2, 20), 70)
+	left := []string{title(fmt.Sprintf("Keys at revision %d (kept %d..%d): %d", m.rev, max(m.compact, 1), m.current, m.total), m.focused)}
+	for i, kv := range m.shown() {
+		mark := "  "
+		if i == m.cur {
+			mark = "> "
+		}
+		left = append(left, fmt.Sprintf("%s%-30s mod %d ver %d %dB", mark, quote(kv.Key), kv.ModRevision, kv.Version, kv.ValueSize))
+	}
+	right := []string{title("History", false)}
+	if m.err != nil {
+		right = append(right, "error: "+m.err.Error())
+	}
+	right = append(right, m.history...)
+	left, right = fill(left, m.h), fill(right, m.h)
+	var b strings.Builder
+	for i := 0; i < m.h; i++ {
+		b.WriteString(pad(left[i], lw))
+		b.WriteString("│")
+		b.WriteString(pad(right[i], m.w-lw-1))
+		if i < m.h-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// quote shows a key as text when it is printable, else as hex.
+func quote(k string) string {
+	for _, r := range k {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return fmt.Sprintf("0x%x", k)
+		}
+	}
+	return k
+}
