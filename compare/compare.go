@@ -97,7 +97,8 @@ type Member struct {
 	err   error
 	bad   bool // an error finding names it: not a recovery source
 
-	selfDiff *difference // where the db differs from its own log
+	selfDiff   *difference // where the db differs from its own log
+	forwardErr error       // why the db could not be replayed forward
 }
 
 func (m *Member) label() string {
@@ -160,6 +161,11 @@ func Run(dirs []string, opts Options) (*Result, error) {
 	res.Members = ms
 	for _, m := range ms {
 		m.damage(&res.Report)
+		if m.forwardErr != nil {
+			mem := m.Dir
+			res.Add(finding.Finding{Severity: finding.Warning, Code: CodeNotCompared, Member: &mem,
+				Message: fmt.Sprintf("%s: its db (index %d) is behind its WAL's commit (%d) and could not be replayed forward (%v): compared as it is", m.label(), m.Applied, m.Commit, m.forwardErr)})
+		}
 	}
 	if !sameCluster(ms, &res.Report) {
 		return res, nil
@@ -245,7 +251,9 @@ func (m *Member) open(forward string) error {
 	if m.Commit > m.Applied && m.LastIndex > m.Applied && m.FirstIndex <= m.Applied+1 {
 		res, err := replay.Run(m.files.Segments, replay.Options{Out: forward, Base: l.DB, BaseIsMemberDB: true})
 		if err != nil {
-			return fmt.Errorf("replaying the db forward to the WAL's commit: %w", err)
+			// Compare the db as it is, and say so (Run reports it).
+			m.forwardErr = err
+			return nil
 		}
 		if m.rdb, err = boltfmt.Open(forward, boltfmt.Options{}); err != nil {
 			return err
