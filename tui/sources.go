@@ -23,6 +23,8 @@ type Sources struct {
 	Bolt panes.BoltSource
 	Snap []panes.Item // from SnapItems
 	MVCC panes.MVCCSource
+	// Findings, from FindingItems: enter on one shows it in its tab.
+	Findings []panes.Item
 }
 
 // walFiles is the WAL source over walfmt: one segment is read when it is
@@ -369,4 +371,48 @@ func preview(v []byte) []string {
 		return strings.Split(string(cut), "\n")
 	}
 	return strings.Split(strings.TrimRight(hexfmt.New(cut, hexfmt.Options{}).String(), "\n"), "\n")
+}
+
+// FindingItems lists every problem the decoders find in what the sources
+// read: each damaged WAL frame (enter shows it in the WAL tab), each
+// problem of the db's pages (in the bolt tab), and each snap file's.
+// Reading the WAL takes one pass over it.
+func FindingItems(wal panes.WALSource, db panes.BoltSource, snaps []panes.Item) ([]panes.Item, error) {
+	items := []panes.Item{}
+	if w, ok := wal.(*walFiles); ok {
+		r := walfmt.NewReader(w.files.Segments, walfmt.Options{})
+		for {
+			f, err := r.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range f.Problems {
+				it := panes.Item{Problem: walfmt.SeverityOf(p) == walfmt.SeverityError, Jump: panes.JumpWAL{Seg: f.SegmentIndex, Offset: f.Offset}}
+				it.Title = fmt.Sprintf("%s %s:%#x", walfmt.Code(p), f.Segment.Name, f.Offset)
+				it.Detail = []string{p.Error(), "", "enter: show the record in the WAL tab"}
+				items = append(items, it)
+			}
+		}
+	}
+	if b, ok := db.(*boltFile); ok {
+		for _, p := range b.rep.Problems {
+			it := panes.Item{Problem: boltfmt.SeverityOf(p) == boltfmt.SeverityError, Title: boltfmt.Code(p), Detail: []string{p.Error()}}
+			var pe *boltfmt.PageError
+			if errors.As(p, &pe) {
+				it.Title = fmt.Sprintf("%s page %d", boltfmt.Code(p), pe.Page)
+				it.Jump = panes.JumpPage{ID: uint64(pe.Page)}
+				it.Detail = append(it.Detail, "", "enter: show the page in the bolt tab")
+			}
+			items = append(items, it)
+		}
+	}
+	for _, sn := range snaps {
+		if sn.Problem {
+			items = append(items, panes.Item{Title: "snap " + sn.Title, Problem: true, Detail: sn.Detail})
+		}
+	}
+	return items, nil
 }

@@ -77,9 +77,10 @@ const (
 	tabSnap
 	tabBolt
 	tabMVCC
+	tabFindings
 )
 
-var tabNames = []string{"WAL", "Snap", "Bolt", "MVCC"}
+var tabNames = []string{"WAL", "Snap", "Bolt", "MVCC", "Findings"}
 
 // Model is the root: tabs, the active pane, the help line. It handles
 // only layout, focus, global keys and routing.
@@ -88,6 +89,7 @@ type Model struct {
 	snap     panes.List
 	bolt     panes.Bolt
 	mvcc     panes.MVCC
+	findings panes.List
 	tabs     []int // the tabs shown
 	active   int   // index into tabs
 	keys     keyMap
@@ -114,6 +116,10 @@ func New(src Sources) (Model, error) {
 	if src.MVCC != nil {
 		m.mvcc = panes.NewMVCC(src.MVCC)
 		m.tabs = append(m.tabs, tabMVCC)
+	}
+	if src.Findings != nil {
+		m.findings = panes.NewList("Findings", src.Findings)
+		m.tabs = append(m.tabs, tabFindings)
 	}
 	if len(m.tabs) == 0 {
 		return Model{}, errors.New("tui: nothing to show: give a data dir, a member dir, a wal dir, a .wal file or a db")
@@ -150,6 +156,7 @@ func (m *Model) focus() {
 	m.snap.Blur()
 	m.bolt.Blur()
 	m.mvcc.Blur()
+	m.findings.Blur()
 	switch m.tabs[m.active] {
 	case tabWAL:
 		m.wal.Focus()
@@ -163,6 +170,9 @@ func (m *Model) focus() {
 	case tabMVCC:
 		m.mvcc.Focus()
 		m.keys.pane = m.mvcc.Keys
+	case tabFindings:
+		m.findings.Focus()
+		m.keys.pane = m.findings.Keys
 	}
 }
 
@@ -173,6 +183,7 @@ func (m *Model) layout() {
 	m.snap.SetSize(m.w, h)
 	m.bolt.SetSize(m.w, h)
 	m.mvcc.SetSize(m.w, h)
+	m.findings.SetSize(m.w, h)
 }
 
 func (m Model) helpHeight() int {
@@ -187,6 +198,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = msg.Width, msg.Height
 		m.layout()
 		return m, nil
+	case panes.JumpMsg:
+		return m.jump(msg)
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, m.keys.Quit):
@@ -207,12 +220,38 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 	}
-	var c1, c2, c3, c4 tea.Cmd
+	var c1, c2, c3, c4, c5 tea.Cmd
 	m.wal, c1 = m.wal.Update(msg)
 	m.snap, c2 = m.snap.Update(msg)
 	m.bolt, c3 = m.bolt.Update(msg)
 	m.mvcc, c4 = m.mvcc.Update(msg)
-	return m, tea.Batch(c1, c2, c3, c4)
+	m.findings, c5 = m.findings.Update(msg)
+	return m, tea.Batch(c1, c2, c3, c4, c5)
+}
+
+// jump shows a finding's record or page in its tab.
+func (m Model) jump(msg panes.JumpMsg) (tea.Model, tea.Cmd) {
+	var tab int
+	var cmd tea.Cmd
+	switch t := msg.Target.(type) {
+	case panes.JumpWAL:
+		tab = tabWAL
+		m.wal, cmd = m.wal.JumpTo(t.Seg, t.Offset)
+	case panes.JumpPage:
+		tab = tabBolt
+		m.bolt, cmd = m.bolt.JumpTo(t.ID)
+	default:
+		return m, nil
+	}
+	for i, t := range m.tabs {
+		if t == tab {
+			m.active = i
+			m.focus()
+			m.layout()
+			return m, cmd
+		}
+	}
+	return m, nil
 }
 
 // View draws the tab bar, the pane and the help line.
@@ -247,6 +286,8 @@ func (m Model) Render() string {
 		b.WriteString(m.bolt.View())
 	case tabMVCC:
 		b.WriteString(m.mvcc.View())
+	case tabFindings:
+		b.WriteString(m.findings.View())
 	}
 	b.WriteString("\n")
 	b.WriteString(m.help.View(m.keys))

@@ -278,3 +278,45 @@ func TestMVCCPane(t *testing.T) {
 		t.Errorf("c did not return to the current revision")
 	}
 }
+
+// TestFindingsPane: on a copy of the sample with one WAL record damaged
+// and one leaf page zeroed, the findings tab lists both; enter on each
+// shows the record in the WAL tab and the page in the bolt tab.
+func TestFindingsPane(t *testing.T) {
+	dir := fixture.CopyDir(t, etcdtest.SampleDir(t))
+	segs := fixture.Segments(t, filepath.Join(dir, "member", "wal"))
+	fr := fixture.Frames(t, segs[2])
+	bad := fr[len(fr)/2]
+	fixture.FlipBit(t, segs[2], bad.Offset+8+bad.Length-1, 0)
+	db := filepath.Join(dir, "member", "snap", "db")
+	fixture.Zero(t, db, 49*4096, 4096) // a leaf of the key bucket (TestBoltPane)
+	defer etcdtest.RequireUnchanged(t, dir)()
+
+	wal, c1, err := tui.OpenWAL(filepath.Join(dir, "member", "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	bolt, c2, err := tui.OpenBolt(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	items, err := tui.FindingItems(wal, bolt, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := start(t, tui.Sources{WAL: wal, Bolt: bolt, Findings: items}, 120, 30)
+	m = drive(t, m, press("[")) // the last tab: findings
+	golden(t, "findings", screen(m))
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter}) // the first finding: the WAL record
+	if s := screen(m); !strings.HasPrefix(s, "[WAL]") || !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", bad.Offset)) {
+		t.Errorf("enter on the WAL finding:\n%s", s)
+	}
+	m = drive(t, m, press("["))
+	m = drive(t, m, press("j"))
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.HasPrefix(s, " WAL  [Bolt]") || !strings.Contains(s, "Page 49") || !strings.Contains(s, "[!]") {
+		t.Errorf("enter on the page finding:\n%s", s)
+	}
+}

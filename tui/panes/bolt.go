@@ -199,6 +199,16 @@ func (m Bolt) key(msg tea.KeyPressMsg) (Bolt, tea.Cmd) {
 	return m, m.loadDetail()
 }
 
+// JumpTo selects page id.
+func (m Bolt) JumpTo(id uint64) (Bolt, tea.Cmd) {
+	if id >= m.n {
+		return m, nil
+	}
+	m.cur = id
+	m.top = id / m.cols() * m.cols()
+	return m, tea.Batch(m.loadWindow(), m.loadDetail())
+}
+
 // View draws the pane in exactly its size.
 func (m Bolt) View() string {
 	lines := []string{title(fmt.Sprintf("Pages 0..%d (%d with problems)  M meta  B branch  L leaf  o overflow  F freelist  . free  ? unreached  ! problem", max(m.n, 1)-1, len(m.problems)), m.focused)}

@@ -14,11 +14,25 @@ type Item struct {
 	Title   string
 	Problem bool
 	Detail  []string
+	// Jump, when set, is where enter goes: a JumpWAL or a JumpPage.
+	Jump any
 }
+
+// JumpWAL selects the record at Offset of segment Seg in the WAL tab.
+type JumpWAL struct {
+	Seg    int
+	Offset int64
+}
+
+// JumpPage selects page ID in the bolt tab.
+type JumpPage struct{ ID uint64 }
+
+// JumpMsg asks the root to show Target (a JumpWAL or a JumpPage).
+type JumpMsg struct{ Target any }
 
 // ListKeyMap are a list's keys.
 type ListKeyMap struct {
-	Up, Down, Top, Bottom, NextProblem, PrevProblem key.Binding
+	Up, Down, Top, Bottom, NextProblem, PrevProblem, Open key.Binding
 }
 
 // DefaultListKeyMap has vim and arrow keys.
@@ -30,17 +44,18 @@ func DefaultListKeyMap() ListKeyMap {
 		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
 		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
+		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go to it")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k ListKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Down, k.Up, k.NextProblem, k.PrevProblem}
+	return []key.Binding{k.Down, k.Up, k.NextProblem, k.PrevProblem, k.Open}
 }
 
 // FullHelp implements help.KeyMap.
 func (k ListKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.NextProblem, k.PrevProblem}}
+	return [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {k.NextProblem, k.PrevProblem, k.Open}}
 }
 
 // List is a pane of a few items (files, findings) read when the source
@@ -75,6 +90,11 @@ func (m List) Update(msg tea.Msg) (List, tea.Cmd) {
 	}
 	cur := m.cur
 	switch {
+	case key.Matches(k, m.Keys.Open):
+		if j := m.items[m.cur].Jump; j != nil {
+			return m, func() tea.Msg { return JumpMsg{Target: j} }
+		}
+		return m, nil
 	case key.Matches(k, m.Keys.Up):
 		cur--
 	case key.Matches(k, m.Keys.Down):
@@ -127,7 +147,9 @@ func (m List) View() string {
 	}
 	right := []string{title("Detail", false)}
 	if m.cur < len(m.items) {
-		right = append(right, m.items[m.cur].Detail...)
+		for _, l := range m.items[m.cur].Detail {
+			right = append(right, wrap(l, m.w-lw-1)...)
+		}
 	}
 	left, right = fill(left, m.h), fill(right, m.h)
 	var b strings.Builder
@@ -140,4 +162,18 @@ func (m List) View() string {
 		}
 	}
 	return b.String()
+}
+
+// wrap cuts a line into pieces of at most w cells.
+func wrap(s string, w int) []string {
+	r := []rune(s)
+	if w <= 0 || len(r) <= w {
+		return []string{s}
+	}
+	var out []string
+	for len(r) > w {
+		out = append(out, string(r[:w]))
+		r = r[w:]
+	}
+	return append(out, string(r))
 }

@@ -83,6 +83,8 @@ type (
 		// seek: after loading, move to the first (dir 1) or last (dir -1)
 		// problem, or keep looking in the next segment.
 		seek int
+		// at, when seek is 0 and at >= 0: select the row at this offset.
+		at int64
 	}
 	detailMsg struct {
 		seg, row int
@@ -124,12 +126,24 @@ func (m WAL) Init() tea.Cmd {
 	return m.load(0, 0)
 }
 
-func (m WAL) load(seg, seek int) tea.Cmd {
+func (m WAL) load(seg, seek int) tea.Cmd { return m.loadAt(seg, seek, -1) }
+
+func (m WAL) loadAt(seg, seek int, at int64) tea.Cmd {
 	src := m.src
 	return func() tea.Msg {
 		rows, err := src.Rows(seg)
-		return rowsMsg{seg: seg, rows: rows, err: err, seek: seek}
+		return rowsMsg{seg: seg, rows: rows, err: err, seek: seek, at: at}
 	}
+}
+
+// JumpTo selects the frame covering offset off of segment seg, reading
+// the segment first if it is not the one shown.
+func (m WAL) JumpTo(seg int, off int64) (WAL, tea.Cmd) {
+	if seg < 0 || seg >= len(m.segs) {
+		return m, nil
+	}
+	m.onSegs, m.loading = false, true
+	return m, m.loadAt(seg, 0, off)
 }
 
 func (m WAL) loadDetail() tea.Cmd {
@@ -175,6 +189,14 @@ func (m WAL) gotRows(msg rowsMsg) (WAL, tea.Cmd) {
 		m.err = msg.err
 	}
 	m.seg, m.loaded, m.rows, m.cur, m.top, m.detail = msg.seg, msg.seg, msg.rows, 0, 0, Detail{}
+	if msg.seek == 0 && msg.at >= 0 {
+		for i, r := range m.rows {
+			if r.Offset <= msg.at && msg.at < r.Offset+max(r.Size, 1) {
+				m.cur = i
+				break
+			}
+		}
+	}
 	switch msg.seek {
 	case 1:
 		if i := m.problem(-1, 1); i >= 0 {

@@ -23,6 +23,9 @@ func newTUICommand() *cobra.Command {
 - MVCC: the keys live at a revision (- and + move it, c goes back to the
   current one), and the selected key's history and value at that revision.
 
+- Findings: every problem the decoders found in the WAL, the snap files and
+  the db; enter shows it in its tab.
+
 n and N jump to the next and previous problem; ] and [ switch tabs; ? shows
 every key; q quits. The files are opened read-only and never locked.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir, .wal file or db)"),
@@ -60,6 +63,9 @@ every key; q quits. The files are opened read-only and never locked.`,
 				}
 				defer closer2.Close()
 				src.MVCC = mv
+			}
+			if src.Findings, err = tui.FindingItems(src.WAL, src.Bolt, src.Snap); err != nil {
+				return err
 			}
 			return tui.Run(cmd.Context(), src, tui.Options{})
 		},
