@@ -2,6 +2,7 @@ package replay_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -30,7 +31,19 @@ func TestReplayLeaderSnapshot(t *testing.T) {
 			cli := ms[0].Client(t)
 			etcdtest.PutMany(t, cli, "/lag", 5600) // beyond the leader's 5,000 catch-up entries
 			captured := filepath.Join(t.TempDir(), "captured.snap.db")
-			idx := lag.StartAndCaptureSnapDB(t, captured, 90*time.Second)
+			var idx uint64
+			for attempt := 1; ; attempt++ {
+				var ok bool
+				if idx, ok = lag.TryStartAndCaptureSnapDB(t, captured, 90*time.Second); ok {
+					break
+				}
+				if attempt == 3 {
+					t.Fatalf("%s applied the leader's snapshot unseen %d times", lag.Name, attempt)
+				}
+				t.Logf("%s applied the leader's snapshot before it could be copied; lagging it again", lag.Name)
+				lag.Stop(t)
+				etcdtest.PutMany(t, cli, fmt.Sprintf("/lag%d", attempt), 5600)
+			}
 			etcdtest.PutMany(t, cli, "/after", 200)
 			// Wait until the lagging member answers and has applied everything.
 			var rev int64
