@@ -380,21 +380,17 @@ func preview(v []byte) []string {
 func FindingItems(wal panes.WALSource, db panes.BoltSource, snaps []panes.Item) ([]panes.Item, error) {
 	items := []panes.Item{}
 	if w, ok := wal.(*walFiles); ok {
-		r := walfmt.NewReader(w.files.Segments, walfmt.Options{})
-		for {
-			f, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
+		_, err := walfmt.Summarize(walfmt.NewReader(w.files.Segments, walfmt.Options{}), func(f *walfmt.Frame) error {
 			for _, p := range f.Problems {
 				it := panes.Item{Problem: walfmt.SeverityOf(p) == walfmt.SeverityError, Jump: panes.JumpWAL{Seg: f.SegmentIndex, Offset: f.Offset}}
 				it.Title = fmt.Sprintf("%s %s:%#x", walfmt.Code(p), f.Segment.Name, f.Offset)
 				it.Detail = []string{p.Error(), "", "enter: show the record in the WAL tab"}
 				items = append(items, it)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if b, ok := db.(*boltFile); ok {

@@ -151,39 +151,48 @@ func (m Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) focus() {
-	m.wal.Blur()
-	m.snap.Blur()
-	m.bolt.Blur()
-	m.mvcc.Blur()
-	m.findings.Blur()
-	switch m.tabs[m.active] {
+// pane is what the root does alike with every pane; Update differs in
+// its concrete return type and is routed in Update.
+type pane interface {
+	SetSize(w, h int)
+	Focus()
+	Blur()
+	View() string
+}
+
+// pane returns tab's pane and its keys.
+func (m *Model) pane(tab int) (pane, help.KeyMap) {
+	switch tab {
 	case tabWAL:
-		m.wal.Focus()
-		m.keys.pane = m.wal.Keys
+		return &m.wal, m.wal.Keys
 	case tabSnap:
-		m.snap.Focus()
-		m.keys.pane = m.snap.Keys
+		return &m.snap, m.snap.Keys
 	case tabBolt:
-		m.bolt.Focus()
-		m.keys.pane = m.bolt.Keys
+		return &m.bolt, m.bolt.Keys
 	case tabMVCC:
-		m.mvcc.Focus()
-		m.keys.pane = m.mvcc.Keys
-	case tabFindings:
-		m.findings.Focus()
-		m.keys.pane = m.findings.Keys
+		return &m.mvcc, m.mvcc.Keys
+	default:
+		return &m.findings, m.findings.Keys
 	}
+}
+
+func (m *Model) focus() {
+	for _, t := range m.tabs {
+		p, _ := m.pane(t)
+		p.Blur()
+	}
+	p, keys := m.pane(m.tabs[m.active])
+	p.Focus()
+	m.keys.pane = keys
 }
 
 func (m *Model) layout() {
 	m.help.SetWidth(m.w)
 	h := m.h - 2 - m.helpHeight()
-	m.wal.SetSize(m.w, h)
-	m.snap.SetSize(m.w, h)
-	m.bolt.SetSize(m.w, h)
-	m.mvcc.SetSize(m.w, h)
-	m.findings.SetSize(m.w, h)
+	for _, t := range m.tabs {
+		p, _ := m.pane(t)
+		p.SetSize(m.w, h)
+	}
 }
 
 func (m Model) helpHeight() int {
@@ -277,18 +286,8 @@ func (m Model) Render() string {
 	}
 	b.WriteString(" etcdscope tui (read-only)\n")
 	b.WriteString(strings.Repeat("─", m.w) + "\n")
-	switch m.tabs[m.active] {
-	case tabWAL:
-		b.WriteString(m.wal.View())
-	case tabSnap:
-		b.WriteString(m.snap.View())
-	case tabBolt:
-		b.WriteString(m.bolt.View())
-	case tabMVCC:
-		b.WriteString(m.mvcc.View())
-	case tabFindings:
-		b.WriteString(m.findings.View())
-	}
+	p, _ := m.pane(m.tabs[m.active])
+	b.WriteString(p.View())
 	b.WriteString("\n")
 	b.WriteString(m.help.View(m.keys))
 	return b.String()

@@ -197,36 +197,21 @@ func benchServeSetup(b *testing.B) (etcdCLIs, serveCLIs []*clientv3.Client) {
 	return etcdCLIs, serveCLIs
 }
 
-// benchFill puts every key once, from benchClients goroutines.
+// benchFill puts every key once, from benchClients goroutines sharing
+// cli (benchRunOps's fan-out, untimed).
 func benchFill(b *testing.B, cli *clientv3.Client) {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	for range benchClients {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= benchPrefixes*benchPerPrefix {
-					return
-				}
-				key := benchKey(i/benchPerPrefix, i%benchPerPrefix)
-				if _, err := cli.Put(ctx, key, string(etcdtest.Value(key, 1, benchValueBytes))); err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("put %s: %w", key, err) })
-					return
-				}
-			}
-		})
+	clis := make([]*clientv3.Client, benchClients)
+	for i := range clis {
+		clis[i] = cli
 	}
-	wg.Wait()
-	if firstErr != nil {
-		b.Fatal(firstErr)
-	}
+	benchRunOps(b, clis, func(ctx context.Context, cli *clientv3.Client, i int) error {
+		key := benchKey(i/benchPerPrefix, i%benchPerPrefix)
+		if _, err := cli.Put(ctx, key, string(etcdtest.Value(key, 1, benchValueBytes))); err != nil {
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+		return nil
+	}, 0, benchPrefixes*benchPerPrefix)
 }
 
 // benchCheckSame fails b unless etcd and serve are at the same revision

@@ -2,7 +2,6 @@ package panes
 
 import (
 	"fmt"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -151,17 +150,7 @@ func (m List) View() string {
 			right = append(right, wrap(l, m.w-lw-1)...)
 		}
 	}
-	left, right = fill(left, m.h), fill(right, m.h)
-	var b strings.Builder
-	for i := 0; i < m.h; i++ {
-		b.WriteString(pad(left[i], lw))
-		b.WriteString("│")
-		b.WriteString(pad(right[i], m.w-lw-1))
-		if i < m.h-1 {
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
+	return columns(left, right, lw, m.w, m.h)
 }
 
 // wrap cuts a line into pieces of at most w cells.

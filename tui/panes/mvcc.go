@@ -2,7 +2,6 @@ package panes
 
 import (
 	"fmt"
-	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -218,17 +217,7 @@ func (m MVCC) View() string {
 		right = append(right, "error: "+m.err.Error())
 	}
 	right = append(right, m.history...)
-	left, right = fill(left, m.h), fill(right, m.h)
-	var b strings.Builder
-	for i := 0; i < m.h; i++ {
-		b.WriteString(pad(left[i], lw))
-		b.WriteString("│")
-		b.WriteString(pad(right[i], m.w-lw-1))
-		if i < m.h-1 {
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
+	return columns(left, right, lw, m.w, m.h)
 }
 
 // quote shows a key as text when it is printable, else as hex.

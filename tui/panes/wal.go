@@ -318,16 +318,7 @@ func (m WAL) View() string {
 	segWidth := m.segWidth()
 	rw := m.w - segWidth - 1
 	right := append(m.rowsView(rw, m.listHeight()), m.detailView(rw, m.h-m.listHeight())...)
-	var b strings.Builder
-	for i := 0; i < m.h; i++ {
-		b.WriteString(pad(left[i], segWidth))
-		b.WriteString("│")
-		b.WriteString(pad(right[i], rw))
-		if i < m.h-1 {
-			b.WriteByte('\n')
-		}
-	}
-	return b.String()
+	return columns(left, right, segWidth, m.w, m.h)
 }
 
 func (m WAL) segView(h int) []string {
@@ -426,6 +417,22 @@ func fill(lines []string, h int) []string {
 		lines = append(lines, "")
 	}
 	return lines[:h]
+}
+
+// columns draws left and right side by side in exactly w by h cells,
+// the left one lw wide, a rule between them.
+func columns(left, right []string, lw, w, h int) string {
+	left, right = fill(left, h), fill(right, h)
+	var b strings.Builder
+	for i := range h {
+		b.WriteString(pad(left[i], lw))
+		b.WriteString("│")
+		b.WriteString(pad(right[i], w-lw-1))
+		if i < h-1 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // pad cuts or pads s to exactly w cells (the text here is ASCII but for
