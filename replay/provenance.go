@@ -2,10 +2,10 @@ package replay
 
 import (
 	"encoding/binary"
-	"errors"
-	"os"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/etcdscope/etcdscope/boltfmt"
 )
 
 // ProvenanceFile is the name, at the root of a data dir RunDataDir writes,
@@ -83,33 +83,37 @@ func writeProvenance(path string, each func(func(Provenance) error) error) (err 
 
 const provBatch = 100_000
 
-// ReadProvenance reads the file WriteProvenance wrote, read-only and
-// without a lock held for long; a missing file gives os.ErrNotExist.
-func ReadProvenance(path string) (map[int64]Position, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, err
-	}
-	db, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true})
+// ProvenanceLookup answers, one revision at a time, from the file
+// WriteProvenance wrote: each lookup reads one page per tree level, so
+// memory stays bounded whatever the file's size. It reads through
+// boltfmt: read-only, no lock.
+type ProvenanceLookup struct {
+	db *boltfmt.DB
+}
+
+// OpenProvenance opens the file for lookups; a missing file gives
+// os.ErrNotExist.
+func OpenProvenance(path string) (*ProvenanceLookup, error) {
+	db, err := boltfmt.Open(path, boltfmt.Options{})
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
-	out := map[int64]Position{}
-	err = db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(provBucket)
-		if b == nil {
-			return errors.New("replay: not a provenance file")
-		}
-		return b.ForEach(func(k, v []byte) error {
-			if len(k) != 8 || len(v) < 24 {
-				return nil
-			}
-			out[int64(binary.BigEndian.Uint64(k))] = Position{
-				Index: binary.BigEndian.Uint64(v), Term: binary.BigEndian.Uint64(v[8:]),
-				Offset: int64(binary.BigEndian.Uint64(v[16:])), Segment: string(v[24:]),
-			}
-			return nil
-		})
-	})
-	return out, err
+	return &ProvenanceLookup{db: db}, nil
 }
+
+// Lookup returns the entry that produced main revision rev.
+func (p *ProvenanceLookup) Lookup(rev int64) (Position, bool) {
+	f, err := p.db.Get([]string{string(provBucket)}, binary.BigEndian.AppendUint64(nil, uint64(rev)))
+	if err != nil {
+		return Position{}, false
+	}
+	v := f.Element.Value
+	if len(v) < 24 {
+		return Position{}, false
+	}
+	return Position{Index: binary.BigEndian.Uint64(v), Term: binary.BigEndian.Uint64(v[8:]),
+		Offset: int64(binary.BigEndian.Uint64(v[16:])), Segment: string(v[24:])}, true
+}
+
+// Close closes the file.
+func (p *ProvenanceLookup) Close() error { return p.db.Close() }

@@ -125,9 +125,25 @@ func TestReplayedDataDirStartsRealEtcd(t *testing.T) {
 			}
 			defer files.Close()
 			out := filepath.Join(t.TempDir(), "replayed")
-			if _, err := replay.RunDataDir(files.Segments, out, replay.Options{}); err != nil {
+			res, err := replay.RunDataDir(files.Segments, out, replay.Options{})
+			if err != nil {
 				t.Fatal(err)
 			}
+			// The provenance file beside it answers each revision as the
+			// replay recorded it.
+			pl, err := replay.OpenProvenance(filepath.Join(out, replay.ProvenanceFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range res.Provenance() {
+				if got, ok := pl.Lookup(p.Revision); !ok || got != p.Position {
+					t.Fatalf("provenance of revision %d: %+v %v, want %+v", p.Revision, got, ok, p.Position)
+				}
+			}
+			if _, ok := pl.Lookup(res.Revision + 1); ok {
+				t.Errorf("provenance of revision %d, past the last", res.Revision+1)
+			}
+			pl.Close()
 			// Auth was replayed too: log in as root with the original's password.
 			m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), etcdtest.MemberOptions{DataDir: out, Auth: "root:" + etcdtest.RootPassword})
 			got := m.Ctl(t, "get", "", "--prefix", "-w", "json")

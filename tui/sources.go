@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
@@ -25,6 +27,9 @@ type Sources struct {
 	MVCC panes.MVCCSource
 	// Findings, from FindingItems: enter on one shows it in its tab.
 	Findings []panes.Item
+	// LoadFindings, when set instead, reads the findings after the first
+	// screen (inspect's whole report takes a pass over the member).
+	LoadFindings func() ([]panes.Item, error)
 }
 
 // walFiles is the WAL source over walfmt: one segment is read when it is
@@ -293,11 +298,17 @@ func SnapItems(snapDir string) ([]panes.Item, error) {
 // (no lock, damage tolerated): the key index is rebuilt once, as etcd
 // rebuilds it when it starts; values are read for the keys on screen.
 type mvccStore struct {
-	st *mvccview.Store
+	st   *mvccview.Store
+	prov Provenance
 }
 
-// OpenMVCC opens an etcd db read-only and rebuilds its key index.
-func OpenMVCC(path string) (panes.MVCCSource, io.Closer, error) {
+// Provenance names the raft entry that produced a main revision, when it
+// is known (a data dir replay wrote records it for every revision).
+type Provenance func(rev int64) (entry string, ok bool)
+
+// OpenMVCC opens an etcd db read-only and rebuilds its key index; prov,
+// when not nil, places each revision of a key's history in the raft log.
+func OpenMVCC(path string, prov Provenance) (panes.MVCCSource, io.Closer, error) {
 	db, err := boltfmt.Open(path, boltfmt.Options{})
 	if err != nil {
 		return nil, nil, err
@@ -307,7 +318,7 @@ func OpenMVCC(path string) (panes.MVCCSource, io.Closer, error) {
 		db.Close()
 		return nil, nil, err
 	}
-	return &mvccStore{st: st}, db, nil
+	return &mvccStore{st: st, prov: prov}, db, nil
 }
 
 func (s *mvccStore) Revisions() (int64, int64) { return s.st.CompactRev, s.st.CurrentRev }
@@ -342,11 +353,16 @@ func (s *mvccStore) History(key string, rev int64) ([]string, error) {
 		if h.Tombstone {
 			what = "delete"
 		}
-		mark := "  "
+		mark := ""
 		if h.Rev.Main > rev {
 			mark = "  (after)"
 		}
 		lines = append(lines, fmt.Sprintf("revision %s: %s%s", h.Rev, what, mark))
+		if s.prov != nil {
+			if e, ok := s.prov(h.Rev.Main); ok {
+				lines = append(lines, "  from "+e)
+			}
+		}
 	}
 	res, err := s.st.Range([]byte(key), nil, mvccview.RangeOptions{Rev: rev})
 	if err == nil && len(res.KVs) == 1 {
@@ -411,4 +427,53 @@ func FindingItems(wal panes.WALSource, db panes.BoltSource, snaps []panes.Item) 
 		}
 	}
 	return items, nil
+}
+
+// ReportItems lists a findings report (inspect's: the decoders' problems
+// and its cross-checks) as list items. A finding placed at an offset of a
+// WAL segment wal holds jumps to that record; one placed on a page, to
+// that page.
+func ReportItems(rep *finding.Report, wal panes.WALSource) []panes.Item {
+	segs := map[string]int{}
+	if wal != nil {
+		for i, s := range wal.Segments() {
+			segs[s.Name] = i
+		}
+	}
+	items := []panes.Item{}
+	for _, f := range rep.Findings {
+		var loc string
+		if f.Offset != nil {
+			loc += fmt.Sprintf(":%#x", *f.Offset)
+		}
+		if f.Page != nil {
+			loc += fmt.Sprintf(" page %d", *f.Page)
+		}
+		if f.Index != nil {
+			loc += fmt.Sprintf(" index %d", *f.Index)
+		}
+		if f.Revision != nil {
+			loc += fmt.Sprintf(" revision %d", *f.Revision)
+		}
+		short := f.File
+		if strings.HasSuffix(short, ".wal") {
+			short = filepath.Base(short) // the list is narrow; a segment's name is enough
+		}
+		it := panes.Item{Problem: f.Severity == finding.Error, Title: strings.TrimSpace(f.Code + " " + short + loc)}
+		it.Detail = []string{string(f.Severity) + ": " + f.Message}
+		if at := strings.TrimSpace(f.File + loc); at != "" {
+			it.Detail = append(it.Detail, "at "+at)
+		}
+		seg, isSeg := segs[filepath.Base(f.File)]
+		switch {
+		case f.Offset != nil && isSeg && strings.HasSuffix(f.File, ".wal"):
+			it.Jump = panes.JumpWAL{Seg: seg, Offset: *f.Offset}
+			it.Detail = append(it.Detail, "", "enter: show the record in the WAL tab")
+		case f.Page != nil:
+			it.Jump = panes.JumpPage{ID: *f.Page}
+			it.Detail = append(it.Detail, "", "enter: show the page in the bolt tab")
+		}
+		items = append(items, it)
+	}
+	return items
 }

@@ -117,7 +117,11 @@ func New(src Sources) (Model, error) {
 		m.mvcc = panes.NewMVCC(src.MVCC)
 		m.tabs = append(m.tabs, tabMVCC)
 	}
-	if src.Findings != nil {
+	switch {
+	case src.LoadFindings != nil:
+		m.findings = panes.NewListLoader("Findings", src.LoadFindings)
+		m.tabs = append(m.tabs, tabFindings)
+	case src.Findings != nil:
 		m.findings = panes.NewList("Findings", src.Findings)
 		m.tabs = append(m.tabs, tabFindings)
 	}
@@ -146,6 +150,8 @@ func (m Model) Init() tea.Cmd {
 			cmds = append(cmds, m.bolt.Init())
 		case tabMVCC:
 			cmds = append(cmds, m.mvcc.Init())
+		case tabFindings:
+			cmds = append(cmds, m.findings.Init())
 		}
 	}
 	return tea.Batch(cmds...)

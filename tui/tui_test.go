@@ -12,9 +12,12 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/fixture"
+	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/tui"
 	"github.com/etcdscope/etcdscope/tui/panes"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -254,7 +257,7 @@ func TestSnapPane(t *testing.T) {
 func TestMVCCPane(t *testing.T) {
 	db := filepath.Join(etcdtest.SampleDir(t), "member", "snap", "db")
 	defer etcdtest.RequireUnchanged(t, db)()
-	src, closer, err := tui.OpenMVCC(db)
+	src, closer, err := tui.OpenMVCC(db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,4 +322,118 @@ func TestFindingsPane(t *testing.T) {
 	if s := screen(m); !strings.HasPrefix(s, " WAL  [Bolt]") || !strings.Contains(s, "Page 49") || !strings.Contains(s, "[!]") {
 		t.Errorf("enter on the page finding:\n%s", s)
 	}
+}
+
+// TestMVCCProvenance: over a data dir replay wrote from the sample's WAL,
+// a key's history names the raft entry behind each revision, as the
+// replay recorded it.
+func TestMVCCProvenance(t *testing.T) {
+	files, err := walfmt.OpenPath(filepath.Join(etcdtest.SampleDir(t), "member", "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	out := filepath.Join(t.TempDir(), "replayed")
+	res, err := replay.RunDataDir(files.Segments, out, replay.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := replay.OpenProvenance(filepath.Join(out, replay.ProvenanceFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	prov := func(rev int64) (string, bool) {
+		p, ok := pl.Lookup(rev)
+		return fmt.Sprintf("raft index %d term %d", p.Index, p.Term), ok
+	}
+	src, closer, err := tui.OpenMVCC(filepath.Join(out, "member", "snap", "db"), prov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	_, cur := src.Revisions()
+	kvs, _, err := src.Keys("", 4, cur)
+	if err != nil || len(kvs) < 4 {
+		t.Fatalf("keys: %v %v", kvs, err)
+	}
+	m := start(t, tui.Sources{MVCC: src}, 120, 40)
+	for range 3 {
+		m = drive(t, m, press("j"))
+	}
+	for _, p := range res.Provenance() {
+		if p.Revision == kvs[3].ModRevision {
+			want := fmt.Sprintf("from raft index %d term %d", p.Index, p.Term)
+			if s := screen(m); !strings.Contains(s, want) {
+				t.Errorf("history of %q: no %q:\n%s", kvs[3].Key, want, s)
+			}
+			return
+		}
+	}
+	t.Fatalf("the replay recorded no entry for revision %d", kvs[3].ModRevision)
+}
+
+// TestReportFindings: a findings report (inspect's shape) becomes the
+// findings tab, read after the first screen; a finding at a segment's
+// offset jumps to that record, one on a page to that page, and a
+// cross-check with neither is listed with its message.
+func TestReportFindings(t *testing.T) {
+	wal := &fakeWAL{}
+	bolt := fakeBolt{}
+	off, page, idx := int64(16+24+12*48), uint64(3), uint64(33)
+	rep := &finding.Report{}
+	rep.Add(finding.Finding{Severity: finding.Error, Code: "wal-crc-mismatch", File: "member/wal/" + wal.Segments()[1].Name, Offset: &off, Message: "CRC 0x1234 stored"})
+	rep.Add(finding.Finding{Severity: finding.Error, Code: "bolt-page-invalid", File: "member/snap/db", Page: &page, Message: "bad header"})
+	rep.Add(finding.Finding{Severity: finding.Warning, Code: "db-behind-wal", File: "member/snap/db", Index: &idx, Message: "the db is behind its WAL"})
+	loads := 0
+	src := tui.Sources{WAL: wal, Bolt: bolt, LoadFindings: func() ([]panes.Item, error) {
+		loads++
+		return tui.ReportItems(rep, wal), nil
+	}}
+	root, err := tui.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m tea.Model = root
+	m = drive(t, m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	m = drive(t, m, press("["))
+	if s := screen(m); loads != 0 || !strings.Contains(s, "Findings: reading…") {
+		t.Fatalf("before Init's commands ran (%d loads):\n%s", loads, s)
+	}
+	m = settle(t, m, m.Init())
+	s := screen(m)
+	golden(t, "findings", s)
+	if !strings.Contains(s, "db-behind-wal member/snap/db index 33") || !strings.Contains(s, "Findings: 3, 2 with problems") {
+		t.Errorf("findings tab:\n%s", s)
+	}
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.HasPrefix(s, "[WAL]") || !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", off)) {
+		t.Errorf("enter on the WAL finding:\n%s", s)
+	}
+	m = drive(t, m, press("["))
+	m = drive(t, m, press("j"))
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "[Bolt]") || !strings.Contains(s, "Page 3") {
+		t.Errorf("enter on the page finding:\n%s", s)
+	}
+}
+
+// fakeBolt is a db of 64 pages; page 3 has a problem.
+type fakeBolt struct{}
+
+func (fakeBolt) PageCount() uint64  { return 64 }
+func (fakeBolt) Problems() []uint64 { return []uint64{3} }
+func (fakeBolt) Pages(from, n uint64) ([]panes.BoltPage, error) {
+	var out []panes.BoltPage
+	for id := from; id < min(from+n, 64); id++ {
+		g := byte('L')
+		if id == 3 {
+			g = '!'
+		}
+		out = append(out, panes.BoltPage{ID: id, Glyph: g})
+	}
+	return out, nil
+}
+func (fakeBolt) PageDetail(id uint64) (panes.Detail, error) {
+	return panes.Detail{Lines: []string{fmt.Sprintf("page %d", id)}}, nil
 }

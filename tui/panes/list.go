@@ -64,6 +64,8 @@ type List struct {
 
 	name     string
 	items    []Item
+	load     func() ([]Item, error) // nil once the items are in
+	err      error
 	cur, top int
 	focused  bool
 	w, h     int
@@ -72,6 +74,31 @@ type List struct {
 // NewList returns a list pane titled name.
 func NewList(name string, items []Item) List {
 	return List{Keys: DefaultListKeyMap(), name: name, items: items, w: 80, h: 24}
+}
+
+// NewListLoader returns a list pane titled name whose items load reads,
+// in a command Init returns: the first screen does not wait for it.
+func NewListLoader(name string, load func() ([]Item, error)) List {
+	return List{Keys: DefaultListKeyMap(), name: name, load: load, w: 80, h: 24}
+}
+
+// itemsMsg carries a loader's items to the list named name.
+type itemsMsg struct {
+	name  string
+	items []Item
+	err   error
+}
+
+// Init runs the loader, if any.
+func (m List) Init() tea.Cmd {
+	if m.load == nil {
+		return nil
+	}
+	name, load := m.name, m.load
+	return func() tea.Msg {
+		items, err := load()
+		return itemsMsg{name: name, items: items, err: err}
+	}
 }
 
 // SetSize sets the pane's size in cells.
@@ -83,6 +110,10 @@ func (m *List) Blur()  { m.focused = false }
 
 // Update moves the selection.
 func (m List) Update(msg tea.Msg) (List, tea.Cmd) {
+	if im, ok := msg.(itemsMsg); ok && im.name == m.name && m.load != nil {
+		m.items, m.err, m.load = im.items, im.err, nil
+		return m, nil
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok || !m.focused || len(m.items) == 0 {
 		return m, nil
@@ -132,7 +163,14 @@ func (m List) View() string {
 			n++
 		}
 	}
-	left := []string{title(fmt.Sprintf("%s: %d, %d with problems", m.name, len(m.items), n), m.focused)}
+	head := fmt.Sprintf("%s: %d, %d with problems", m.name, len(m.items), n)
+	switch {
+	case m.load != nil:
+		head = m.name + ": reading…"
+	case m.err != nil:
+		head = m.name + ": " + m.err.Error()
+	}
+	left := []string{title(head, m.focused)}
 	for i := m.top; i < len(m.items) && len(left) < m.h; i++ {
 		mark := "  "
 		if i == m.cur {

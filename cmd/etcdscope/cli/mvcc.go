@@ -251,9 +251,12 @@ func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
 			}
 			// A data dir written by replay knows which WAL entry produced
 			// each revision.
-			var prov map[int64]replay.Position
+			lookup := func(int64) (replay.Position, bool) { return replay.Position{}, false }
 			if l, err := datadir.Resolve(args[0]); err == nil {
-				prov, _ = replay.ReadProvenance(filepath.Join(l.Base, replay.ProvenanceFile))
+				if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
+					defer pl.Close()
+					lookup = pl.Lookup
+				}
 			}
 			if format == formatJSON {
 				type rec struct {
@@ -274,7 +277,7 @@ func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
 				}{Key: []byte(args[1]), Records: []rec{}}
 				for _, h := range hist {
 					r := rec{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, h.KV.Lease, h.KV.Value, nil}
-					if p, ok := prov[h.Rev.Main]; ok {
+					if p, ok := lookup(h.Rev.Main); ok {
 						r.Source = &p
 					}
 					doc.Records = append(doc.Records, r)
@@ -292,7 +295,7 @@ func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
 					ev, val = "delete", ""
 				}
 				from := ""
-				if p, ok := prov[h.Rev.Main]; ok {
+				if p, ok := lookup(h.Rev.Main); ok {
 					from = fmt.Sprintf("index %d term %d %s:%#x", p.Index, p.Term, p.Segment, p.Offset)
 				}
 				rows = append(rows, []string{h.Rev.String(), ev, strconv.FormatInt(h.KV.CreateRevision, 10), strconv.FormatInt(h.KV.Version, 10), leaseText(h.KV.Lease), val, from})

@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"fmt"
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/tui"
+	"github.com/etcdscope/etcdscope/tui/panes"
 )
 
 func newTUICommand() *cobra.Command {
@@ -21,10 +26,13 @@ func newTUICommand() *cobra.Command {
 - Bolt: a map of the db's pages (meta, branch, leaf, overflow, freelist, free,
   unreached, damaged) and the selected page's header, problems and hex.
 - MVCC: the keys live at a revision (- and + move it, c goes back to the
-  current one), and the selected key's history and value at that revision.
+  current one), and the selected key's history and value at that revision;
+  in a data dir replay wrote, the raft entry behind each revision.
 
-- Findings: every problem the decoders found in the WAL, the snap files and
-  the db; enter shows it in its tab.
+- Findings: everything inspect finds in a member (the decoders' problems in
+  the WAL, the snap files and the db, and its cross-checks between them), or
+  the decoders' problems for a lone WAL or db; enter shows a record or a page
+  in its tab.
 
 n and N jump to the next and previous problem; ] and [ switch tabs; ? shows
 every key; q quits. The files are opened read-only and never locked.`,
@@ -57,14 +65,34 @@ every key; q quits. The files are opened read-only and never locked.`,
 				}
 				defer closer.Close()
 				src.Bolt = b
-				mv, closer2, err := tui.OpenMVCC(l.DB)
+				// A data dir replay wrote knows the raft entry behind
+				// each revision.
+				var prov tui.Provenance
+				if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
+					defer pl.Close()
+					prov = func(rev int64) (string, bool) {
+						p, ok := pl.Lookup(rev)
+						return fmt.Sprintf("raft index %d term %d, %s:%#x", p.Index, p.Term, p.Segment, p.Offset), ok
+					}
+				}
+				mv, closer2, err := tui.OpenMVCC(l.DB, prov)
 				if err != nil {
 					return err
 				}
 				defer closer2.Close()
 				src.MVCC = mv
 			}
-			if src.Findings, err = tui.FindingItems(src.WAL, src.Bolt, src.Snap); err != nil {
+			if l.MemberDir != "" {
+				// Everything inspect finds, its cross-checks included,
+				// read after the first screen.
+				src.LoadFindings = func() ([]panes.Item, error) {
+					rep, err := runInspect(args[0])
+					if err != nil {
+						return nil, err
+					}
+					return tui.ReportItems(rep.report, src.WAL), nil
+				}
+			} else if src.Findings, err = tui.FindingItems(src.WAL, src.Bolt, src.Snap); err != nil {
 				return err
 			}
 			return tui.Run(cmd.Context(), src, tui.Options{})
