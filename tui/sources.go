@@ -51,7 +51,7 @@ func OpenWAL(path string) (panes.WALSource, io.Closer, error) {
 func (w *walFiles) Segments() []panes.Segment {
 	out := make([]panes.Segment, len(w.files.Segments))
 	for i, s := range w.files.Segments {
-		out[i] = panes.Segment{Name: s.Name, Size: s.Size}
+		out[i] = panes.Segment{Name: s.Name, Size: s.Size, Index: s.Index}
 	}
 	return out
 }

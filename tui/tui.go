@@ -25,6 +25,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/etcdscope/etcdscope/tui/panes"
 )
@@ -164,6 +165,8 @@ type pane interface {
 	Focus()
 	Blur()
 	View() string
+	// Typing says the pane's prompt is open: keys are text, not commands.
+	Typing() bool
 }
 
 // pane returns tab's pane and its keys.
@@ -215,7 +218,19 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case panes.JumpMsg:
 		return m.jump(msg)
+	case tea.MouseWheelMsg:
+		// The wheel moves the selection, as the arrow keys do.
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			return m.Update(tea.KeyPressMsg{Code: tea.KeyUp})
+		case tea.MouseWheelDown:
+			return m.Update(tea.KeyPressMsg{Code: tea.KeyDown})
+		}
+		return m, nil
 	case tea.KeyPressMsg:
+		if p, _ := m.pane(m.tabs[m.active]); p.Typing() && msg.String() != "ctrl+c" {
+			break // the pane's prompt takes every key
+		}
 		switch {
 		case key.Matches(msg, m.keys.Quit):
 			m.quitting = true
@@ -273,6 +288,7 @@ func (m Model) jump(msg panes.JumpMsg) (tea.Model, tea.Cmd) {
 func (m Model) View() tea.View {
 	v := tea.NewView(m.Render())
 	v.AltScreen = true
+	v.MouseMode = tea.MouseModeCellMotion // for the wheel
 	return v
 }
 
@@ -295,6 +311,12 @@ func (m Model) Render() string {
 	p, _ := m.pane(m.tabs[m.active])
 	b.WriteString(p.View())
 	b.WriteString("\n")
-	b.WriteString(m.help.View(m.keys))
+	// help cuts its line at the width only when the ellipsis fits; cut
+	// every line here so that nothing wraps.
+	lines := strings.Split(m.help.View(m.keys), "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, m.w, "…")
+	}
+	b.WriteString(strings.Join(lines, "\n"))
 	return b.String()
 }

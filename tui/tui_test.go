@@ -171,6 +171,52 @@ func TestWALPane(t *testing.T) {
 	}
 }
 
+// TestWALJumps: i asks for a raft index and selects its entry, in the
+// segment whose name says it holds it; o asks for an offset in the
+// segment shown; keys typed into the prompt are text (q does not quit);
+// the mouse wheel moves the selection.
+func TestWALJumps(t *testing.T) {
+	src := &fakeWAL{}
+	m := start(t, tui.Sources{WAL: src}, 100, 30)
+	m = typeKeys(t, m, "i33")
+	golden(t, "index-prompt", screen(m))
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "Records of 0000000000000001-0000000000000015.wal") || !strings.Contains(s, "> 0x00000268 !! entry    33/2") {
+		t.Errorf("i 33 enter:\n%s", s)
+	}
+	m = typeKeys(t, m, "o40")
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "> 0x00000028 ok entry    21/2") {
+		t.Errorf("o 0x40: want the entry covering 0x40:\n%s", s)
+	}
+	m = drive(t, m, tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if s := screen(m); !strings.Contains(s, "> 0x00000058 ok entry    22/2") {
+		t.Errorf("wheel down:\n%s", s)
+	}
+	m = typeKeys(t, m, "iq]")
+	if s := screen(m); !strings.Contains(s, "raft index: q]") {
+		t.Errorf("q and ] typed into the prompt:\n%s", s)
+	}
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, `error: not a raft index: "q]"`) {
+		t.Errorf("a bad index:\n%s", s)
+	}
+	m = typeKeys(t, m, "i99")
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "no entry with raft index 99") {
+		t.Errorf("an index past the log:\n%s", s)
+	}
+}
+
+// typeKeys presses each character of s in turn.
+func typeKeys(t *testing.T, m tea.Model, s string) tea.Model {
+	t.Helper()
+	for _, r := range s {
+		m = drive(t, m, press(string(r)))
+	}
+	return m
+}
+
 // TestWALSample: on a copy of the sample member whose WAL has one record
 // damaged, n lands on that record and shows its segment and offset.
 func TestWALSample(t *testing.T) {

@@ -251,3 +251,6 @@ func (m Bolt) View() string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Typing says whether keys go to the pane's prompt.
+func (m Bolt) Typing() bool { return false }

@@ -204,3 +204,6 @@ func wrap(s string, w int) []string {
 	}
 	return append(out, string(r))
 }
+
+// Typing says whether keys go to the pane's prompt.
+func (m List) Typing() bool { return false }

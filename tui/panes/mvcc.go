@@ -229,3 +229,6 @@ func quote(k string) string {
 	}
 	return k
 }
+
+// Typing says whether keys go to the pane's prompt.
+func (m MVCC) Typing() bool { return false }

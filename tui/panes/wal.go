@@ -6,6 +6,7 @@ package panes
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -14,8 +15,9 @@ import (
 
 // Segment is one WAL segment file.
 type Segment struct {
-	Name string
-	Size int64
+	Name  string
+	Size  int64
+	Index uint64 // the first raft index its name says it holds
 }
 
 // Row is one frame of a segment as the list shows it.
@@ -47,6 +49,7 @@ type WALSource interface {
 type WALKeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Switch, NextProblem, PrevProblem        key.Binding
+	JumpIndex, JumpOffset                   key.Binding
 }
 
 // DefaultWALKeyMap has vim and arrow keys.
@@ -61,18 +64,26 @@ func DefaultWALKeyMap() WALKeyMap {
 		Switch:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "segments/records")),
 		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
+		JumpIndex:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "go to raft index")),
+		JumpOffset:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "go to offset")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k WALKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Down, k.Up, k.Switch, k.NextProblem, k.PrevProblem}
+	return []key.Binding{k.Switch, k.NextProblem, k.PrevProblem, k.JumpIndex, k.JumpOffset}
 }
 
 // FullHelp implements help.KeyMap.
 func (k WALKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Switch}, {k.NextProblem, k.PrevProblem}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Switch}, {k.NextProblem, k.PrevProblem}, {k.JumpIndex, k.JumpOffset}}
 }
+
+// What the WAL pane's prompt asks for.
+const (
+	askIndex = iota + 1
+	askOffset
+)
 
 // Messages the pane's commands send back.
 type (
@@ -91,6 +102,8 @@ type (
 		d        Detail
 		err      error
 	}
+	// jumpFailedMsg: a jump found nothing to go to.
+	jumpFailedMsg struct{ err error }
 )
 
 // WAL is the WAL pane: segments on the left; on the right the selected
@@ -111,6 +124,7 @@ type WAL struct {
 	err      error
 	w, h     int
 	loading  bool
+	ask      prompt
 }
 
 // NewWAL returns the pane over src.
@@ -174,13 +188,73 @@ func (m WAL) Update(msg tea.Msg) (WAL, tea.Cmd) {
 			m.detail, m.err = msg.d, msg.err
 		}
 		return m, nil
+	case jumpFailedMsg:
+		m.loading, m.err = false, msg.err
+		return m, nil
 	case tea.KeyPressMsg:
 		if !m.focused {
 			return m, nil
 		}
+		if m.ask.active() {
+			return m.answer(m.ask.key(msg))
+		}
 		return m.key(msg)
 	}
 	return m, nil
+}
+
+// Typing says whether keys go to the pane's prompt.
+func (m WAL) Typing() bool { return m.ask.active() }
+
+// answer acts on the prompt's answer, if it gave one.
+func (m WAL) answer(kind int, a string, cmd tea.Cmd) (WAL, tea.Cmd) {
+	a = strings.TrimSpace(a)
+	switch kind {
+	case askIndex:
+		idx, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			m.err = fmt.Errorf("not a raft index: %q", a)
+			return m, nil
+		}
+		m.onSegs, m.loading, m.err = false, true, nil
+		return m, m.findIndex(idx)
+	case askOffset:
+		off, err := strconv.ParseInt(a, 0, 64)
+		if err != nil || off < 0 {
+			m.err = fmt.Errorf("not a byte offset (decimal, or hex with 0x): %q", a)
+			return m, nil
+		}
+		m.err = nil
+		return m.JumpTo(m.seg, off)
+	}
+	return m, cmd
+}
+
+// findIndex reads the segments whose names say they may hold raft index
+// idx, the newest first, and selects the last entry with that index: the
+// one a rewrite did not supersede.
+func (m WAL) findIndex(idx uint64) tea.Cmd {
+	src, segs := m.src, m.segs
+	return func() tea.Msg {
+		last := 0
+		for i, s := range segs {
+			if s.Index <= idx {
+				last = i
+			}
+		}
+		for seg := last; seg >= 0 && seg >= last-2; seg-- {
+			rows, err := src.Rows(seg)
+			if err != nil {
+				return jumpFailedMsg{err}
+			}
+			for i := len(rows) - 1; i >= 0; i-- {
+				if rows[i].Index == idx {
+					return rowsMsg{seg: seg, rows: rows, at: rows[i].Offset}
+				}
+			}
+		}
+		return jumpFailedMsg{fmt.Errorf("no entry with raft index %d in the segments that may hold it", idx)}
+	}
 }
 
 func (m WAL) gotRows(msg rowsMsg) (WAL, tea.Cmd) {
@@ -238,6 +312,10 @@ func (m WAL) key(msg tea.KeyPressMsg) (WAL, tea.Cmd) {
 		return m, nil
 	}
 	switch {
+	case key.Matches(msg, k.JumpIndex):
+		return m, m.ask.open(askIndex, "raft index: ", "")
+	case key.Matches(msg, k.JumpOffset):
+		return m, m.ask.open(askOffset, fmt.Sprintf("offset in %s: ", m.segName()), "0x")
 	case key.Matches(msg, k.NextProblem), key.Matches(msg, k.PrevProblem):
 		dir := 1
 		if key.Matches(msg, k.PrevProblem) {
@@ -386,6 +464,9 @@ func (m WAL) detailView(w, h int) []string {
 	lines = append(lines, m.detail.Lines...)
 	if m.detail.Hex != "" {
 		lines = append(lines, strings.Split(strings.TrimRight(m.detail.Hex, "\n"), "\n")...)
+	}
+	if m.ask.active() {
+		return append(fill(lines, h-1), m.ask.view())
 	}
 	return fill(lines, h)
 }
