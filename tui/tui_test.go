@@ -1,15 +1,14 @@
 package tui_test
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	xgolden "github.com/charmbracelet/x/exp/golden"
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/finding"
@@ -19,8 +18,6 @@ import (
 	"github.com/etcdscope/etcdscope/tui/panes"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // fakeWAL is a WAL of two segments; the second has a damaged record.
 type fakeWAL struct{ reads []int }
@@ -115,24 +112,11 @@ func start(t testing.TB, src tui.Sources, w, h int) tea.Model {
 	return settle(t, m, m.Init())
 }
 
+// golden compares a screen with testdata/<Test>/<name>.golden (x/exp/golden,
+// through a subtest named name); -update rewrites the file.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", t.Name(), name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n%s", name, path, got)
-	}
+	t.Run(name, func(t *testing.T) { xgolden.RequireEqual(t, got) })
 }
 
 // screen is the text on the screen, colours off.
