@@ -170,31 +170,11 @@ const maxDepth = 64
 // ErrIsBucket (wrapped, with the Found still filled in), or an I/O error.
 func (db *DB) Get(path []string, key []byte) (*Found, error) {
 	g := &getter{db: db, found: &Found{}, bucket: strings.Join(path, "/")}
-	meta := db.usableMeta()
-	if meta == nil {
-		return g.found, fmt.Errorf("neither meta page can be used: %w", ErrBucketNotFound)
+	b, err := g.resolve(path)
+	if err != nil {
+		return g.found, err
 	}
-	g.hwm = min(meta.HWM, db.FilePages())
-	root, inline, at := meta.Root, []byte(nil), PageID(0)
-	for i, name := range path {
-		e, page, err := g.find(root, inline, at, []byte(name))
-		if err != nil {
-			return g.found, err
-		}
-		where := strings.Join(path[:i+1], "/")
-		switch {
-		case e == nil:
-			return g.found, fmt.Errorf("bucket %q: %w", where, ErrBucketNotFound)
-		case !e.IsBucket():
-			return g.found, fmt.Errorf("bucket %q is a key, not a bucket: %w", where, ErrBucketNotFound)
-		}
-		b, err := DecodeBucket(e.Value)
-		if err != nil {
-			return g.found, fmt.Errorf("bucket %q: %v: %w", where, err, ErrBucketNotFound)
-		}
-		root, inline, at = b.Root, b.Inline, page
-	}
-	e, page, err := g.find(root, inline, at, key)
+	e, page, err := g.find(b.root, b.inline, b.at, key)
 	if err != nil {
 		return g.found, err
 	}
@@ -240,48 +220,66 @@ func (g *getter) problem(id PageID, off int64, sentinel error, format string, ar
 	g.found.Problems = append(g.found.Problems, &PageError{Page: id, Offset: off, Bucket: g.bucket, Err: sentinel, Detail: fmt.Sprintf(format, args...)})
 }
 
+// bucketRef is where a bucket's elements are: the tree at root, or, when
+// root is 0, the inline page image whose entry is on page at.
+type bucketRef struct {
+	root   PageID
+	inline []byte
+	at     PageID
+}
+
+// resolve finds the bucket at path (nil or empty for the root bucket) one
+// name at a time with find, and sets g.hwm. The error is ErrBucketNotFound
+// (wrapped) or an I/O error.
+func (g *getter) resolve(path []string) (bucketRef, error) {
+	meta := g.db.usableMeta()
+	if meta == nil {
+		return bucketRef{}, fmt.Errorf("neither meta page can be used: %w", ErrBucketNotFound)
+	}
+	g.hwm = min(meta.HWM, g.db.FilePages())
+	ref := bucketRef{root: meta.Root}
+	for i, name := range path {
+		e, page, err := g.find(ref.root, ref.inline, ref.at, []byte(name))
+		if err != nil {
+			return bucketRef{}, err
+		}
+		where := strings.Join(path[:i+1], "/")
+		switch {
+		case e == nil:
+			return bucketRef{}, fmt.Errorf("bucket %q: %w", where, ErrBucketNotFound)
+		case !e.IsBucket():
+			return bucketRef{}, fmt.Errorf("bucket %q is a key, not a bucket: %w", where, ErrBucketNotFound)
+		}
+		b, err := DecodeBucket(e.Value)
+		if err != nil {
+			return bucketRef{}, fmt.Errorf("bucket %q: %v: %w", where, err, ErrBucketNotFound)
+		}
+		ref = bucketRef{root: b.Root, inline: b.Inline, at: page}
+	}
+	return ref, nil
+}
+
 // find returns the leaf element whose key is key in the tree at root, or
 // in the inline page image when root is 0 (whose entry is on page at), and
 // the page holding it.
 func (g *getter) find(root PageID, inline []byte, at PageID, key []byte) (*LeafElement, PageID, error) {
 	if root == 0 {
-		off := int64(at) * int64(g.db.PageSize)
-		typ, count, _ := InlineHeader(inline)
-		if typ != LeafPage {
-			g.problem(at, off, ErrBucketInvalid, "inline bucket %q: page header type %s, want leaf", g.bucket, typ)
-		}
-		els, err := LeafElements(inline, int(count))
-		if err != nil {
-			g.problem(at, off, ErrBucketInvalid, "inline bucket %q: %v", g.bucket, err)
+		els := g.inlineElements(at, inline)
+		if els == nil {
 			return nil, 0, nil
 		}
-		return g.match(at, off, els, key), at, nil
+		return g.match(at, int64(at)*int64(g.db.PageSize), els, key), at, nil
 	}
 	id := root
 	var path []PageID
 	for {
-		off := int64(id) * int64(g.db.PageSize)
-		switch {
-		case id < 2 || id >= g.hwm:
-			g.problem(id, off, ErrPageInvalid, "reference to page %d, outside [2, %d) (path %v)", id, g.hwm, path)
-			return nil, 0, nil
-		case containsID(path, id):
-			g.problem(id, off, ErrPageDoubleUse, "page %d is its own ancestor: a cycle (path %v)", id, path)
-			return nil, 0, nil
-		case len(path) >= maxDepth:
-			g.problem(id, off, ErrPageInvalid, "deeper than %d levels (path %v)", maxDepth, path)
-			return nil, 0, nil
-		}
-		path = append(path, id)
-		p, err := g.db.ReadPage(id, g.hwm, g.buf)
-		if err != nil {
+		p, ok, err := g.load(id, path, g.buf)
+		if err != nil || !ok {
 			return nil, 0, err
 		}
 		g.buf = p.Data[:cap(p.Data)]
-		if p.HeaderID != uint64(id) || (p.Type != BranchPage && p.Type != LeafPage) {
-			g.problem(id, off, ErrPageInvalid, "page header says id %d, type %s (path %v)", p.HeaderID, p.Type, path)
-			return nil, 0, nil
-		}
+		path = append(path, id)
+		off := p.Offset
 		if p.Type == LeafPage {
 			els, err := LeafElements(p.Data, int(p.Count))
 			if err != nil {
@@ -314,6 +312,56 @@ func (g *getter) find(root PageID, inline []byte, at PageID, key []byte) (*LeafE
 		}
 		id = els[next].Child
 	}
+}
+
+// inlineElements decodes an inline bucket's page image, whose entry is on
+// page at; nil (and a problem) when its elements cannot be read.
+func (g *getter) inlineElements(at PageID, inline []byte) []LeafElement {
+	off := int64(at) * int64(g.db.PageSize)
+	typ, count, _ := InlineHeader(inline)
+	if typ != LeafPage {
+		g.problem(at, off, ErrBucketInvalid, "inline bucket %q: page header type %s, want leaf", g.bucket, typ)
+	}
+	els, err := LeafElements(inline, int(count))
+	if err != nil {
+		g.problem(at, off, ErrBucketInvalid, "inline bucket %q: %v", g.bucket, err)
+		return nil
+	}
+	return els
+}
+
+// load reads page id of a bucket's tree, below the pages of path, into buf
+// (or a new buffer when buf is too small). ok is false, with a problem,
+// when the page cannot be used: outside [2, hwm), its own ancestor, deeper
+// than maxDepth, or not a branch or leaf page with its own id.
+func (g *getter) load(id PageID, path []PageID, buf []byte) (p Page, ok bool, err error) {
+	off := int64(id) * int64(g.db.PageSize)
+	switch {
+	case id < 2 || id >= g.hwm:
+		// Placed at the page holding the reference (the meta's, for the
+		// root): the page it names may lie past the end of the file.
+		at := PageID(0)
+		if len(path) > 0 {
+			at = path[len(path)-1]
+		}
+		g.problem(at, int64(at)*int64(g.db.PageSize), ErrPageInvalid, "reference to page %d, outside [2, %d) (path %v)", id, g.hwm, path)
+		return p, false, nil
+	case containsID(path, id):
+		g.problem(id, off, ErrPageDoubleUse, "page %d is its own ancestor: a cycle (path %v)", id, path)
+		return p, false, nil
+	case len(path) >= maxDepth:
+		g.problem(id, off, ErrPageInvalid, "deeper than %d levels (path %v)", maxDepth, path)
+		return p, false, nil
+	}
+	p, err = g.db.ReadPage(id, g.hwm, buf)
+	if err != nil {
+		return p, false, err
+	}
+	if p.HeaderID != uint64(id) || (p.Type != BranchPage && p.Type != LeafPage) {
+		g.problem(id, off, ErrPageInvalid, "page header says id %d, type %s (path %v)", p.HeaderID, p.Type, append(path[:len(path):len(path)], id))
+		return p, false, nil
+	}
+	return p, true, nil
 }
 
 // match returns a copy of the element whose key is key.

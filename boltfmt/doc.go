@@ -49,6 +49,10 @@
 //		// p is a *PageError: page, offset, bucket, path; boltfmt.Code(p)
 //	}
 //
+// [DB.Get] finds one key and [DB.Range] a window of a bucket's elements
+// from a seek key, either way, descending as bbolt's cursor does: a page
+// per level, never the whole bucket.
+//
 // [DB.ScanPages] reads the file sequentially in large chunks and visits
 // every page with a header, reachable or not, for salvage.
 //

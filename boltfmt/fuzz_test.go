@@ -2,6 +2,7 @@ package boltfmt_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -48,8 +49,8 @@ func smallDB(tb testing.TB) []byte {
 	return b
 }
 
-// FuzzWalk runs New and Walk on arbitrary images: no panic, allocation
-// bounded by the input, every problem placed within the file.
+// FuzzWalk runs New, Walk and Range on arbitrary images: no panic,
+// allocation bounded by the input, every problem placed within the file.
 func FuzzWalk(f *testing.F) {
 	small := smallDB(f)
 	f.Add(small)
@@ -78,6 +79,31 @@ func FuzzWalk(f *testing.F) {
 			}
 			if boltfmt.Code(p) == "bolt-internal" {
 				t.Fatalf("problem without a code: %v", p)
+			}
+		}
+		// A window of the first buckets' keys, forward from the start and
+		// back from the window's last key.
+		for _, b := range rep.Buckets[:min(len(rep.Buckets), 8)] {
+			var from []byte
+			for _, reverse := range []bool{false, true} {
+				n := 0
+				problems, err := db.Range(boltfmt.RangeOptions{Bucket: b.Path, From: from, Reverse: reverse}, func(_ boltfmt.PageID, e *boltfmt.LeafElement) bool {
+					n++
+					from = bytes.Clone(e.Key)
+					return n < 50
+				})
+				if err != nil && !errors.Is(err, boltfmt.ErrBucketNotFound) {
+					t.Fatalf("Range on an in-memory image: %v", err)
+				}
+				for _, p := range problems {
+					pe, ok := p.(*boltfmt.PageError)
+					if !ok || boltfmt.Code(p) == "bolt-internal" {
+						t.Fatalf("Range problem %v is not a PageError with a code", p)
+					}
+					if pe.Offset < 0 || pe.Offset > int64(len(img)) {
+						t.Fatalf("Range problem offset %#x outside the file of %d bytes: %v", pe.Offset, len(img), p)
+					}
+				}
 			}
 		}
 		runtime.ReadMemStats(&ms1)
