@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -313,7 +315,7 @@ func OpenMVCC(path string, prov Provenance) (panes.MVCCSource, io.Closer, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+	st, err := mvccview.Open(keyGetter{&mvccview.BoltSource{DB: db}})
 	if err != nil {
 		db.Close()
 		return nil, nil, err
@@ -321,7 +323,43 @@ func OpenMVCC(path string, prov Provenance) (panes.MVCCSource, io.Closer, error)
 	return &mvccStore{st: st, prov: prov}, db, nil
 }
 
+// keyGetter reads the records of a screen of keys one descent each, so a
+// page of keys costs a few page reads, not a pass over the key bucket.
+// A record it cannot reach reads as absent.
+type keyGetter struct{ *mvccview.BoltSource }
+
+func (g keyGetter) Get(bucket string, keys [][]byte, fn func(i int, v []byte) error) error {
+	for i, k := range keys {
+		var v []byte
+		if f, err := g.DB.Get([]string{bucket}, k); err == nil {
+			v = f.Element.Value
+		}
+		if err := fn(i, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *mvccStore) Revisions() (int64, int64) { return s.st.CompactRev, s.st.CurrentRev }
+
+// Search reads the keys live at rev from start on, a batch at a time,
+// until a name or a value holds needle.
+func (s *mvccStore) Search(start string, rev int64, needle string) (string, bool, error) {
+	from := []byte(start)
+	for {
+		res, err := s.st.Range(from, []byte{}, mvccview.RangeOptions{Rev: rev, Limit: 64})
+		if err != nil || len(res.KVs) == 0 {
+			return "", false, err
+		}
+		for _, kv := range res.KVs {
+			if bytes.Contains(kv.Key, []byte(needle)) || bytes.Contains(kv.Value, []byte(needle)) {
+				return string(kv.Key), true, nil
+			}
+		}
+		from = append(bytes.Clone(res.KVs[len(res.KVs)-1].Key), 0)
+	}
+}
 
 func (s *mvccStore) Keys(start string, n int, rev int64) ([]panes.KV, int64, error) {
 	all, err := s.st.Range([]byte{}, []byte{}, mvccview.RangeOptions{Rev: rev, CountOnly: true})
@@ -377,16 +415,10 @@ func (s *mvccStore) History(key string, rev int64) ([]string, error) {
 // most 256 bytes.
 func preview(v []byte) []string {
 	cut := v[:min(len(v), 256)]
-	printable := utf8.Valid(cut)
-	for _, c := range cut {
-		if c < 0x20 && c != '\n' && c != '\t' {
-			printable = false
-		}
-	}
-	if printable {
+	if printable(cut) {
 		return strings.Split(string(cut), "\n")
 	}
-	return strings.Split(strings.TrimRight(hexfmt.New(cut, hexfmt.Options{}).String(), "\n"), "\n")
+	return cutLines(hexfmt.New(cut, hexfmt.Options{}).String())
 }
 
 // FindingItems lists every problem the decoders find in what the sources
@@ -476,4 +508,134 @@ func ReportItems(rep *finding.Report, wal panes.WALSource) []panes.Item {
 		items = append(items, it)
 	}
 	return items
+}
+
+// The bucket browser's source: windows of a bucket read through
+// boltfmt.Range, one page per level to the first key, then the leaves in
+// order. The problems a read passes over are the walk's, shown in the
+// page map and the findings.
+
+// Entries implements panes.BucketSource.
+func (b *boltFile) Entries(path []string, from []byte, reverse bool, n int) ([]panes.Entry, error) {
+	var out []panes.Entry
+	_, err := b.db.Range(boltfmt.RangeOptions{Bucket: path, From: from, Reverse: reverse}, func(page boltfmt.PageID, e *boltfmt.LeafElement) bool {
+		if e.Problem != nil {
+			return true
+		}
+		en := panes.Entry{Key: bytes.Clone(e.Key), Text: keyText(path, e.Key), Bucket: e.IsBucket(), Size: len(e.Value), Page: uint64(page)}
+		if isKeyBucket(path) {
+			if kv, err := mvccview.DecodeKeyValue(e.Value); err == nil {
+				en.Note = showText(kv.Key[:min(len(kv.Key), 64)])
+			}
+		}
+		out = append(out, en)
+		return len(out) < n
+	})
+	return out, err
+}
+
+// Search implements panes.BucketSource: it reads the bucket from from on
+// until a key or a value holds needle.
+func (b *boltFile) Search(path []string, from, needle []byte) ([]byte, bool, error) {
+	var found []byte
+	_, err := b.db.Range(boltfmt.RangeOptions{Bucket: path, From: from}, func(_ boltfmt.PageID, e *boltfmt.LeafElement) bool {
+		if e.Problem == nil && (bytes.Contains(e.Key, needle) || !e.IsBucket() && bytes.Contains(e.Value, needle)) {
+			found = bytes.Clone(e.Key)
+			return false
+		}
+		return true
+	})
+	return found, found != nil, err
+}
+
+// isKeyBucket says whether path is etcd's MVCC bucket, whose keys are
+// revisions and values mvccpb.KeyValue.
+func isKeyBucket(path []string) bool { return len(path) == 1 && path[0] == "key" }
+
+// maxValueLines bounds a value's text views; the hex view shows at most
+// maxValueHex bytes (2048 lines).
+const (
+	maxValueLines = 4096
+	maxValueHex   = 32 << 10
+)
+
+// Value implements panes.BucketSource: a value in every way that fits it,
+// etcd's KeyValue decoded in its key bucket, JSON, text, and hex.
+func (b *boltFile) Value(path []string, key []byte) (panes.Value, error) {
+	f, err := b.db.Get(path, key)
+	if err != nil {
+		return panes.Value{}, err
+	}
+	v := f.Element.Value
+	out := panes.Value{Size: len(v)}
+	if isKeyBucket(path) {
+		if kv, err := mvccview.DecodeKeyValue(v); err == nil {
+			lines := []string{
+				fmt.Sprintf("key              %s", showText(kv.Key)),
+				fmt.Sprintf("create_revision  %d", kv.CreateRevision),
+				fmt.Sprintf("mod_revision     %d", kv.ModRevision),
+				fmt.Sprintf("version          %d", kv.Version),
+				fmt.Sprintf("lease            %x", kv.Lease),
+				fmt.Sprintf("value            %d bytes:", len(kv.Value)),
+			}
+			out.Views = append(out.Views, panes.ValueView{Name: "KeyValue", Lines: append(lines, preview(kv.Value)...)})
+		}
+	}
+	if len(v) > 0 && json.Valid(v) {
+		var ind bytes.Buffer
+		if json.Indent(&ind, v, "", "  ") == nil {
+			out.Views = append(out.Views, panes.ValueView{Name: "JSON", Lines: cutLines(ind.String())})
+		}
+	}
+	if printable(v) {
+		out.Views = append(out.Views, panes.ValueView{Name: "text", Lines: cutLines(string(v))})
+	}
+	hb := hexfmt.New(v[:min(len(v), maxValueHex)], hexfmt.Options{Squeeze: true})
+	hv := panes.ValueView{Name: "hex", Lines: cutLines(hb.String())}
+	if len(v) > maxValueHex {
+		hv.Lines = append(hv.Lines, fmt.Sprintf("… and %d bytes more", len(v)-maxValueHex))
+	}
+	out.Views = append(out.Views, hv)
+	return out, nil
+}
+
+// keyText shows a key of the bucket at path: a revision main_sub (t for a
+// tombstone) in etcd's key bucket, else text when printable, else hex.
+func keyText(path []string, k []byte) string {
+	if isKeyBucket(path) {
+		if rev, tomb, err := mvccview.DecodeRevisionKey(k); err == nil {
+			if tomb {
+				return rev.String() + "t"
+			}
+			return rev.String()
+		}
+	}
+	return showText(k)
+}
+
+// showText is b as text when it is printable UTF-8, else 0x and hex.
+func showText(b []byte) string {
+	if printable(b) && !bytes.ContainsAny(b, "\n\t") {
+		return string(b)
+	}
+	return fmt.Sprintf("0x%x", b)
+}
+
+// printable reports whether b is UTF-8 text without control characters
+// but newlines and tabs.
+func printable(b []byte) bool {
+	if !utf8.Valid(b) {
+		return false
+	}
+	for _, r := range string(b) {
+		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func cutLines(s string) []string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[:min(len(lines), maxValueLines)]
 }

@@ -64,8 +64,10 @@ type keyMap struct {
 	pane                         help.KeyMap
 }
 
+// ShortHelp puts the global keys first: a narrow screen cuts the line's
+// end, and ? must stay in sight.
 func (k keyMap) ShortHelp() []key.Binding {
-	return append(k.pane.ShortHelp(), k.NextTab, k.Help, k.Quit)
+	return append([]key.Binding{k.Help, k.Quit, k.NextTab}, k.pane.ShortHelp()...)
 }
 
 func (k keyMap) FullHelp() [][]key.Binding {
@@ -177,7 +179,7 @@ func (m *Model) pane(tab int) (pane, help.KeyMap) {
 	case tabSnap:
 		return &m.snap, m.snap.Keys
 	case tabBolt:
-		return &m.bolt, m.bolt.Keys
+		return &m.bolt, m.bolt.HelpKeys()
 	case tabMVCC:
 		return &m.mvcc, m.mvcc.Keys
 	default:
@@ -190,9 +192,16 @@ func (m *Model) focus() {
 		p, _ := m.pane(t)
 		p.Blur()
 	}
-	p, keys := m.pane(m.tabs[m.active])
+	p, _ := m.pane(m.tabs[m.active])
 	p.Focus()
-	m.keys.pane = keys
+}
+
+// helpKeys are the global keys and those of what the active pane shows
+// now (the bolt tab's change with its view).
+func (m Model) helpKeys() keyMap {
+	k := m.keys
+	_, k.pane = m.pane(m.tabs[m.active])
+	return k
 }
 
 func (m *Model) layout() {
@@ -205,7 +214,7 @@ func (m *Model) layout() {
 }
 
 func (m Model) helpHeight() int {
-	return strings.Count(m.help.View(m.keys), "\n") + 1
+	return strings.Count(m.help.View(m.helpKeys()), "\n") + 1
 }
 
 // Update routes messages: global keys here, keys to the active pane, and
@@ -256,6 +265,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m.bolt, c3 = m.bolt.Update(msg)
 	m.mvcc, c4 = m.mvcc.Update(msg)
 	m.findings, c5 = m.findings.Update(msg)
+	m.layout() // the help's height follows the active pane's keys
 	return m, tea.Batch(c1, c2, c3, c4, c5)
 }
 
@@ -313,7 +323,7 @@ func (m Model) Render() string {
 	b.WriteString("\n")
 	// help cuts its line at the width only when the ellipsis fits; cut
 	// every line here so that nothing wraps.
-	lines := strings.Split(m.help.View(m.keys), "\n")
+	lines := strings.Split(m.help.View(m.helpKeys()), "\n")
 	for i, l := range lines {
 		lines[i] = ansi.Truncate(l, m.w, "…")
 	}

@@ -3,16 +3,19 @@ package tui_test
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	xgolden "github.com/charmbracelet/x/exp/golden"
+	"go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/fixture"
+	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/tui"
 	"github.com/etcdscope/etcdscope/tui/panes"
@@ -258,6 +261,16 @@ func TestBoltPane(t *testing.T) {
 	if !strings.Contains(s, fmt.Sprintf("Page %d", leaf)) || !strings.Contains(s, "[!]") || !strings.Contains(s, "bolt-page-invalid") {
 		t.Errorf("n did not select the zeroed page %d:\n%s", leaf, s)
 	}
+	// The bucket browser passes over the zeroed leaf: the key bucket
+	// still lists the records of its other leaves.
+	m = typeKeys(t, m, "bjjjjj")
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "Bucket /key") || strings.Count(s, "_0 ") < 10 {
+		t.Errorf("the key bucket of the damaged db:\n%s", s)
+	}
+	for range 400 {
+		m = drive(t, m, press("j"))
+	}
 }
 
 // TestSnapPane: the snap tab over a copy of the sample's snap dir with one
@@ -309,6 +322,17 @@ func TestMVCCPane(t *testing.T) {
 	m = drive(t, m, press("c"))
 	if !strings.Contains(screen(m), "Keys at revision 337") {
 		t.Errorf("c did not return to the current revision")
+	}
+	// / finds a key by a part of its name; n finds no other.
+	m = typeKeys(t, m, "/v1024")
+	golden(t, "search-prompt", screen(m))
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "> /data/v1024") || !strings.Contains(s, `"v1024" found`) {
+		t.Errorf("/v1024:\n%s", s)
+	}
+	m = drive(t, m, press("n"))
+	if s := screen(m); !strings.Contains(s, "> /data/v1024") || !strings.Contains(s, `"v1024": no more`) {
+		t.Errorf("n after the only match:\n%s", s)
 	}
 }
 
@@ -466,4 +490,98 @@ func (fakeBolt) Pages(from, n uint64) ([]panes.BoltPage, error) {
 }
 func (fakeBolt) PageDetail(id uint64) (panes.Detail, error) {
 	return panes.Detail{Lines: []string{fmt.Sprintf("page %d", id)}}, nil
+}
+
+// TestBucketBrowser: b turns the bolt tab to the bucket browser over the
+// sample db. Moving down one element at a time through etcd's key bucket
+// visits every record in bbolt's order, and moving up returns through
+// them all, though the browser holds one screen of them at a time; enter
+// opens a bucket and h goes back to it; v shows a value another way; /
+// finds a key by its etcd key name; G goes to the last record.
+func TestBucketBrowser(t *testing.T) {
+	db := filepath.Join(etcdtest.SampleDir(t), "member", "snap", "db")
+	defer etcdtest.RequireUnchanged(t, db)()
+	var want []string
+	bdb, err := bbolt.Open(db, 0o400, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bdb.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("key")).ForEach(func(k, _ []byte) error {
+			rev, tomb, _ := mvccview.DecodeRevisionKey(k)
+			s := rev.String()
+			if tomb {
+				s += "t"
+			}
+			want = append(want, s)
+			return nil
+		})
+	})
+	bdb.Close()
+
+	src, closer, err := tui.OpenBolt(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	m := start(t, tui.Sources{Bolt: src}, 120, 30)
+	m = drive(t, m, press("b"))
+	golden(t, "root", screen(m))
+	for range 5 { // alarm auth authRoles authUsers cluster key
+		m = drive(t, m, press("j"))
+	}
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	golden(t, "key", screen(m))
+
+	var got []string
+	for range len(want) + 3 { // past the end: it stays on the last
+		got = append(got, selected(t, screen(m)))
+		m = drive(t, m, press("j"))
+	}
+	if !slices.Equal(got[:len(want)], want) || got[len(got)-1] != want[len(want)-1] {
+		t.Fatalf("j through the key bucket visited %d records, want bbolt's %d:\n%v\nwant\n%v", len(got), len(want), got, want)
+	}
+	for i := len(want) - 1; i >= 0; i-- {
+		if s := selected(t, screen(m)); s != want[i] {
+			t.Fatalf("k back through the key bucket: at %s, want %s", s, want[i])
+		}
+		m = drive(t, m, press("k"))
+	}
+	m = drive(t, m, press("v"))
+	golden(t, "hex", screen(m))
+	m = drive(t, m, press("G"))
+	if s := selected(t, screen(m)); s != want[len(want)-1] {
+		t.Errorf("G: at %s, want the last record %s", s, want[len(want)-1])
+	}
+	m = typeKeys(t, m, "vg//data/v1024")
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	s := screen(m)
+	golden(t, "search", s)
+	if selected(t, s) != "12_0" || !strings.Contains(s, "key              /data/v1024") {
+		t.Errorf("/ did not find /data/v1024 at revision 12:\n%s", s)
+	}
+	m = drive(t, m, press("n"))
+	if s := screen(m); selected(t, s) != "12_0" || !strings.Contains(s, "no more matches") {
+		t.Errorf("n after the only match:\n%s", s)
+	}
+	m = drive(t, m, press("h"))
+	if s := selected(t, screen(m)); s != "[key]/" {
+		t.Errorf("h: at %s, want back on the key bucket", s)
+	}
+	m = drive(t, m, press("b"))
+	if !strings.Contains(screen(m), "Pages 0..") {
+		t.Error("b did not go back to the page map")
+	}
+}
+
+// selected is the element the bucket browser has selected.
+func selected(t *testing.T, screen string) string {
+	t.Helper()
+	for _, l := range strings.Split(screen, "\n") {
+		if strings.HasPrefix(l, "> ") {
+			return strings.Fields(l)[1]
+		}
+	}
+	t.Fatalf("nothing selected:\n%s", screen)
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
@@ -30,6 +31,7 @@ type BoltSource interface {
 type BoltKeyMap struct {
 	Left, Right, Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	NextProblem, PrevProblem                             key.Binding
+	Buckets                                              key.Binding
 }
 
 // DefaultBoltKeyMap has vim and arrow keys.
@@ -45,17 +47,18 @@ func DefaultBoltKeyMap() BoltKeyMap {
 		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last page")),
 		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
+		Buckets:     key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "pages/buckets")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k BoltKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Right, k.Down, k.NextProblem, k.PrevProblem}
+	return []key.Binding{k.Right, k.Down, k.NextProblem, k.PrevProblem, k.Buckets}
 }
 
 // FullHelp implements help.KeyMap.
 func (k BoltKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Left, k.Right, k.Up, k.Down}, {k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.NextProblem, k.PrevProblem}}
+	return [][]key.Binding{{k.Left, k.Right, k.Up, k.Down}, {k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.NextProblem, k.PrevProblem, k.Buckets}}
 }
 
 type (
@@ -72,9 +75,14 @@ type (
 )
 
 // Bolt is the bolt pane: a map of the pages, one glyph each, windowed
-// (only the pages on screen are read), and the selected page in detail.
+// (only the pages on screen are read), and the selected page in detail;
+// b turns to the bucket browser, when the source has one, and back.
 type Bolt struct {
 	Keys BoltKeyMap
+
+	tree    Tree
+	hasTree bool
+	onTree  bool // the bucket browser is shown
 
 	src      BoltSource
 	n        uint64
@@ -90,18 +98,55 @@ type Bolt struct {
 
 // NewBolt returns the pane over src.
 func NewBolt(src BoltSource) Bolt {
-	return Bolt{Keys: DefaultBoltKeyMap(), src: src, n: src.PageCount(), problems: src.Problems(), w: 80, h: 24}
+	m := Bolt{Keys: DefaultBoltKeyMap(), src: src, n: src.PageCount(), problems: src.Problems(), w: 80, h: 24}
+	if bs, ok := src.(BucketSource); ok {
+		m.tree, m.hasTree = NewTree(bs), true
+	}
+	m.Keys.Buckets.SetEnabled(m.hasTree)
+	return m
 }
 
-// Init reads the first screen.
-func (m Bolt) Init() tea.Cmd { return tea.Batch(m.loadWindow(), m.loadDetail()) }
+// Init reads the first screen, and the root bucket's first keys.
+func (m Bolt) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.loadWindow(), m.loadDetail()}
+	if m.hasTree {
+		cmds = append(cmds, m.tree.Init())
+	}
+	return tea.Batch(cmds...)
+}
 
 // SetSize sets the pane's size in cells.
-func (m *Bolt) SetSize(w, h int) { m.w, m.h = max(w, 20), max(h, 6) }
+func (m *Bolt) SetSize(w, h int) {
+	m.w, m.h = max(w, 20), max(h, 6)
+	m.tree.SetSize(w, h)
+}
 
 // Focus and Blur say whether keys go to the pane.
-func (m *Bolt) Focus() { m.focused = true }
-func (m *Bolt) Blur()  { m.focused = false }
+func (m *Bolt) Focus() { m.focused = true; m.tree.Focus() }
+func (m *Bolt) Blur()  { m.focused = false; m.tree.Blur() }
+
+// HelpKeys are the keys of what is shown: the page map's or the bucket
+// browser's.
+func (m Bolt) HelpKeys() help.KeyMap {
+	if m.onTree {
+		return treeHelp{m.tree.Keys, m.Keys.Buckets}
+	}
+	return m.Keys
+}
+
+// treeHelp is the bucket browser's keys and b to go back to the pages.
+type treeHelp struct {
+	TreeKeyMap
+	pages key.Binding
+}
+
+func (k treeHelp) ShortHelp() []key.Binding {
+	return append(k.TreeKeyMap.ShortHelp(), k.pages)
+}
+
+func (k treeHelp) FullHelp() [][]key.Binding {
+	return append(k.TreeKeyMap.FullHelp(), []key.Binding{k.pages})
+}
 
 // The layout: the map on top (cols pages a row), the detail below.
 func (m Bolt) cols() uint64     { return uint64(max(8, min(64, (m.w-12)/8*8))) }
@@ -130,6 +175,10 @@ func (m Bolt) loadDetail() tea.Cmd {
 // Update handles keys and reads.
 func (m Bolt) Update(msg tea.Msg) (Bolt, tea.Cmd) {
 	switch msg := msg.(type) {
+	case windowMsg, valueMsg:
+		var cmd tea.Cmd
+		m.tree, cmd = m.tree.Update(msg)
+		return m, cmd
 	case pagesMsg:
 		if msg.from == m.top {
 			m.window, m.winFrom, m.err = msg.pages, msg.from, msg.err
@@ -141,9 +190,19 @@ func (m Bolt) Update(msg tea.Msg) (Bolt, tea.Cmd) {
 		}
 		return m, nil
 	case tea.KeyPressMsg:
-		if m.focused {
-			return m.key(msg)
+		if !m.focused {
+			return m, nil
 		}
+		if m.hasTree && !m.tree.Typing() && key.Matches(msg, m.Keys.Buckets) {
+			m.onTree = !m.onTree
+			return m, nil
+		}
+		if m.onTree {
+			var cmd tea.Cmd
+			m.tree, cmd = m.tree.Update(msg)
+			return m, cmd
+		}
+		return m.key(msg)
 	}
 	return m, nil
 }
@@ -204,6 +263,7 @@ func (m Bolt) JumpTo(id uint64) (Bolt, tea.Cmd) {
 	if id >= m.n {
 		return m, nil
 	}
+	m.onTree = false
 	m.cur = id
 	m.top = id / m.cols() * m.cols()
 	return m, tea.Batch(m.loadWindow(), m.loadDetail())
@@ -211,6 +271,9 @@ func (m Bolt) JumpTo(id uint64) (Bolt, tea.Cmd) {
 
 // View draws the pane in exactly its size.
 func (m Bolt) View() string {
+	if m.onTree {
+		return m.tree.View()
+	}
 	lines := []string{title(fmt.Sprintf("Pages 0..%d (%d with problems)  M meta  B branch  L leaf  o overflow  F freelist  . free  ? unreached  ! problem", max(m.n, 1)-1, len(m.problems)), m.focused)}
 	cols := m.cols()
 	for r := uint64(0); r < m.mapRows(); r++ {
@@ -253,4 +316,4 @@ func (m Bolt) View() string {
 }
 
 // Typing says whether keys go to the pane's prompt.
-func (m Bolt) Typing() bool { return false }
+func (m Bolt) Typing() bool { return m.onTree && m.tree.Typing() }

@@ -26,35 +26,41 @@ type MVCCSource interface {
 	Keys(start string, n int, rev int64) (kvs []KV, total int64, err error)
 	// History describes every revision of a key, and its value at rev.
 	History(key string, rev int64) ([]string, error)
+	// Search returns the first key at or after start, live at rev, whose
+	// name or value holds needle.
+	Search(start string, rev int64, needle string) (key string, ok bool, err error)
 }
 
 // MVCCKeyMap are the MVCC pane's keys.
 type MVCCKeyMap struct {
 	Up, Down, PageDown, PageUp, Top, Older, Newer, Current key.Binding
+	Search, SearchNext                                     key.Binding
 }
 
 // DefaultMVCCKeyMap has vim and arrow keys; - and + move the revision.
 func DefaultMVCCKeyMap() MVCCKeyMap {
 	return MVCCKeyMap{
-		Up:       key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
-		Down:     key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
-		PageDown: key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("pgdn", "next keys")),
-		PageUp:   key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("pgup", "previous keys")),
-		Top:      key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first key")),
-		Older:    key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "revision back")),
-		Newer:    key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "revision forward")),
-		Current:  key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "current revision")),
+		Up:         key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
+		Down:       key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
+		PageDown:   key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("pgdn", "next keys")),
+		PageUp:     key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("pgup", "previous keys")),
+		Top:        key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first key")),
+		Older:      key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "revision back")),
+		Newer:      key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "revision forward")),
+		Current:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "current revision")),
+		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search keys and values")),
+		SearchNext: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k MVCCKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Down, k.Up, k.Older, k.Newer, k.Current}
+	return []key.Binding{k.Down, k.Up, k.Older, k.Newer, k.Current, k.Search}
 }
 
 // FullHelp implements help.KeyMap.
 func (k MVCCKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top}, {k.Older, k.Newer, k.Current}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top}, {k.Older, k.Newer, k.Current}, {k.Search, k.SearchNext}}
 }
 
 type (
@@ -70,6 +76,13 @@ type (
 		rev   int64
 		lines []string
 		err   error
+	}
+	foundMsg struct {
+		rev    int64
+		needle string
+		key    string
+		ok     bool
+		err    error
 	}
 )
 
@@ -87,6 +100,9 @@ type MVCC struct {
 	cur              int
 	history          []string
 	err              error
+	note             string // a search's result
+	needle           string
+	ask              prompt
 	focused          bool
 	w, h             int
 }
@@ -144,12 +160,49 @@ func (m MVCC) Update(msg tea.Msg) (MVCC, tea.Cmd) {
 			m.history, m.err = msg.lines, msg.err
 		}
 		return m, nil
-	case tea.KeyPressMsg:
-		if m.focused {
-			return m.key(msg)
+	case foundMsg:
+		if msg.rev != m.rev || msg.needle != m.needle {
+			return m, nil
 		}
+		m.err = msg.err
+		if !msg.ok {
+			m.note = fmt.Sprintf("%q: no more matches", msg.needle)
+			return m, nil
+		}
+		m.note = fmt.Sprintf("%q found", msg.needle)
+		m.starts, m.cur = append(m.starts, msg.key), 0
+		return m, m.loadKeys()
+	case tea.KeyPressMsg:
+		if !m.focused {
+			return m, nil
+		}
+		if m.ask.active() {
+			kind, a, cmd := m.ask.key(msg)
+			if kind == askSearch && a != "" {
+				m.needle = a
+				return m, m.search()
+			}
+			return m, cmd
+		}
+		return m.key(msg)
 	}
 	return m, nil
+}
+
+// Typing says whether keys go to the search prompt.
+func (m MVCC) Typing() bool { return m.ask.active() }
+
+// search looks for the needle from the key after the selected one.
+func (m MVCC) search() tea.Cmd {
+	start := m.starts[len(m.starts)-1]
+	if m.cur < len(m.kvs) {
+		start = m.kvs[m.cur].Key + "\x00"
+	}
+	src, rev, needle := m.src, m.rev, m.needle
+	return func() tea.Msg {
+		k, ok, err := src.Search(start, rev, needle)
+		return foundMsg{rev: rev, needle: needle, key: k, ok: ok, err: err}
+	}
 }
 
 // shown is the page without the look-ahead key.
@@ -157,7 +210,14 @@ func (m MVCC) shown() []KV { return m.kvs[:min(len(m.kvs), m.page())] }
 
 func (m MVCC) key(msg tea.KeyPressMsg) (MVCC, tea.Cmd) {
 	k := m.Keys
+	m.note = ""
 	switch {
+	case key.Matches(msg, k.Search):
+		return m, m.ask.open(askSearch, "search keys and values: ", m.needle)
+	case key.Matches(msg, k.SearchNext):
+		if m.needle != "" {
+			return m, m.search()
+		}
 	case key.Matches(msg, k.Up):
 		if m.cur > 0 {
 			m.cur--
@@ -204,7 +264,11 @@ func (m MVCC) key(msg tea.KeyPressMsg) (MVCC, tea.Cmd) {
 // View draws the keys on the left and the history on the right.
 func (m MVCC) View() string {
 	lw := min(max(m.w/2, 20), 70)
-	left := []string{title(fmt.Sprintf("Keys at revision %d (kept %d..%d): %d", m.rev, max(m.compact, 1), m.current, m.total), m.focused)}
+	head := fmt.Sprintf("Keys at revision %d (kept %d..%d): %d", m.rev, max(m.compact, 1), m.current, m.total)
+	if m.note != "" {
+		head += "  (" + m.note + ")"
+	}
+	left := []string{title(head, m.focused)}
 	for i, kv := range m.shown() {
 		mark := "  "
 		if i == m.cur {
@@ -217,6 +281,9 @@ func (m MVCC) View() string {
 		right = append(right, "error: "+m.err.Error())
 	}
 	right = append(right, m.history...)
+	if m.ask.active() {
+		right = append(fill(right, m.h-1), m.ask.view())
+	}
 	return columns(left, right, lw, m.w, m.h)
 }
 
@@ -229,6 +296,3 @@ func quote(k string) string {
 	}
 	return k
 }
-
-// Typing says whether keys go to the pane's prompt.
-func (m MVCC) Typing() bool { return false }

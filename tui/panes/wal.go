@@ -64,14 +64,14 @@ func DefaultWALKeyMap() WALKeyMap {
 		Switch:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "segments/records")),
 		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
-		JumpIndex:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "go to raft index")),
+		JumpIndex:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "go to index")),
 		JumpOffset:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "go to offset")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k WALKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Switch, k.NextProblem, k.PrevProblem, k.JumpIndex, k.JumpOffset}
+	return []key.Binding{k.NextProblem, k.PrevProblem, k.JumpIndex, k.JumpOffset, k.Switch}
 }
 
 // FullHelp implements help.KeyMap.

@@ -15,27 +15,31 @@ import (
 func newTUICommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "tui PATH",
-		Short: "Browse a member's WAL and db in the terminal, read-only",
+		Short: "Browse a member's WAL, snap files, db and MVCC state in the terminal, read-only",
 		Long: `Opens a terminal browser over PATH (a data dir, a member dir, a wal dir, one
 .wal file or a db file), one tab for each it holds:
 
 - WAL: the segments, each segment's records with their offsets, types, raft
-  index and term and CRC status, and the selected record decoded and in hex.
+  index and term and CRC status, and the selected record decoded and in hex;
+  i goes to a raft index, o to an offset of the segment shown.
 - Snap: the .snap and .snap.db files and the db's container: raft term and
   index, conf state, members, cluster version, CRC and trailer checks.
 - Bolt: a map of the db's pages (meta, branch, leaf, overflow, freelist, free,
-  unreached, damaged) and the selected page's header, problems and hex.
+  unreached, damaged) and the selected page's header, problems and hex; b
+  turns to the bucket browser: buckets, their keys a screen at a time, and
+  the selected value as etcd's KeyValue, JSON, text or hex (v cycles).
 - MVCC: the keys live at a revision (- and + move it, c goes back to the
   current one), and the selected key's history and value at that revision;
   in a data dir replay wrote, the raft entry behind each revision.
-
 - Findings: everything inspect finds in a member (the decoders' problems in
   the WAL, the snap files and the db, and its cross-checks between them), or
   the decoders' problems for a lone WAL or db; enter shows a record or a page
   in its tab.
 
-n and N jump to the next and previous problem; ] and [ switch tabs; ? shows
-every key; q quits. The files are opened read-only and never locked.`,
+n and N jump to the next and previous problem; in the bucket browser and the
+MVCC tab, / searches keys and values and n goes to the next match. ] and [
+switch tabs; the mouse wheel scrolls; ? shows every key; q quits. The files
+are opened read-only and never locked.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir, .wal file or db)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := datadir.Resolve(args[0])
