@@ -26,7 +26,13 @@ type Sources struct {
 	WAL  panes.WALSource
 	Bolt panes.BoltSource
 	Snap []panes.Item // from SnapItems
-	MVCC panes.MVCCSource
+	// LoadSnap, when set instead, reads the snap files after the first
+	// screen (a db's digest reads it whole).
+	LoadSnap func() ([]panes.Item, error)
+	MVCC     panes.MVCCSource
+	// LoadMVCC, when set instead, opens the MVCC view after the first
+	// screen (it rebuilds the key index from the whole key bucket).
+	LoadMVCC func() (panes.MVCCSource, error)
 	// Findings, from FindingItems: enter on one shows it in its tab.
 	Findings []panes.Item
 	// LoadFindings, when set instead, reads the findings after the first

@@ -108,7 +108,11 @@ func New(src Sources) (Model, error) {
 		m.wal = panes.NewWAL(src.WAL)
 		m.tabs = append(m.tabs, tabWAL)
 	}
-	if src.Snap != nil {
+	switch {
+	case src.LoadSnap != nil:
+		m.snap = panes.NewListLoader("Snapshot files", src.LoadSnap)
+		m.tabs = append(m.tabs, tabSnap)
+	case src.Snap != nil:
 		m.snap = panes.NewList("Snapshot files", src.Snap)
 		m.tabs = append(m.tabs, tabSnap)
 	}
@@ -116,7 +120,11 @@ func New(src Sources) (Model, error) {
 		m.bolt = panes.NewBolt(src.Bolt)
 		m.tabs = append(m.tabs, tabBolt)
 	}
-	if src.MVCC != nil {
+	switch {
+	case src.LoadMVCC != nil:
+		m.mvcc = panes.NewMVCCLoader(src.LoadMVCC)
+		m.tabs = append(m.tabs, tabMVCC)
+	case src.MVCC != nil:
 		m.mvcc = panes.NewMVCC(src.MVCC)
 		m.tabs = append(m.tabs, tabMVCC)
 	}
@@ -153,6 +161,8 @@ func (m Model) Init() tea.Cmd {
 			cmds = append(cmds, m.bolt.Init())
 		case tabMVCC:
 			cmds = append(cmds, m.mvcc.Init())
+		case tabSnap:
+			cmds = append(cmds, m.snap.Init())
 		case tabFindings:
 			cmds = append(cmds, m.findings.Init())
 		}

@@ -18,45 +18,88 @@ import (
 
 // BenchmarkTUI measures the browser on a real etcd 3.6 member with a db of
 // 512 MB or more (ETCDSCOPE_BENCH_DB_MB) and 64 MB WAL segments, written by
-// real etcd inside the benchmark (cached): the time to the first screen
-// of the Bolt tab (open, the checking walk, the first window of pages
-// read, drawn) and of the WAL tab (the first 64 MB segment read and
-// drawn), and the peak live heap while paging through every page of the
-// db, and the process's peak RSS then (VmHWM, before bbolt maps the
-// file). For scale, in the same run, what bbolt
-// takes to know the same about every page (read-only Open with the
-// freelist rebuilt, then Tx.Check): first-screen-x-bbolt-check.
+// real etcd inside the benchmark (cached), opened as the tui command opens
+// it (tui.Open) and run as bubbletea runs it (each command on its own
+// goroutine, the screen drawn after each message):
 //
-//	go test ./tui -run '^$' -bench TUI -benchtime 3x -timeout 30m
+//   - datadir-first-screen-s: the data dir, until the WAL tab shows the
+//     first 64 MB segment's records (the loaders of the snap files, the key
+//     index and the findings running meanwhile, as they do);
+//
+//   - bolt-first-screen-s: the db file, until the page map shows the first
+//     window of pages (open and the checking walk included), and, for
+//     scale, first-screen-x-bbolt-check: over what bbolt takes to know the
+//     same about every page (read-only Open with the freelist rebuilt,
+//     then Tx.Check);
+//
+//   - mvcc-ready-s: until the MVCC tab has rebuilt the key index and shows
+//     the first keys;
+//
+//   - page-through-s and peak-heap-MiB: paging the map through every page
+//     of the db; key-bucket-pgdown-ms: one screen down etcd's key bucket in
+//     the bucket browser, averaged over 200;
+//
+//   - tui-peak-rss-MiB: the process's peak RSS (VmHWM) after the first
+//     pass, before bbolt maps the file.
+//
+//     go test ./tui -run '^$' -bench TUI -benchtime 3x -timeout 30m
 func BenchmarkTUI(b *testing.B) {
 	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_DB_MB", 512)
 	dir := etcdtest.LargeDB(b, "3.6", mb<<20)
 	dbPath := filepath.Join(dir, "member", "snap", "db")
-	walPath := filepath.Join(dir, "member", "wal")
-	var boltFirst, walFirst, bboltCheck, paging time.Duration
+	var boltFirst, dirFirst, mvccReady, bboltCheck, paging, pgdown time.Duration
 	var peak uint64
 	var pages uint64
 	b.ResetTimer()
 	for i := range b.N {
-		var m tea.Model
+		// The data dir: the WAL tab first.
 		d, _, err := benchutil.Measure(func() error {
-			src, closer, err := tui.OpenBolt(dbPath)
+			src, closer, err := tui.Open(dir, tui.OpenOptions{})
 			if err != nil {
 				return err
 			}
-			b.Cleanup(func() { closer.Close() })
-			pages = src.PageCount()
-			m = start(b, tui.Sources{Bolt: src}, 120, 40)
-			_ = screen(m)
+			defer closer.Close()
+			r := newRunner(b, src, 120, 40)
+			defer r.stop()
+			r.until(func(s string) bool { return strings.Contains(s, "frames,") })
 			return nil
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		boltFirst += d
+		dirFirst += d
+
+		// The db file: the page map first, then the MVCC tab.
+		src, closer, err := tui.Open(dbPath, tui.OpenOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r *runner
+		d, _, err = benchutil.Measure(func() error {
+			closer.Close()
+			t0 := time.Now()
+			src, closer, err = tui.Open(dbPath, tui.OpenOptions{})
+			if err != nil {
+				return err
+			}
+			pages = src.Bolt.PageCount()
+			r = newRunner(b, src, 120, 40)
+			r.until(func(s string) bool { return strings.Contains(s, "[M]M") })
+			boltFirst += time.Since(t0)
+			r.m = drive(b, r.m, press("]"))
+			r.until(func(s string) bool { return strings.Contains(s, "Keys at revision") })
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		mvccReady += d
+		r.stop()
+		m := settle(b, r.m, nil)
+		m = drive(b, m, press("["))
 
 		d, h, err := benchutil.Measure(func() error {
-			for i := 0; ; i++ {
+			for {
 				before := screen(m)
 				m = drive(b, m, press("pgdown"))
 				if screen(m) == before {
@@ -73,19 +116,27 @@ func BenchmarkTUI(b *testing.B) {
 			b.Fatalf("paging stopped before the last page (%s):\n%s", want, screen(m))
 		}
 
-		d, _, err = benchutil.Measure(func() error {
-			src, closer, err := tui.OpenWAL(walPath)
-			if err != nil {
-				return err
+		// The bucket browser: into etcd's key bucket, 200 screens down.
+		m = drive(b, m, press("b"))
+		for range 5 {
+			m = drive(b, m, press("j"))
+		}
+		m = drive(b, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+		d, h, err = benchutil.Measure(func() error {
+			for range 200 {
+				m = drive(b, m, press("pgdown"))
 			}
-			defer closer.Close()
-			_ = screen(start(b, tui.Sources{WAL: src}, 120, 40))
 			return nil
 		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		walFirst += d
+		if !strings.Contains(screen(m), "Bucket /key") {
+			b.Fatalf("not in the key bucket:\n%s", screen(m))
+		}
+		pgdown += d / 200
+		peak = max(peak, h)
+		closer.Close()
 		if i == 0 && tuiRSS == 0 { // before bbolt ever maps the file in this process: its pages would count
 			tuiRSS, _ = peakRSS()
 		}
@@ -107,17 +158,76 @@ func BenchmarkTUI(b *testing.B) {
 			b.Fatal(err)
 		}
 		bboltCheck += d
-
 	}
 	n := float64(b.N)
+	b.ReportMetric(dirFirst.Seconds()/n, "datadir-first-screen-s")
 	b.ReportMetric(boltFirst.Seconds()/n, "bolt-first-screen-s")
-	b.ReportMetric(walFirst.Seconds()/n, "wal-first-screen-s")
 	b.ReportMetric(boltFirst.Seconds()/bboltCheck.Seconds(), "first-screen-x-bbolt-check")
+	b.ReportMetric(mvccReady.Seconds()/n, "mvcc-ready-s")
 	b.ReportMetric(paging.Seconds()/n, "page-through-s")
+	b.ReportMetric(float64(pgdown.Microseconds())/1000/n, "key-bucket-pgdown-ms")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(pages), "pages")
 	b.ReportMetric(float64(tuiRSS)/(1<<20), "tui-peak-rss-MiB")
 }
+
+// runner runs the root model as bubbletea does: every command on its own
+// goroutine, their messages applied one at a time.
+type runner struct {
+	tb   testing.TB
+	m    tea.Model
+	msgs chan tea.Msg
+	done chan struct{}
+}
+
+func newRunner(tb testing.TB, src tui.Sources, w, h int) *runner {
+	root, err := tui.New(src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &runner{tb: tb, m: root, msgs: make(chan tea.Msg), done: make(chan struct{})}
+	r.m, _ = r.m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	r.run(r.m.Init())
+	return r
+}
+
+func (r *runner) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		select {
+		case r.msgs <- cmd():
+		case <-r.done:
+		}
+	}()
+}
+
+// until applies messages until the screen satisfies ok.
+func (r *runner) until(ok func(screen string) bool) {
+	deadline := time.After(5 * time.Minute)
+	for !ok(screen(r.m)) {
+		select {
+		case msg := <-r.msgs:
+			switch msg := msg.(type) {
+			case nil:
+			case tea.BatchMsg:
+				for _, c := range msg {
+					r.run(c)
+				}
+			default:
+				var cmd tea.Cmd
+				r.m, cmd = r.m.Update(msg)
+				r.run(cmd)
+			}
+		case <-deadline:
+			r.tb.Fatalf("the screen never came:\n%s", screen(r.m))
+		}
+	}
+}
+
+// stop lets the commands still running end without being read.
+func (r *runner) stop() { close(r.done) }
 
 // tuiRSS is the process's peak RSS after the browser's first pass, taken
 // once: later runs of the benchmark come after bbolt mapped the file.

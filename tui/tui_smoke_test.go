@@ -2,7 +2,6 @@ package tui_test
 
 import (
 	"bytes"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,38 +9,20 @@ import (
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/tui"
-	"github.com/etcdscope/etcdscope/tui/panes"
 )
 
 // TestSmoke runs the whole program, as a terminal would (bubbletea's
 // renderer, its input loop, the commands on their own goroutines), over
-// the sample member: every tab comes up, ] moves between them, q quits.
+// the sample data dir as Open opens it: every tab comes up, with what its
+// loader read after the first screen, ] moves between them, q quits.
 func TestSmoke(t *testing.T) {
-	member := filepath.Join(etcdtest.SampleDir(t), "member")
-	defer etcdtest.RequireUnchanged(t, member)()
-	var src tui.Sources
-	wal, c1, err := tui.OpenWAL(filepath.Join(member, "wal"))
+	dir := etcdtest.SampleDir(t)
+	defer etcdtest.RequireUnchanged(t, dir)()
+	src, closer, err := tui.Open(dir, tui.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c1.Close()
-	db := filepath.Join(member, "snap", "db")
-	bolt, c2, err := tui.OpenBolt(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	mv, c3, err := tui.OpenMVCC(db, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c3.Close()
-	snaps, err := tui.SnapItems(filepath.Join(member, "snap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	src = tui.Sources{WAL: wal, Bolt: bolt, MVCC: mv, Snap: snaps}
-	src.LoadFindings = func() ([]panes.Item, error) { return tui.FindingItems(wal, bolt, snaps) }
+	defer closer.Close()
 	m, err := tui.New(src)
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +34,7 @@ func TestSmoke(t *testing.T) {
 			teatest.WithDuration(10*time.Second))
 	}
 	see("Records of 0000000000000000-0000000000000000.wal")
-	for _, want := range []string{"Snapshot files", "Pages 0..", "Keys at revision", "Findings: 0"} {
+	for _, want := range []string{"Snapshot files: 4", "Pages 0..", "Keys at revision 337", "Findings: 0"} {
 		tm.Type("]")
 		see(want)
 	}

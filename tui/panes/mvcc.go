@@ -92,6 +92,7 @@ type MVCC struct {
 	Keys MVCCKeyMap
 
 	src              MVCCSource
+	open             func() (MVCCSource, error) // until the source is open
 	compact, current int64
 	rev              int64
 	starts           []string // the first key of each page shown so far
@@ -109,12 +110,41 @@ type MVCC struct {
 
 // NewMVCC returns the pane over src, at the current revision.
 func NewMVCC(src MVCCSource) MVCC {
-	c, cur := src.Revisions()
-	return MVCC{Keys: DefaultMVCCKeyMap(), src: src, compact: c, current: cur, rev: cur, starts: []string{""}, w: 80, h: 24}
+	m := MVCC{Keys: DefaultMVCCKeyMap(), starts: []string{""}, w: 80, h: 24}
+	m.ready(src)
+	return m
 }
 
-// Init reads the first page of keys.
-func (m MVCC) Init() tea.Cmd { return m.loadKeys() }
+// NewMVCCLoader returns the pane over the source open returns, which Init
+// calls in a command: rebuilding the key index reads the whole key
+// bucket, and the first screen does not wait for it.
+func NewMVCCLoader(open func() (MVCCSource, error)) MVCC {
+	return MVCC{Keys: DefaultMVCCKeyMap(), open: open, starts: []string{""}, w: 80, h: 24}
+}
+
+// mvccOpenedMsg carries the source a loader opened.
+type mvccOpenedMsg struct {
+	src MVCCSource
+	err error
+}
+
+func (m *MVCC) ready(src MVCCSource) {
+	m.src, m.open = src, nil
+	m.compact, m.current = src.Revisions()
+	m.rev = m.current
+}
+
+// Init opens the source, if a loader was given, or reads the first page
+// of keys.
+func (m MVCC) Init() tea.Cmd {
+	if open := m.open; open != nil {
+		return func() tea.Msg {
+			src, err := open()
+			return mvccOpenedMsg{src: src, err: err}
+		}
+	}
+	return m.loadKeys()
+}
 
 // SetSize sets the pane's size in cells.
 func (m *MVCC) SetSize(w, h int) { m.w, m.h = max(w, 20), max(h, 6) }
@@ -146,6 +176,17 @@ func (m MVCC) loadHistory() tea.Cmd {
 
 // Update handles keys and reads.
 func (m MVCC) Update(msg tea.Msg) (MVCC, tea.Cmd) {
+	if m.src == nil { // still opening, or failed to
+		if msg, ok := msg.(mvccOpenedMsg); ok && m.open != nil {
+			if msg.err != nil {
+				m.open, m.err = nil, msg.err
+				return m, nil
+			}
+			m.ready(msg.src)
+			return m, m.loadKeys()
+		}
+		return m, nil
+	}
 	switch msg := msg.(type) {
 	case keysMsg:
 		if msg.rev != m.rev || msg.start != m.starts[len(m.starts)-1] {
@@ -264,6 +305,13 @@ func (m MVCC) key(msg tea.KeyPressMsg) (MVCC, tea.Cmd) {
 // View draws the keys on the left and the history on the right.
 func (m MVCC) View() string {
 	lw := min(max(m.w/2, 20), 70)
+	if m.src == nil {
+		what := "reading the key index…"
+		if m.err != nil {
+			what = "error: " + m.err.Error()
+		}
+		return columns([]string{title("Keys", m.focused), what}, nil, min(max(m.w/2, 20), 70), m.w, m.h)
+	}
 	head := fmt.Sprintf("Keys at revision %d (kept %d..%d): %d", m.rev, max(m.compact, 1), m.current, m.total)
 	if m.note != "" {
 		head += "  (" + m.note + ")"

@@ -46,49 +46,23 @@ are opened read-only and never locked.`,
 			if err != nil {
 				return err
 			}
-			var src tui.Sources
-			if p, err := l.WAL(); err == nil {
-				w, closer, err := tui.OpenWAL(p)
-				if err != nil {
-					return err
+			// A data dir replay wrote knows the raft entry behind each
+			// revision.
+			var opts tui.OpenOptions
+			if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
+				defer pl.Close()
+				opts.Provenance = func(rev int64) (string, bool) {
+					p, ok := pl.Lookup(rev)
+					return fmt.Sprintf("raft index %d term %d, %s:%#x", p.Index, p.Term, p.Segment, p.Offset), ok
 				}
-				defer closer.Close()
-				src.WAL = w
 			}
-			if l.SnapDir != "" {
-				items, err := tui.SnapItems(l.SnapDir)
-				if err != nil {
-					return err
-				}
-				src.Snap = items
+			src, closer, err := tui.Open(args[0], opts)
+			if err != nil {
+				return err
 			}
-			if l.DB != "" {
-				b, closer, err := tui.OpenBolt(l.DB)
-				if err != nil {
-					return err
-				}
-				defer closer.Close()
-				src.Bolt = b
-				// A data dir replay wrote knows the raft entry behind
-				// each revision.
-				var prov tui.Provenance
-				if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
-					defer pl.Close()
-					prov = func(rev int64) (string, bool) {
-						p, ok := pl.Lookup(rev)
-						return fmt.Sprintf("raft index %d term %d, %s:%#x", p.Index, p.Term, p.Segment, p.Offset), ok
-					}
-				}
-				mv, closer2, err := tui.OpenMVCC(l.DB, prov)
-				if err != nil {
-					return err
-				}
-				defer closer2.Close()
-				src.MVCC = mv
-			}
+			defer closer.Close()
 			if l.MemberDir != "" {
-				// Everything inspect finds, its cross-checks included,
-				// read after the first screen.
+				// Everything inspect finds, its cross-checks included.
 				src.LoadFindings = func() ([]panes.Item, error) {
 					rep, err := runInspect(args[0])
 					if err != nil {
@@ -96,8 +70,6 @@ are opened read-only and never locked.`,
 					}
 					return tui.ReportItems(rep.report, src.WAL), nil
 				}
-			} else if src.Findings, err = tui.FindingItems(src.WAL, src.Bolt, src.Snap); err != nil {
-				return err
 			}
 			return tui.Run(cmd.Context(), src, tui.Options{})
 		},

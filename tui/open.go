@@ -1,0 +1,109 @@
+package tui
+
+import (
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/tui/panes"
+)
+
+// OpenOptions configure Open.
+type OpenOptions struct {
+	// Provenance, when set, places each revision of the MVCC tab's
+	// histories in the raft log.
+	Provenance Provenance
+}
+
+// Open resolves path (a data dir, a member dir, a wal dir, one segment or
+// a db file) and opens a source for each thing it holds, read-only and
+// without a lock. Only what the first screen needs is read here: the WAL's
+// segment list and the db's checking walk. The snap files' digests, the
+// key index (a pass over the key bucket) and the findings (a pass over the
+// WAL) are read in commands once the browser runs. The closer closes
+// every file, those opened later included.
+func Open(path string, opts OpenOptions) (Sources, io.Closer, error) {
+	var src Sources
+	c := &closers{}
+	l, err := datadir.Resolve(path)
+	if err != nil {
+		return src, nil, err
+	}
+	if p, err := l.WAL(); err == nil {
+		w, closer, err := OpenWAL(p)
+		if err != nil {
+			return src, nil, err
+		}
+		c.add(closer)
+		src.WAL = w
+	}
+	if l.SnapDir != "" {
+		dir := l.SnapDir
+		src.LoadSnap = func() ([]panes.Item, error) { return SnapItems(dir) }
+	}
+	if l.DB != "" {
+		b, closer, err := OpenBolt(l.DB)
+		if err != nil {
+			c.Close()
+			return src, nil, err
+		}
+		c.add(closer)
+		src.Bolt = b
+		db := l.DB
+		src.LoadMVCC = func() (panes.MVCCSource, error) {
+			mv, closer, err := OpenMVCC(db, opts.Provenance)
+			if err != nil {
+				return nil, err
+			}
+			c.add(closer)
+			return mv, nil
+		}
+	}
+	if src.WAL == nil && src.Bolt == nil && src.LoadSnap == nil {
+		return src, nil, errors.New("tui: nothing to show: give a data dir, a member dir, a wal dir, a .wal file or a db")
+	}
+	wal, bolt := src.WAL, src.Bolt
+	src.LoadFindings = func() ([]panes.Item, error) {
+		var snaps []panes.Item
+		if l.SnapDir != "" {
+			var err error
+			if snaps, err = SnapItems(l.SnapDir); err != nil {
+				return nil, err
+			}
+		}
+		return FindingItems(wal, bolt, snaps)
+	}
+	return src, c, nil
+}
+
+// closers closes what Open and its loaders opened; loaders run on the
+// program's goroutines.
+type closers struct {
+	mu     sync.Mutex
+	cs     []io.Closer
+	closed bool
+}
+
+func (c *closers) add(x io.Closer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		x.Close()
+		return
+	}
+	c.cs = append(c.cs, x)
+}
+
+// Close closes every file; what a loader opens later is closed at once.
+func (c *closers) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var errs []error
+	for _, x := range c.cs {
+		errs = append(errs, x.Close())
+	}
+	c.cs = nil
+	return errors.Join(errs...)
+}
