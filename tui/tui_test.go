@@ -2,6 +2,7 @@ package tui_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -584,4 +585,30 @@ func selected(t *testing.T, screen string) string {
 	}
 	t.Fatalf("nothing selected:\n%s", screen)
 	return ""
+}
+
+// TestREADMECaptures: the README's captures of the tabs are these golden
+// files, as they are now (trailing spaces aside).
+func TestREADMECaptures(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trim := func(s string) string {
+		lines := strings.Split(s, "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		return strings.Join(lines, "\n")
+	}
+	doc := trim(string(readme))
+	for _, g := range []string{"TestWALSample/after-n", "TestSnapPane/next-problem", "TestBoltPane/next-problem", "TestBucketBrowser/search", "TestMVCCPane/history"} {
+		b, err := os.ReadFile(filepath.Join("testdata", g+".golden"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(doc, "```\n"+trim(string(b))+"\n```") {
+			t.Errorf("the README does not show %s as it is now", g)
+		}
+	}
 }

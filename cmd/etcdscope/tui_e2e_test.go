@@ -85,6 +85,20 @@ func TestTUIInTmux(t *testing.T) {
 	if !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", bad.Offset)) {
 		t.Errorf("n did not select the damaged record at %s:\n%s", where, s)
 	}
+	// The findings tab (the last): inspect's report, the damaged record
+	// first; enter on it shows it in the WAL tab.
+	run("send-keys", "-t", "tui", "[")
+	s = screen("Findings: ")
+	if !strings.Contains(s, "wal-crc-mismatch "+where) {
+		t.Errorf("the findings tab does not list the damaged record at %s:\n%s", where, s)
+	}
+	if d := os.Getenv("ETCDSCOPE_TUI_CAPTURE"); d != "" { // the README's capture
+		os.WriteFile(filepath.Join(d, "findings.txt"), []byte(s), 0o644)
+	}
+	run("send-keys", "-t", "tui", "Enter")
+	if s := screen("[WAL]"); !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", bad.Offset)) {
+		t.Errorf("enter on the finding did not show the record:\n%s", s)
+	}
 	run("send-keys", "-t", "tui", "q")
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		if err := exec.Command(tmux, "-S", sock, "has-session", "-t", "tui").Run(); err != nil {

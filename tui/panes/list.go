@@ -156,7 +156,7 @@ func (m List) Update(msg tea.Msg) (List, tea.Cmd) {
 
 // View draws the list on the left and the detail on the right.
 func (m List) View() string {
-	lw := min(max(m.w/2, 20), 60)
+	lw := min(max(m.w*3/5, 20), 72) // a finding names a segment and an offset
 	n := 0
 	for _, it := range m.items {
 		if it.Problem {
