@@ -86,7 +86,7 @@ func (w *walFiles) Rows(seg int) ([]panes.Row, error) {
 }
 
 func row(f *walfmt.Frame) panes.Row {
-	r := panes.Row{Offset: f.Offset, Size: f.Size, CRCOK: f.CRCOK}
+	r := panes.Row{Offset: f.Offset, Size: f.Size, CRCOK: f.CRCOK, Suspect: f.Suspect}
 	switch f.Kind {
 	case walfmt.KindRecord:
 		r.Kind = f.Record.Type.String()
@@ -136,9 +136,14 @@ func (w *walFiles) Detail(seg int, r panes.Row) (panes.Detail, error) {
 		d.Lines = append(d.Lines, r.Summary)
 	}
 	d.Lines = append(d.Lines, r.Problems...)
-	hb := hexfmt.New(b, hexfmt.Options{Base: r.Offset, Squeeze: true})
+	hb := hexfmt.New(b, hexfmt.Options{Base: r.Offset, Squeeze: true, Highlight: panes.Problem})
 	if len(b) >= 8 {
 		hb.Add(0, 8, "length word")
+	}
+	if at := int(r.Suspect - r.Offset); r.Suspect != 0 && at < len(b) {
+		d.Lines = append(d.Lines, fmt.Sprintf("one flipped bit in the byte at %#x explains the CRC mismatch (marked below)", r.Suspect))
+		hb.Add(at, 1, "one flipped bit in this byte explains the CRC mismatch")
+		hb.Mark(at, 1)
 	}
 	d.Hex = hb.String()
 	return d, nil

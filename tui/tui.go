@@ -25,6 +25,7 @@ import (
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/etcdscope/etcdscope/tui/panes"
@@ -84,6 +85,8 @@ const (
 )
 
 var tabNames = []string{"WAL", "Snap", "Bolt", "MVCC", "Findings"}
+
+var activeTab = lipgloss.NewStyle().Bold(true).Reverse(true)
 
 // Model is the root: tabs, the active pane, the help line. It handles
 // only layout, focus, global keys and routing.
@@ -320,7 +323,7 @@ func (m Model) Render() string {
 	var b strings.Builder
 	for i, t := range m.tabs {
 		if i == m.active {
-			b.WriteString("[" + tabNames[t] + "]")
+			b.WriteString(activeTab.Render("[" + tabNames[t] + "]"))
 		} else {
 			b.WriteString(" " + tabNames[t] + " ")
 		}

@@ -224,7 +224,8 @@ func TestWALSample(t *testing.T) {
 	s := screen(m)
 	golden(t, "after-n", s)
 	want := fmt.Sprintf("> %#08x !! entry", bad.Offset)
-	if !strings.Contains(s, want) || !strings.Contains(s, fmt.Sprintf("%s:%#x", filepath.Base(segs[2]), bad.Offset)) {
+	if !strings.Contains(s, want) || !strings.Contains(s, fmt.Sprintf("%s:%#x", filepath.Base(segs[2]), bad.Offset)) ||
+		!strings.Contains(s, fmt.Sprintf("one flipped bit in the byte at %#x", bad.Offset+8+bad.Length-1)) {
 		t.Errorf("after n, want the damaged record %q at %s:%#x selected and detailed:\n%s", want, filepath.Base(segs[2]), bad.Offset, s)
 	}
 }

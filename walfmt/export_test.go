@@ -1,4 +1,4 @@
 package walfmt
 
-// BitflipHintForTest exposes bitflipHint to the external tests.
-var BitflipHintForTest = bitflipHint
+// BitflipForTest exposes bitflip to the external tests.
+var BitflipForTest = bitflip

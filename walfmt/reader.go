@@ -80,6 +80,10 @@ type Frame struct {
 	CRCUnchecked bool
 	// CRC is the running CRC the reader computed after this record.
 	CRC uint32
+	// Suspect, for a record whose CRC mismatch one flipped bit explains,
+	// is the offset in the segment of the byte holding that bit; 0 when
+	// none does.
+	Suspect int64
 
 	// Decoded payload, according to Record.Type (nil when it does not decode).
 	Entry    *Entry
@@ -609,7 +613,12 @@ func (r *Reader) checkCRC(f *Frame, want uint32) {
 		r.problem(f, f.Offset, ErrCRCMismatch, "no crc record anchors this segment; stored %#08x, computed from 0 %#08x", stored, want)
 	default:
 		f.CRCOK = false
-		r.problem(f, f.Offset, ErrCRCMismatch, "stored %#08x, running crc %#08x%s", stored, want, bitflipHint(r.crc, f.Record.Data, stored))
+		hint := ""
+		if j, b, ok := bitflip(r.crc, f.Record.Data, stored); ok {
+			hint = fmt.Sprintf("; flipping bit %d of data byte %d would match", b, j)
+			f.Suspect = f.Offset + 8 + int64(f.Record.DataOffset+j)
+		}
+		r.problem(f, f.Offset, ErrCRCMismatch, "stored %#08x, running crc %#08x%s", stored, want, hint)
 	}
 	f.CRC = stored
 	r.crc = stored
@@ -618,14 +627,14 @@ func (r *Reader) checkCRC(f *Frame, want uint32) {
 	r.resynced = false
 }
 
-// bitflipHint looks for a single flipped bit in data that explains a CRC
+// bitflip looks for a single flipped bit in data that explains a CRC
 // mismatch (the idea of pebble internal/bitflip), in O(8*len(data)): CRC is
 // linear, so flipping bit b of byte j changes the CRC by a difference that
 // depends only on b and on how many bytes follow j. Starting from the last
 // byte, each step back runs the eight differences through one zero byte.
-func bitflipHint(seed uint32, data []byte, want uint32) string {
+func bitflip(seed uint32, data []byte, want uint32) (j, b int, ok bool) {
 	if len(data) == 0 || len(data) > 16<<20 {
-		return ""
+		return 0, 0, false
 	}
 	syndrome := crc32.Update(seed, castagnoli, data) ^ want
 	var diff [8]uint32
@@ -635,12 +644,12 @@ func bitflipHint(seed uint32, data []byte, want uint32) string {
 	for j := len(data) - 1; j >= 0; j-- {
 		for b := range diff {
 			if diff[b] == syndrome {
-				return fmt.Sprintf("; flipping bit %d of data byte %d would match", b, j)
+				return j, b, true
 			}
 			diff[b] = castagnoli[byte(diff[b])] ^ diff[b]>>8
 		}
 	}
-	return ""
+	return 0, 0, false
 }
 
 func (r *Reader) decodePayload(f *Frame) {

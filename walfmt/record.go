@@ -55,6 +55,8 @@ type Record struct {
 	Type RecordType
 	CRC  uint32
 	Data []byte
+	// DataOffset is where Data starts in the record's bytes.
+	DataOffset int
 }
 
 // errProto is wrapped by every protobuf decoding error of this package.
@@ -65,6 +67,7 @@ var errProto = errors.New("bad protobuf")
 // skipped. It never allocates: Data aliases b.
 func DecodeRecord(b []byte) (Record, error) {
 	var r Record
+	all := len(b)
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
 		if n < 0 {
@@ -91,7 +94,7 @@ func DecodeRecord(b []byte) (Record, error) {
 			if n < 0 {
 				return r, fmt.Errorf("%w: record data: %v", errProto, protowire.ParseError(n))
 			}
-			r.Data = v
+			r.Data, r.DataOffset = v, all-len(b)+n-len(v)
 			b = b[n:]
 		default:
 			n := protowire.ConsumeFieldValue(num, typ, b)

@@ -37,6 +37,9 @@ type Options struct {
 	// Squeeze collapses repeated all-zero lines within one range into a
 	// single "*" line, as hexdump does.
 	Squeeze bool
+	// Highlight, when set, wraps the hex digits and the character of each
+	// byte Mark marked (a terminal style, for instance).
+	Highlight func(string) string
 }
 
 // Span is one annotated byte range.
@@ -54,6 +57,7 @@ type Builder struct {
 	data  []byte
 	opts  Options
 	spans []Span
+	marks []Span // bytes to highlight
 }
 
 // New returns a Builder for data. data is not copied; it must not change
@@ -74,6 +78,21 @@ func (b *Builder) Add(off, n int, format string, args ...any) {
 		text = fmt.Sprintf(format, args...)
 	}
 	b.spans = append(b.spans, Span{Offset: off, Length: n, Text: text})
+}
+
+// Mark has n bytes at off highlighted with Options.Highlight.
+func (b *Builder) Mark(off, n int) {
+	b.marks = append(b.marks, Span{Offset: off, Length: n})
+}
+
+// marked reports whether the byte at off is to be highlighted.
+func (b *Builder) marked(off int) bool {
+	for _, m := range b.marks {
+		if off >= m.Offset && off < m.End() {
+			return b.opts.Highlight != nil
+		}
+	}
+	return false
 }
 
 // Spans returns the ranges added, ordered by offset (longer first on a
@@ -228,9 +247,13 @@ func (r *renderer) run(start, end int, text string) {
 			if i > 0 && i%8 == 0 {
 				r.line = append(r.line, ' ')
 			}
-			if i < len(chunk) {
+			switch {
+			case i < len(chunk) && r.b.marked(off+i):
+				r.line = append(r.line, r.b.opts.Highlight(string([]byte{hexDigits[chunk[i]>>4], hexDigits[chunk[i]&0xf]}))...)
+				r.line = append(r.line, ' ')
+			case i < len(chunk):
 				r.line = append(r.line, hexDigits[chunk[i]>>4], hexDigits[chunk[i]&0xf], ' ')
-			} else {
+			default:
 				r.line = append(r.line, "   "...)
 			}
 		}
@@ -239,6 +262,12 @@ func (r *renderer) run(start, end int, text string) {
 			switch {
 			case i >= len(chunk):
 				r.line = append(r.line, ' ')
+			case r.b.marked(off + i):
+				c := byte('.')
+				if chunk[i] >= 0x20 && chunk[i] < 0x7f {
+					c = chunk[i]
+				}
+				r.line = append(r.line, r.b.opts.Highlight(string(c))...)
 			case chunk[i] >= 0x20 && chunk[i] < 0x7f:
 				r.line = append(r.line, chunk[i])
 			default:

@@ -126,3 +126,20 @@ func TestWriteError(t *testing.T) {
 		t.Error("WriteTo to a failing writer: no error")
 	}
 }
+
+// TestMark: marked bytes are wrapped by Highlight, hex and character;
+// without a Highlight the output is the same as unmarked.
+func TestMark(t *testing.T) {
+	data := []byte("hello world")
+	b := hexfmt.New(data, hexfmt.Options{Highlight: func(s string) string { return "[" + s + "]" }})
+	b.Mark(4, 2)
+	want := "00000000 +0000: 68 65 6c 6c [6f] [20] 77 6f  72 6c 64                |hell[o][ ]world     |\n"
+	if got := b.String(); got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+	plain := hexfmt.New(data, hexfmt.Options{})
+	plain.Mark(4, 2)
+	if got, want := plain.String(), hexfmt.New(data, hexfmt.Options{}).String(); got != want {
+		t.Errorf("marks without a Highlight changed the output:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -291,11 +291,9 @@ func (m Bolt) View() string {
 				g = m.window[i].Glyph
 			}
 			if id == m.cur {
-				b.WriteByte('[')
-				b.WriteByte(g)
-				b.WriteByte(']')
+				b.WriteString(selectedStyle.Render("[" + string(g) + "]"))
 			} else {
-				b.WriteByte(g)
+				b.WriteString(glyph(g))
 			}
 		}
 		lines = append(lines, b.String())

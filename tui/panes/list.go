@@ -178,7 +178,7 @@ func (m List) View() string {
 		}
 		flag := "   "
 		if m.items[i].Problem {
-			flag = "!! "
+			flag = Problem("!!") + " "
 		}
 		left = append(left, mark+flag+m.items[i].Title)
 	}

@@ -29,6 +29,9 @@ type Row struct {
 	CRCOK        bool
 	Checked      bool     // a record whose CRC was checked
 	Problems     []string // "code: message"
+	// Suspect is the offset of the byte in which one flipped bit would
+	// explain the record's CRC mismatch; 0 when none would.
+	Suspect int64
 }
 
 // Detail is what the detail pane shows of the selected row.
@@ -439,7 +442,7 @@ func (m WAL) rowsView(w, h int) []string {
 		crc := "   "
 		switch {
 		case len(r.Problems) > 0:
-			crc = "!! "
+			crc = Problem("!!") + " "
 		case r.Checked && r.CRCOK:
 			crc = "ok "
 		}
@@ -488,7 +491,7 @@ func (m WAL) Selected() (seg int, r Row, ok bool) {
 
 func title(s string, focused bool) string {
 	if focused {
-		return "▶ " + s
+		return focusedStyle.Render("▶ " + s)
 	}
 	return "  " + s
 }
@@ -514,16 +517,6 @@ func columns(left, right []string, lw, w, h int) string {
 		}
 	}
 	return b.String()
-}
-
-// pad cuts or pads s to exactly w cells (the text here is ASCII but for
-// the frame characters, which are one cell each).
-func pad(s string, w int) string {
-	r := []rune(s)
-	if len(r) > w {
-		return string(r[:w])
-	}
-	return s + strings.Repeat(" ", w-len(r))
 }
 
 func human(n int64) string {
