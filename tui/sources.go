@@ -232,25 +232,87 @@ func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
 		}
 	}
 	d.Lines = append(d.Lines, line)
-	p, err := b.db.ReadPage(boltfmt.PageID(id), boltfmt.PageID(id+1), nil) // its first page: the hex shows 512 bytes
+	p, err := b.db.ReadPage(boltfmt.PageID(id), boltfmt.PageID(b.PageCount()), nil) // with its overflow: the elements may reach into it
 	if err == nil {
 		d.Lines = append(d.Lines, fmt.Sprintf("header: id %d, type %s, %d elements, %d overflow pages", p.HeaderID, p.Type, p.Count, p.Overflow))
 	} else {
 		d.Lines = append(d.Lines, "unreadable: "+err.Error())
 	}
 	d.Lines = append(d.Lines, b.byPage[id]...)
-	if len(p.Data) > 0 {
-		data := p.Data[:min(len(p.Data), 512)]
-		hb := hexfmt.New(data, hexfmt.Options{Base: p.Offset, Squeeze: true})
-		if len(data) >= 16 {
-			hb.Add(0, 8, "id")
-			hb.Add(8, 2, "flags")
-			hb.Add(10, 2, "count")
-			hb.Add(12, 4, "overflow")
-		}
-		d.Hex = hb.String()
+	if len(p.Data) == 0 {
+		return d, nil
 	}
+	data := p.Data[:min(len(p.Data), 512)] // the hex shows the first 512 bytes
+	hb := hexfmt.New(data, hexfmt.Options{Base: p.Offset, Squeeze: true})
+	if len(data) >= 16 {
+		hb.Add(0, 8, "id")
+		hb.Add(8, 2, "flags")
+		hb.Add(10, 2, "count")
+		hb.Add(12, 4, "overflow")
+	}
+	d.Lines = append(d.Lines, b.elements(p, hb)...)
+	d.Hex = hb.String()
 	return d, nil
+}
+
+// maxElementLines is how many of a page's elements its detail lists;
+// bolt page lists them all.
+const maxElementLines = 4
+
+// elements describes the first elements of a branch or leaf page and
+// annotates their headers in hb.
+func (b *boltFile) elements(p boltfmt.Page, hb *hexfmt.Builder) []string {
+	var lines []string
+	bucket := ""
+	if id := int(p.ID); id < len(b.rep.Owner) {
+		if o := b.rep.Owner[id]; o > 0 && int(o) < len(b.rep.Buckets) {
+			bucket = b.rep.Buckets[o].Name()
+		}
+	}
+	path := strings.Split(bucket, "/")
+	switch p.Type {
+	case boltfmt.LeafPage:
+		els, err := boltfmt.LeafElements(p.Data, int(p.Count))
+		if err != nil {
+			return []string{"elements: " + err.Error()}
+		}
+		for i := range els {
+			e := &els[i]
+			hb.Add(e.Offset, 16, "element %d: flags, pos, ksize, vsize", i)
+			if i >= maxElementLines {
+				continue
+			}
+			switch {
+			case e.Problem != nil:
+				lines = append(lines, fmt.Sprintf("  %d: %v", i, e.Problem))
+			case e.IsBucket():
+				lines = append(lines, fmt.Sprintf("  %d: bucket %s", i, showText(e.Key)))
+			default:
+				lines = append(lines, fmt.Sprintf("  %d: key %s, value %d bytes", i, keyText(path, e.Key), len(e.Value)))
+			}
+		}
+	case boltfmt.BranchPage:
+		els, err := boltfmt.BranchElements(p.Data, int(p.Count))
+		if err != nil {
+			return []string{"elements: " + err.Error()}
+		}
+		for i := range els {
+			e := &els[i]
+			hb.Add(e.Offset, 16, "element %d: pos, ksize, child page", i)
+			if i >= maxElementLines {
+				continue
+			}
+			if e.Problem != nil {
+				lines = append(lines, fmt.Sprintf("  %d: %v", i, e.Problem))
+				continue
+			}
+			lines = append(lines, fmt.Sprintf("  %d: key %s → page %d", i, keyText(path, e.Key), e.Child))
+		}
+	}
+	if n := int(p.Count); n > maxElementLines {
+		lines = append(lines, fmt.Sprintf("  … and %d more (etcdscope bolt page %d lists them all)", n-maxElementLines, p.ID))
+	}
+	return lines
 }
 
 // SnapItems reads a member's snap dir (the .snap files, the .snap.db

@@ -257,8 +257,15 @@ func TestBoltPane(t *testing.T) {
 	defer closer.Close()
 	m := start(t, tui.Sources{Bolt: src}, 100, 30)
 	golden(t, "first", screen(m))
-	m = drive(t, m, press("n"))
+	m = typeKeys(t, m, "ll") // page 2: a leaf of the key bucket
 	s := screen(m)
+	golden(t, "leaf", s)
+	if !strings.Contains(s, "0: key 59_0, value 71 bytes") || !strings.Contains(s, "and 37 more") {
+		t.Errorf("page 2 does not show its elements:\n%s", s)
+	}
+	m = typeKeys(t, m, "g")
+	m = drive(t, m, press("n"))
+	s = screen(m)
 	golden(t, "next-problem", s)
 	if !strings.Contains(s, fmt.Sprintf("Page %d", leaf)) || !strings.Contains(s, "[!]") || !strings.Contains(s, "bolt-page-invalid") {
 		t.Errorf("n did not select the zeroed page %d:\n%s", leaf, s)
