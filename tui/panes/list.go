@@ -37,10 +37,10 @@ type ListKeyMap struct {
 // DefaultListKeyMap has vim and arrow keys.
 func DefaultListKeyMap() ListKeyMap {
 	return ListKeyMap{
-		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
-		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
-		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
-		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
+		Up:          upKey("up"),
+		Down:        downKey("down"),
+		Top:         topKey("first"),
+		Bottom:      bottomKey("last"),
 		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
 		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go to it")),

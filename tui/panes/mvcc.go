@@ -40,16 +40,16 @@ type MVCCKeyMap struct {
 // DefaultMVCCKeyMap has vim and arrow keys; - and + move the revision.
 func DefaultMVCCKeyMap() MVCCKeyMap {
 	return MVCCKeyMap{
-		Up:         key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
-		Down:       key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
-		PageDown:   key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("pgdn", "next keys")),
-		PageUp:     key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("pgup", "previous keys")),
-		Top:        key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first key")),
+		Up:         upKey("up"),
+		Down:       downKey("down"),
+		PageDown:   pageDownKey("next keys"),
+		PageUp:     pageUpKey("previous keys"),
+		Top:        topKey("first key"),
 		Older:      key.NewBinding(key.WithKeys("-"), key.WithHelp("-", "revision back")),
 		Newer:      key.NewBinding(key.WithKeys("+", "="), key.WithHelp("+", "revision forward")),
 		Current:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "current revision")),
-		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search keys and values")),
-		SearchNext: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
+		Search:     searchBinding(),
+		SearchNext: nextMatchBinding(),
 	}
 }
 
@@ -218,11 +218,7 @@ func (m MVCC) Update(msg tea.Msg) (MVCC, tea.Cmd) {
 			return m, nil
 		}
 		if m.ask.active() {
-			kind, a, cmd := m.ask.key(msg)
-			if kind == askSearch && a != "" {
-				m.needle = a
-				return m, m.search()
-			}
+			cmd := searchKey(&m.ask, &m.needle, msg, func() tea.Cmd { return m.search() })
 			return m, cmd
 		}
 		return m.key(msg)

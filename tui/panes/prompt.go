@@ -45,3 +45,17 @@ func (p *prompt) key(msg tea.KeyPressMsg) (kind int, answer string, cmd tea.Cmd)
 func (p *prompt) active() bool { return p.kind != 0 }
 
 func (p *prompt) view() string { return p.in.View() }
+
+// askSearch is what a search prompt asks for.
+const askSearch = 1
+
+// searchKey feeds a key to an open search prompt; when the prompt answers
+// with a needle, it is kept in *needle and run starts the search.
+func searchKey(p *prompt, needle *string, msg tea.KeyPressMsg, run func() tea.Cmd) tea.Cmd {
+	kind, a, cmd := p.key(msg)
+	if kind == askSearch && a != "" {
+		*needle = a
+		return run()
+	}
+	return cmd
+}

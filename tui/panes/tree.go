@@ -57,17 +57,17 @@ type TreeKeyMap struct {
 // DefaultTreeKeyMap has vim and arrow keys.
 func DefaultTreeKeyMap() TreeKeyMap {
 	return TreeKeyMap{
-		Up:         key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
-		Down:       key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
-		PageUp:     key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("pgup", "page up")),
-		PageDown:   key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("pgdn", "page down")),
-		Top:        key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first key")),
-		Bottom:     key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last key")),
+		Up:         upKey("up"),
+		Down:       downKey("down"),
+		PageUp:     pageUpKey("page up"),
+		PageDown:   pageDownKey("page down"),
+		Top:        topKey("first key"),
+		Bottom:     bottomKey("last key"),
 		Open:       key.NewBinding(key.WithKeys("enter", "l", "right"), key.WithHelp("enter", "open bucket")),
 		Back:       key.NewBinding(key.WithKeys("backspace", "h", "left"), key.WithHelp("h/←", "parent bucket")),
 		View:       key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "value as…")),
-		Search:     key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search keys and values")),
-		SearchNext: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
+		Search:     searchBinding(),
+		SearchNext: nextMatchBinding(),
 		ValueDown:  key.NewBinding(key.WithKeys("J", "shift+down"), key.WithHelp("J", "scroll value down")),
 		ValueUp:    key.NewBinding(key.WithKeys("K", "shift+up"), key.WithHelp("K", "scroll value up")),
 	}
@@ -99,8 +99,6 @@ type (
 		err error
 	}
 )
-
-const askSearch = 1
 
 // Tree is the bucket browser: a bucket's elements a window at a time (a
 // bucket of millions of keys is never read whole), enter into a
@@ -260,11 +258,7 @@ func (m Tree) Update(msg tea.Msg) (Tree, tea.Cmd) {
 			return m, nil
 		}
 		if m.ask.active() {
-			kind, a, cmd := m.ask.key(msg)
-			if kind == askSearch && a != "" {
-				m.needle = a
-				return m, m.search()
-			}
+			cmd := searchKey(&m.ask, &m.needle, msg, func() tea.Cmd { return m.search() })
 			return m, cmd
 		}
 		return m.key(msg)

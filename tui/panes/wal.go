@@ -58,12 +58,12 @@ type WALKeyMap struct {
 // DefaultWALKeyMap has vim and arrow keys.
 func DefaultWALKeyMap() WALKeyMap {
 	return WALKeyMap{
-		Up:          key.NewBinding(key.WithKeys("k", "up"), key.WithHelp("k/↑", "up")),
-		Down:        key.NewBinding(key.WithKeys("j", "down"), key.WithHelp("j/↓", "down")),
-		PageUp:      key.NewBinding(key.WithKeys("ctrl+u", "pgup"), key.WithHelp("pgup", "page up")),
-		PageDown:    key.NewBinding(key.WithKeys("ctrl+d", "pgdown"), key.WithHelp("pgdn", "page down")),
-		Top:         key.NewBinding(key.WithKeys("g", "home"), key.WithHelp("g", "first")),
-		Bottom:      key.NewBinding(key.WithKeys("G", "end"), key.WithHelp("G", "last")),
+		Up:          upKey("up"),
+		Down:        downKey("down"),
+		PageUp:      pageUpKey("page up"),
+		PageDown:    pageDownKey("page down"),
+		Top:         topKey("first"),
+		Bottom:      bottomKey("last"),
 		Switch:      key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "segments/records")),
 		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
