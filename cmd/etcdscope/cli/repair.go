@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/etcdscope/etcdscope/repair"
+	"github.com/etcdscope/etcdscope/replay"
+)
+
+func newRepairCommand(g *globalOptions) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "repair",
+		Short: "Write a repaired copy of a member, a WAL or a db to a new path; the input is never written",
+		Long: `Each repair writes only to the new path given by --out, never to its input.
+The output is built under a temporary name beside --out, fsynced, checked with
+inspect, and only then renamed to --out: a repair killed midway leaves nothing
+there. --dry-run says what the output would keep and what it would drop (by
+raft index, revision and key) and writes nothing.`,
+	}
+	c.AddCommand(newRepairRebuildCommand(g))
+	return c
+}
+
+// inspectVerify is the check every repair runs on its output before it
+// publishes it: inspect, with nothing at error severity.
+func inspectVerify(path string) error {
+	rep, err := runInspect(path)
+	if err != nil {
+		return err
+	}
+	if !rep.report.HasErrors() {
+		return nil
+	}
+	var codes []string
+	for _, f := range rep.report.Findings {
+		if f.Severity == "error" {
+			codes = append(codes, f.Code+" "+f.File)
+		}
+	}
+	return fmt.Errorf("inspect found %d %s: %s", len(codes), plural(len(codes), "error"), strings.Join(codes, "; "))
+}
+
+// ---- repair rebuild ----
+
+type repairRebuildOptions struct {
+	out           string
+	toIndex       uint64
+	base          string
+	bumpRevision  uint64
+	markCompacted bool
+	dryRun        bool
+}
+
+func newRepairRebuildCommand(g *globalOptions) *cobra.Command {
+	o := &repairRebuildOptions{}
+	c := &cobra.Command{
+		Use:   "rebuild DATA_DIR --out DIR",
+		Short: "A new member data dir from the member's snapshot and WAL, for a lost or damaged db",
+		Long: `Rebuilds the member's state from its WAL through the replay engine (a real
+raft node, every committed entry applied as etcd applies it; see replay) and
+writes a new data dir around it that real etcd starts on as a single-member
+cluster, keeping the member and cluster ids. The db of DATA_DIR is not needed:
+the state starts empty when the WAL still starts at index 1, else from --base
+FILE, else from the newest .snap.db the member received, else from its own db.
+--to-index N stops after raft index N. --bump-revision N with --mark-compacted
+raises the latest revision by N and schedules a compaction there, as etcdutl
+snapshot restore does, so that clients watching from an old revision are told
+it was compacted. The plan lists the entries left out (not committed, or after
+--to-index).`,
+		Args: exactArgs(1, "one DATA_DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if o.out == "" {
+				return usagef("--out DIR is required: repair writes a new data dir and never touches the source")
+			}
+			if o.markCompacted != (o.bumpRevision > 0) {
+				return usagef("--bump-revision N and --mark-compacted go together, as in etcdutl snapshot restore")
+			}
+			l, files, err := openWAL(args[0])
+			if err != nil {
+				return err
+			}
+			defer files.Close()
+			opts := repair.RebuildOptions{
+				Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())},
+				BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun, Verify: inspectVerify,
+			}
+			var res *repair.RebuildResult
+			err = withBase(cmd.ErrOrStderr(), l, &opts.Replay, func() (err error) {
+				res, err = repair.Rebuild(files.Segments, o.out, opts)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return renderRebuild(cmd.OutOrStdout(), format, res)
+		},
+	}
+	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
+	c.Flags().Uint64Var(&o.toIndex, "to-index", 0, "stop after this raft index")
+	c.Flags().StringVar(&o.base, "base", "", "a db to start from (an etcdctl snapshot save backup) when the WAL does not start at index 1")
+	c.Flags().Uint64Var(&o.bumpRevision, "bump-revision", 0, "raise the latest revision by this much (with --mark-compacted)")
+	c.Flags().BoolVar(&o.markCompacted, "mark-compacted", false, "schedule a compaction at the bumped revision (with --bump-revision)")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what the new member would hold and write nothing")
+	return c
+}
+
+func renderRebuild(out io.Writer, format outputFormat, r *repair.RebuildResult) error {
+	if format == formatJSON {
+		return writeJSON(out, r)
+	}
+	verb := "wrote"
+	if r.DryRun {
+		verb = "would write"
+	}
+	rp := r.Replay
+	fmt.Fprintf(out, "%s %s: member %x of cluster %x, raft index %d applied (term %d), state from %s\n",
+		verb, r.Out, rp.NodeID, rp.ClusterID, rp.AppliedIndex, rp.AppliedTerm, rp.Base)
+	fmt.Fprintf(out, "revision %d, %d keys live, compacted at %d\n", r.Revision, r.Keys, r.CompactRevision)
+	writeLost(out, r.Dropped, "left out (not committed, or after --to-index)")
+	return nil
+}
+
+// writeLost lists the entries a repair leaves out.
+func writeLost(out io.Writer, lost []repair.Lost, why string) {
+	if len(lost) == 0 {
+		fmt.Fprintf(out, "no entry %s\n", why)
+		return
+	}
+	word := "entries"
+	if len(lost) == 1 {
+		word = "entry"
+	}
+	fmt.Fprintf(out, "%d %s %s:\n", len(lost), word, why)
+	for _, e := range lost {
+		fmt.Fprintf(out, "  index %d term %d (%s:%#x): %s\n", e.Index, e.Term, e.Segment, e.Offset, e.Request)
+	}
+}

@@ -1,0 +1,92 @@
+// Package repair writes repaired copies of damaged etcd data: a new member
+// rebuilt from its snapshot and WAL, a WAL cut before its damage, a db
+// whose metas and freelist are made sound. It never writes its input.
+// Every output is built under a temporary sibling of the path asked for,
+// fsynced, verified, and only then renamed into place, so a repair killed
+// midway leaves nothing at that path.
+package repair
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Verify checks an output before it is renamed into place (the command
+// runs inspect on it); an error keeps it from being published.
+type Verify func(path string) error
+
+// stage is an output being built: written at Path, a temporary sibling of
+// out, and renamed to out by Commit.
+type stage struct {
+	tmp, out string
+}
+
+// newStage refuses an out that exists and makes the temporary directory
+// beside it.
+func newStage(out string) (*stage, error) {
+	out = filepath.Clean(out)
+	if _, err := os.Lstat(out); err == nil {
+		return nil, fmt.Errorf("repair: %s exists; give a new path (repair never overwrites)", out)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".repair-")
+	if err != nil {
+		return nil, err
+	}
+	return &stage{tmp: tmp, out: out}, nil
+}
+
+// Path is where the output is built.
+func (s *stage) Path() string { return filepath.Join(s.tmp, filepath.Base(s.out)) }
+
+// commit fsyncs every file and directory of the output, verifies it and
+// renames it into place, then fsyncs the parent directory.
+func (s *stage) commit(verify Verify) error {
+	defer s.abort()
+	if err := syncTree(s.Path()); err != nil {
+		return err
+	}
+	if verify != nil {
+		if err := verify(s.Path()); err != nil {
+			return fmt.Errorf("repair: the output does not verify, so it was not written to %s: %w", s.out, err)
+		}
+	}
+	if err := os.Rename(s.Path(), s.out); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(s.out))
+}
+
+// abort removes what was built; after a commit, the empty temporary dir.
+func (s *stage) abort() { os.RemoveAll(s.tmp) }
+
+// syncTree fsyncs a file, or a directory and everything below it.
+func syncTree(path string) error {
+	return filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return syncDir(p)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	})
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
