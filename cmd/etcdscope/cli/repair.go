@@ -9,6 +9,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 func newRepairCommand(g *globalOptions) *cobra.Command {
@@ -21,7 +22,7 @@ inspect, and only then renamed to --out: a repair killed midway leaves nothing
 there. --dry-run says what the output would keep and what it would drop (by
 raft index, revision and key) and writes nothing.`,
 	}
-	c.AddCommand(newRepairRebuildCommand(g))
+	c.AddCommand(newRepairRebuildCommand(g), newRepairWALCommand(g))
 	return c
 }
 
@@ -139,7 +140,124 @@ func writeLost(out io.Writer, lost []repair.Lost, why string) {
 		word = "entry"
 	}
 	fmt.Fprintf(out, "%d %s %s:\n", len(lost), word, why)
-	for _, e := range lost {
+	for i, e := range lost {
+		if i == maxLostLines {
+			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(lost)-i)
+			break
+		}
 		fmt.Fprintf(out, "  index %d term %d (%s:%#x): %s\n", e.Index, e.Term, e.Segment, e.Offset, e.Request)
 	}
+}
+
+// maxLostLines is how many lost entries or keys the text output lists.
+const maxLostLines = 20
+
+// ---- repair wal ----
+
+type repairWALOptions struct {
+	out    string
+	peers  []string
+	base   string
+	dryRun bool
+}
+
+func newRepairWALCommand(g *globalOptions) *cobra.Command {
+	o := &repairWALOptions{}
+	c := &cobra.Command{
+		Use:   "wal DATA_DIR --out DIR",
+		Short: "A copy of the member with its WAL cut before the first damage it cannot be read past",
+		Long: `Writes a copy of the member whose WAL is cut before its first damage that
+cannot be read past (a torn tail, a CRC mismatch, a bad length, a missing
+segment, ...), with non-zero padding and garbage after the end of the log
+cleared: the kept records are written again as etcd writes them, at the same
+offsets, their CRC chain recomputed. The db is copied when it holds nothing
+past the cut, else rebuilt by replaying the kept log (from --base FILE, or the
+newest .snap.db, when the WAL does not start at index 1); .snap files past the
+cut are left out. The plan lists every entry lost after the cut, which of the
+members given with --peer DIR still hold them, and the keys whose state the
+output does not have.`,
+		Args: exactArgs(1, "one DATA_DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if o.out == "" {
+				return usagef("--out DIR is required: repair writes a new data dir and never touches the source")
+			}
+			l, files, err := openWAL(args[0])
+			if err != nil {
+				return err
+			}
+			defer files.Close()
+			if l.MemberDir == "" {
+				return usagef("repair wal needs a data dir or a member dir, not a lone WAL")
+			}
+			opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Verify: inspectVerify, Peers: map[string][]walfmt.Segment{}}
+			for _, p := range o.peers {
+				_, pf, err := openWAL(p)
+				if err != nil {
+					return err
+				}
+				defer pf.Close()
+				opts.Peers[p] = pf.Segments
+			}
+			res, err := repair.WAL(l.MemberDir, files.Segments, o.out, opts)
+			if err != nil {
+				return err
+			}
+			return renderRepairWAL(cmd.OutOrStdout(), format, res)
+		},
+	}
+	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
+	c.Flags().StringArrayVar(&o.peers, "peer", nil, "another member's data dir: say whether it still has the entries lost (repeatable)")
+	c.Flags().StringVar(&o.base, "base", "", "a db to start a rebuilt db from when the WAL does not start at index 1")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be kept and lost and write nothing")
+	return c
+}
+
+func renderRepairWAL(out io.Writer, format outputFormat, r *repair.WALResult) error {
+	if format == formatJSON {
+		return writeJSON(out, r)
+	}
+	verb := "wrote"
+	if r.DryRun {
+		verb = "would write"
+	}
+	if r.Cut == nil {
+		fmt.Fprintf(out, "%s %s: the WAL has no damage to cut at", verb, r.Out)
+	} else {
+		fmt.Fprintf(out, "%s %s: the WAL cut at %s:%#x (%s)", verb, r.Out, r.Cut.Segment, r.Cut.Offset, r.Cut.Code)
+	}
+	fmt.Fprintf(out, "; last entry kept %d (term %d), commit %d\n", r.LastIndex, r.LastTerm, r.Commit)
+	if r.Cleared > 0 || r.Garbage > 0 {
+		fmt.Fprintf(out, "cleared: %d records' padding, %d bytes of garbage after the end\n", r.Cleared, r.Garbage)
+	}
+	writeLost(out, r.Lost, "lost after the cut")
+	for p, n := range r.PeersHave {
+		fmt.Fprintf(out, "  %s holds %d of them\n", p, n)
+	}
+	fmt.Fprintf(out, "db: %s (its consistent_index was %d); revision %d, %d keys live\n", r.DB, r.ConsistentIndex, r.Revision, r.Keys)
+	if len(r.DroppedSnaps) > 0 {
+		fmt.Fprintf(out, "left out: %s\n", strings.Join(r.DroppedSnaps, ", "))
+	}
+	if len(r.LostKeys) == 0 {
+		fmt.Fprintln(out, "no key's state is lost")
+		return nil
+	}
+	fmt.Fprintf(out, "%d %s whose state is lost (before → after):\n", len(r.LostKeys), plural(len(r.LostKeys), "key"))
+	state := func(s *repair.KeyState) string {
+		if s == nil {
+			return "absent"
+		}
+		return fmt.Sprintf("mod %d ver %d", s.ModRevision, s.Version)
+	}
+	for i, k := range r.LostKeys {
+		if i == maxLostLines {
+			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(r.LostKeys)-i)
+			break
+		}
+		fmt.Fprintf(out, "  %s: %s → %s\n", quoteKey(k.Key), state(k.Before), state(k.After))
+	}
+	return nil
 }
