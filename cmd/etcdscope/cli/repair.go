@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -22,7 +24,7 @@ inspect, and only then renamed to --out: a repair killed midway leaves nothing
 there. --dry-run says what the output would keep and what it would drop (by
 raft index, revision and key) and writes nothing.`,
 	}
-	c.AddCommand(newRepairRebuildCommand(g), newRepairWALCommand(g))
+	c.AddCommand(newRepairRebuildCommand(g), newRepairWALCommand(g), newRepairBoltCommand(g))
 	return c
 }
 
@@ -258,6 +260,113 @@ func renderRepairWAL(out io.Writer, format outputFormat, r *repair.WALResult) er
 			break
 		}
 		fmt.Fprintf(out, "  %s: %s → %s\n", quoteKey(k.Key), state(k.Before), state(k.After))
+	}
+	return nil
+}
+
+// ---- repair bolt ----
+
+type repairBoltOptions struct {
+	out    string
+	dryRun bool
+}
+
+func newRepairBoltCommand(g *globalOptions) *cobra.Command {
+	o := &repairBoltOptions{}
+	c := &cobra.Command{
+		Use:   "bolt DB --out FILE",
+		Short: "A copy of the db whose metas and freelist are made sound",
+		Long: `Writes a copy of the bbolt file (DB, or the db of a data dir) whose two meta
+pages both carry the newest transaction whose whole tree is sound: every page
+of it read and checked (ids, types, bounds, key order, no page reached twice).
+A meta whose checksum or fields are wrong is rewritten when its tree checks
+out; an older transaction is used only when every newer one's tree fails the
+check, which also catches pages reused since, and the plan then says which
+transaction is lost. A freelist that is wrong, or pages neither reachable nor
+free, are fixed by giving the metas bbolt's no-freelist mark: bbolt (and etcd)
+then rebuild the free set from what is reachable. The output is checked as
+bolt check checks before it is renamed to --out.`,
+		Args: exactArgs(1, "one DB"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if o.out == "" {
+				return usagef("--out FILE is required: repair writes a new file and never touches the source")
+			}
+			l, err := datadir.Resolve(args[0])
+			if err != nil {
+				return err
+			}
+			if l.DB == "" {
+				return usagef("%s holds no db", args[0])
+			}
+			res, err := repair.Bolt(l.DB, o.out, repair.BoltOptions{DryRun: o.dryRun, Verify: boltVerify})
+			if err != nil {
+				return err
+			}
+			return renderRepairBolt(cmd.OutOrStdout(), format, res)
+		},
+	}
+	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be fixed and lost and write nothing")
+	return c
+}
+
+// boltVerify checks a repaired db as bolt check does: nothing at error
+// severity.
+func boltVerify(path string) error {
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.Walk(boltfmt.WalkOptions{})
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for _, p := range rep.Problems {
+		if boltfmt.SeverityOf(p) == boltfmt.SeverityError {
+			bad = append(bad, p.Error())
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("bolt check finds %d %s: %s", len(bad), plural(len(bad), "problem"), strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func renderRepairBolt(out io.Writer, format outputFormat, r *repair.BoltResult) error {
+	if format == formatJSON {
+		return writeJSON(out, r)
+	}
+	verb := "wrote"
+	if r.DryRun {
+		verb = "would write"
+	}
+	fmt.Fprintf(out, "%s %s: both metas carry txid %d (the tree of meta %d); freelist %s\n", verb, r.Out, r.TxID, r.Meta, r.Freelist)
+	for i, m := range r.Metas {
+		state := "valid"
+		if !m.Valid {
+			state = "invalid: " + m.Problem
+		}
+		tree := "sound"
+		if !m.TreeSound {
+			tree = "not sound: " + m.TreeProblem
+		}
+		fmt.Fprintf(out, "  meta %d (txid %d): %s; its tree (root %d) %s\n", i, m.TxID, state, m.Root, tree)
+	}
+	if r.Reverted != nil {
+		fmt.Fprintf(out, "transaction %d is lost: %s\n", r.Reverted.TxID, r.Reverted.Why)
+	}
+	for _, f := range r.Fixed {
+		fmt.Fprintf(out, "fixed: %s\n", f)
+	}
+	fmt.Fprintf(out, "revision %d, %d keys live; %d %s whose state differs from what can be read of the input\n", r.Revision, r.Keys, len(r.ChangedKeys), plural(len(r.ChangedKeys), "key"))
+	if r.Reverted != nil {
+		fmt.Fprintln(out, "etcd applies again, when it starts, the WAL's entries past the older consistent index")
 	}
 	return nil
 }
