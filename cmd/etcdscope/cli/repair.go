@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,7 +25,7 @@ inspect, and only then renamed to --out: a repair killed midway leaves nothing
 there. --dry-run says what the output would keep and what it would drop (by
 raft index, revision and key) and writes nothing.`,
 	}
-	c.AddCommand(newRepairRebuildCommand(g), newRepairWALCommand(g), newRepairBoltCommand(g))
+	c.AddCommand(newRepairRebuildCommand(g), newRepairWALCommand(g), newRepairBoltCommand(g), newRepairSalvageCommand(g))
 	return c
 }
 
@@ -367,6 +368,108 @@ func renderRepairBolt(out io.Writer, format outputFormat, r *repair.BoltResult) 
 	fmt.Fprintf(out, "revision %d, %d keys live; %d %s whose state differs from what can be read of the input\n", r.Revision, r.Keys, len(r.ChangedKeys), plural(len(r.ChangedKeys), "key"))
 	if r.Reverted != nil {
 		fmt.Fprintln(out, "etcd applies again, when it starts, the WAL's entries past the older consistent index")
+	}
+	return nil
+}
+
+// ---- repair salvage ----
+
+type repairSalvageOptions struct {
+	out    string
+	base   string
+	dryRun bool
+}
+
+func newRepairSalvageCommand(g *globalOptions) *cobra.Command {
+	o := &repairSalvageOptions{}
+	c := &cobra.Command{
+		Use:   "salvage DB --out FILE",
+		Short: "A new etcd db from every record that can still be read, reachable or not",
+		Long: `Reads every page of the db (DB, or the db of a data dir): the records of every
+bucket the tree still reaches, read past damaged pages, and the records of
+etcd's key bucket left on pages the tree no longer reaches (freed pages keep
+their contents until reused). It writes a new etcd db of them: a recovered
+record goes in when its revision is above the compaction and not past the
+newest revision the tree holds (one past it is from a transaction that never
+committed). The db's consistent index is kept. The plan counts what was
+placed and recovered, lists what was not placed with its page, and the
+revisions of which no record was found; given a data dir, it replays the WAL
+to the same raft index and lists exactly the keys whose state the salvage
+loses (repair rebuild recovers them, when the WAL holds them).`,
+		Args: exactArgs(1, "one DB or DATA_DIR"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			format, err := g.format()
+			if err != nil {
+				return err
+			}
+			if o.out == "" {
+				return usagef("--out FILE is required: repair writes a new file and never touches the source")
+			}
+			l, err := datadir.Resolve(args[0])
+			if err != nil {
+				return err
+			}
+			if l.DB == "" {
+				return usagef("%s holds no db", args[0])
+			}
+			opts := repair.SalvageOptions{DryRun: o.dryRun, Verify: boltVerify, Replay: replay.Options{Base: o.base}}
+			if p, err := l.WAL(); err == nil && l.MemberDir != "" {
+				files, err := walfmt.OpenPath(p)
+				if err != nil {
+					return err
+				}
+				defer files.Close()
+				opts.WAL = files.Segments
+			}
+			res, err := repair.Salvage(l.DB, o.out, opts)
+			if err != nil {
+				return err
+			}
+			return renderSalvage(cmd.OutOrStdout(), format, res)
+		},
+	}
+	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
+	c.Flags().StringVar(&o.base, "base", "", "where the WAL replay that names the lost keys starts, when the WAL does not start at index 1")
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be placed and lost and write nothing")
+	return c
+}
+
+func renderSalvage(out io.Writer, format outputFormat, r *repair.SalvageResult) error {
+	if format == formatJSON {
+		return writeJSON(out, r)
+	}
+	verb := "wrote"
+	if r.DryRun {
+		verb = "would write"
+	}
+	fmt.Fprintf(out, "%s %s: consistent_index %d, revision %d (compacted at %d), %d keys live\n", verb, r.Out, r.ConsistentIndex, r.Revision, r.CompactRevision, r.Keys)
+	buckets := make([]string, 0, len(r.Placed))
+	for b, n := range r.Placed {
+		buckets = append(buckets, fmt.Sprintf("%s %d", b, n))
+	}
+	sort.Strings(buckets)
+	fmt.Fprintf(out, "placed: %s; %d key-bucket records recovered from %d unreachable pages\n", strings.Join(buckets, ", "), r.Recovered, len(r.RecoveredPages))
+	for i, n := range r.NotPlaced {
+		if i == maxLostLines {
+			fmt.Fprintf(out, "  … and %d more not placed (-w json lists them)\n", len(r.NotPlaced)-i)
+			break
+		}
+		fmt.Fprintf(out, "not placed: page %d %s %s: %s\n", n.Page, n.Bucket, quoteKey(n.Key), n.Why)
+	}
+	for _, m := range r.Missing {
+		fmt.Fprintf(out, "no record of revisions %d to %d\n", m.From, m.To)
+	}
+	if !r.KnowsLostKeys {
+		fmt.Fprintln(out, "the keys whose state is lost cannot be named without the member's WAL (give its data dir)")
+		return nil
+	}
+	fmt.Fprintf(out, "%d %s whose state is lost, against the WAL replayed to the same index\n", len(r.LostKeys), plural(len(r.LostKeys), "key"))
+	for i, k := range r.LostKeys {
+		if i == maxLostLines {
+			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(r.LostKeys)-i)
+			break
+		}
+		fmt.Fprintf(out, "  %s\n", quoteKey(k.Key))
 	}
 	return nil
 }

@@ -1,0 +1,76 @@
+package repair_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/fixture"
+	"github.com/etcdscope/etcdscope/repair"
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+// TestNothingAtOutUntilVerified: every repair builds its whole output
+// beside --out and publishes it with one rename after the check, so a
+// repair stopped at any point before (killed, or its check failing) leaves
+// nothing at --out; a failed check leaves nothing beside it either. The
+// input is unchanged.
+func TestNothingAtOutUntilVerified(t *testing.T) {
+	src := fixture.CopyDir(t, etcdtest.SampleDir(t))
+	defer etcdtest.RequireUnchanged(t, src)()
+	files, err := walfmt.OpenPath(filepath.Join(src, "member", "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	db := filepath.Join(src, "member", "snap", "db")
+	refuse := errors.New("refused by the test")
+	for name, run := range map[string]func(out string, verify repair.Verify) error{
+		"rebuild": func(out string, v repair.Verify) error {
+			_, err := repair.Rebuild(files.Segments, out, repair.RebuildOptions{Verify: v})
+			return err
+		},
+		"wal": func(out string, v repair.Verify) error {
+			_, err := repair.WAL(filepath.Join(src, "member"), files.Segments, out, repair.WALOptions{Verify: v})
+			return err
+		},
+		"bolt": func(out string, v repair.Verify) error {
+			_, err := repair.Bolt(db, out, repair.BoltOptions{Verify: v})
+			return err
+		},
+		"salvage": func(out string, v repair.Verify) error {
+			_, err := repair.Salvage(db, out, repair.SalvageOptions{Verify: v})
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			parent := t.TempDir()
+			out := filepath.Join(parent, "out")
+			verified := false
+			err := run(out, func(built string) error {
+				verified = true
+				if _, err := os.Stat(out); err == nil {
+					t.Errorf("%s exists before the check", out)
+				}
+				if _, err := os.Stat(built); err != nil {
+					t.Errorf("the output being checked: %v", err)
+				}
+				return refuse
+			})
+			if !verified || !errors.Is(err, refuse) {
+				t.Fatalf("verified %v, error %v", verified, err)
+			}
+			if ents, _ := os.ReadDir(parent); len(ents) != 0 {
+				t.Errorf("left after a failed check: %v", ents)
+			}
+			if err := run(out, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := run(out, nil); err == nil {
+				t.Error("a second repair onto the same --out was not refused")
+			}
+		})
+	}
+}
