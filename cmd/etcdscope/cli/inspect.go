@@ -77,7 +77,7 @@ page), the MVCC records, and the cross-checks etcd's boot depends on: the db's
 consistent_index against the WAL (db-ahead-of-wal, db-behind-wal), the WAL's
 snapshot records against the .snap and .snap.db files (wal-snapshot-missing,
 snapdb-missing: etcd's "failed to find database snapshot file" panic, found
-offline), the db's members against the WAL's conf state, and the storage
+offline; db-missing), the db's members against the WAL's conf state, and the storage
 version against the cluster version the WAL set.`,
 		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -143,10 +143,14 @@ func runInspect(arg string) (*inspectReport, error) {
 		rep.Checked = append(rep.Checked, "snap")
 	}
 	var st *mvccview.Store
-	if l.DB != "" {
+	switch {
+	case l.DB != "":
 		if st, err = inspectDB(l, rep); err != nil {
 			return nil, err
 		}
+	case l.SnapDir != "" || l.WALDir != "":
+		rep.report.Add(finding.Finding{Severity: finding.Error, Code: "db-missing", File: l.Rel(filepath.Join(l.MemberDir, "snap", "db")),
+			Message: "the member has no db: etcd 3.6 and later refuse to start; 3.5 starts from the newest .snap.db or empty, with only what the WAL holds after it (repair rebuild replays the WAL into a new member)"})
 	}
 	crossCheck(l, rep.report, rep.WAL, facts, sd, st)
 	if st != nil && rep.WAL != nil {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -46,6 +49,68 @@ func inspectVerify(path string) error {
 		}
 	}
 	return fmt.Errorf("inspect found %d %s: %s", len(codes), plural(len(codes), "error"), strings.Join(codes, "; "))
+}
+
+// renderRepair writes a repair's plan. With -w json it is one document:
+// the plan's fields, and the findings and summary of the input's check
+// (inspect, or bolt check for a db), as every command that checks writes
+// them. In text, the plan, then for a dry run the findings. A dry run on
+// an input with findings at error severity exits 1, as the checks do.
+func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, plan any, fr *finding.Report, text func(io.Writer)) error {
+	out := cmd.OutOrStdout()
+	if format == formatJSON {
+		b, err := json.Marshal(plan)
+		if err != nil {
+			return err
+		}
+		doc := map[string]any{}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return err
+		}
+		doc["findings"], doc["summary"] = fr.Findings, fr.Summary
+		if err := writeJSON(out, doc); err != nil {
+			return err
+		}
+	} else {
+		text(out)
+		if dryRun {
+			fmt.Fprintln(out, "")
+			if err := renderFindings(out, cmd.ErrOrStderr(), format, fr); err != nil && !errors.Is(err, errFindings) {
+				return err
+			}
+		}
+	}
+	if dryRun && fr.HasErrors() {
+		return errFindings
+	}
+	return nil
+}
+
+// inspectFindings is what inspect finds in a member; a member it cannot
+// read gives one finding that says so.
+func inspectFindings(arg string) *finding.Report {
+	rep, err := runInspect(arg)
+	if err != nil {
+		r := &finding.Report{Findings: []finding.Finding{}}
+		r.Add(finding.Finding{Severity: finding.Error, Code: "input-unreadable", File: arg, Message: err.Error()})
+		return r
+	}
+	return rep.report
+}
+
+// boltFindings is what bolt check finds in a db.
+func boltFindings(l datadir.Layout, path string) *finding.Report {
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err == nil {
+		defer db.Close()
+		var rep *boltfmt.Report
+		if rep, err = db.Walk(boltfmt.WalkOptions{}); err == nil {
+			return boltReport(l.Rel(path), rep.Problems)
+		}
+	}
+	r := &finding.Report{Findings: []finding.Finding{}}
+	r.Add(finding.Finding{Severity: finding.Error, Code: "input-unreadable", File: l.Rel(path), Message: err.Error()})
+	return r
 }
 
 // ---- repair rebuild ----
@@ -104,7 +169,7 @@ it was compacted. The plan lists the entries left out (not committed, or after
 			if err != nil {
 				return err
 			}
-			return renderRebuild(cmd.OutOrStdout(), format, res)
+			return renderRepair(cmd, format, o.dryRun, res, inspectFindings(args[0]), func(w io.Writer) { renderRebuild(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
@@ -116,10 +181,7 @@ it was compacted. The plan lists the entries left out (not committed, or after
 	return c
 }
 
-func renderRebuild(out io.Writer, format outputFormat, r *repair.RebuildResult) error {
-	if format == formatJSON {
-		return writeJSON(out, r)
-	}
+func renderRebuild(out io.Writer, r *repair.RebuildResult) {
 	verb := "wrote"
 	if r.DryRun {
 		verb = "would write"
@@ -129,7 +191,6 @@ func renderRebuild(out io.Writer, format outputFormat, r *repair.RebuildResult) 
 		verb, r.Out, rp.NodeID, rp.ClusterID, rp.AppliedIndex, rp.AppliedTerm, rp.Base)
 	fmt.Fprintf(out, "revision %d, %d keys live, compacted at %d\n", r.Revision, r.Keys, r.CompactRevision)
 	writeLost(out, r.Dropped, "left out (not committed, or after --to-index)")
-	return nil
 }
 
 // writeLost lists the entries a repair leaves out.
@@ -209,7 +270,7 @@ output does not have.`,
 			if err != nil {
 				return err
 			}
-			return renderRepairWAL(cmd.OutOrStdout(), format, res)
+			return renderRepair(cmd, format, o.dryRun, res, inspectFindings(args[0]), func(w io.Writer) { renderRepairWAL(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
@@ -219,10 +280,7 @@ output does not have.`,
 	return c
 }
 
-func renderRepairWAL(out io.Writer, format outputFormat, r *repair.WALResult) error {
-	if format == formatJSON {
-		return writeJSON(out, r)
-	}
+func renderRepairWAL(out io.Writer, r *repair.WALResult) {
 	verb := "wrote"
 	if r.DryRun {
 		verb = "would write"
@@ -246,7 +304,7 @@ func renderRepairWAL(out io.Writer, format outputFormat, r *repair.WALResult) er
 	}
 	if len(r.LostKeys) == 0 {
 		fmt.Fprintln(out, "no key's state is lost")
-		return nil
+		return
 	}
 	fmt.Fprintf(out, "%d %s whose state is lost (before → after):\n", len(r.LostKeys), plural(len(r.LostKeys), "key"))
 	state := func(s *repair.KeyState) string {
@@ -262,7 +320,6 @@ func renderRepairWAL(out io.Writer, format outputFormat, r *repair.WALResult) er
 		}
 		fmt.Fprintf(out, "  %s: %s → %s\n", quoteKey(k.Key), state(k.Before), state(k.After))
 	}
-	return nil
 }
 
 // ---- repair bolt ----
@@ -307,7 +364,7 @@ bolt check checks before it is renamed to --out.`,
 			if err != nil {
 				return err
 			}
-			return renderRepairBolt(cmd.OutOrStdout(), format, res)
+			return renderRepair(cmd, format, o.dryRun, res, boltFindings(l, l.DB), func(w io.Writer) { renderRepairBolt(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
@@ -339,10 +396,7 @@ func boltVerify(path string) error {
 	return nil
 }
 
-func renderRepairBolt(out io.Writer, format outputFormat, r *repair.BoltResult) error {
-	if format == formatJSON {
-		return writeJSON(out, r)
-	}
+func renderRepairBolt(out io.Writer, r *repair.BoltResult) {
 	verb := "wrote"
 	if r.DryRun {
 		verb = "would write"
@@ -369,7 +423,6 @@ func renderRepairBolt(out io.Writer, format outputFormat, r *repair.BoltResult) 
 	if r.Reverted != nil {
 		fmt.Fprintln(out, "etcd applies again, when it starts, the WAL's entries past the older consistent index")
 	}
-	return nil
 }
 
 // ---- repair salvage ----
@@ -425,7 +478,7 @@ loses (repair rebuild recovers them, when the WAL holds them).`,
 			if err != nil {
 				return err
 			}
-			return renderSalvage(cmd.OutOrStdout(), format, res)
+			return renderRepair(cmd, format, o.dryRun, res, boltFindings(l, l.DB), func(w io.Writer) { renderSalvage(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
@@ -434,10 +487,7 @@ loses (repair rebuild recovers them, when the WAL holds them).`,
 	return c
 }
 
-func renderSalvage(out io.Writer, format outputFormat, r *repair.SalvageResult) error {
-	if format == formatJSON {
-		return writeJSON(out, r)
-	}
+func renderSalvage(out io.Writer, r *repair.SalvageResult) {
 	verb := "wrote"
 	if r.DryRun {
 		verb = "would write"
@@ -461,7 +511,7 @@ func renderSalvage(out io.Writer, format outputFormat, r *repair.SalvageResult) 
 	}
 	if !r.KnowsLostKeys {
 		fmt.Fprintln(out, "the keys whose state is lost cannot be named without the member's WAL (give its data dir)")
-		return nil
+		return
 	}
 	fmt.Fprintf(out, "%d %s whose state is lost, against the WAL replayed to the same index\n", len(r.LostKeys), plural(len(r.LostKeys), "key"))
 	for i, k := range r.LostKeys {
@@ -471,5 +521,4 @@ func renderSalvage(out io.Writer, format outputFormat, r *repair.SalvageResult) 
 		}
 		fmt.Fprintf(out, "  %s\n", quoteKey(k.Key))
 	}
-	return nil
 }

@@ -70,7 +70,7 @@ func TestRepairRebuildDeletedDB(t *testing.T) {
 
 			out := filepath.Join(parent, "dry")
 			stdout, errOut, code := run(t, "repair", "rebuild", src, "--out", out, "--dry-run", "-w", "json")
-			if code != ExitOK {
+			if code != ExitFindings { // the input is damaged: the dry run says so, as inspect does
 				t.Fatalf("dry run: exit %d: %s", code, errOut)
 			}
 			var plan struct {
@@ -155,7 +155,7 @@ func TestRepairWAL(t *testing.T) {
 
 				// The undamaged member stands in for a peer holding the log.
 				stdout, errOut, code := run(t, "repair", "wal", src, "--out", out, "--dry-run", "--peer", gen, "-w", "json")
-				if code != ExitOK {
+				if code != ExitFindings { // the input is damaged: the dry run says so, as inspect does
 					t.Fatalf("dry run: exit %d: %s", code, errOut)
 				}
 				var plan struct {
@@ -164,6 +164,7 @@ func TestRepairWAL(t *testing.T) {
 						Offset  int64  `json:"offset"`
 						Code    string `json:"code"`
 					} `json:"cut"`
+					Findings  []struct{ Code string }  `json:"findings"`
 					Lost      []struct{ Index uint64 } `json:"lost"`
 					PeersHave map[string]int           `json:"peers_have"`
 					Revision  int64                    `json:"revision"`
@@ -177,6 +178,9 @@ func TestRepairWAL(t *testing.T) {
 				}
 				if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
 					t.Fatalf("%v: %s", err, stdout)
+				}
+				if len(plan.Findings) == 0 || plan.Findings[0].Code != inj.code {
+					t.Errorf("the dry run's findings: %+v, want %s first", plan.Findings, inj.code)
 				}
 				cut := name == "torn-tail" || name == "torn-entry" || name == "crc-mismatch"
 				switch {
@@ -310,7 +314,7 @@ func TestRepairBolt(t *testing.T) {
 				defer etcdtest.RequireUnchanged(t, src)()
 				out := filepath.Join(t.TempDir(), "db")
 				stdout, errOut, code := run(t, "repair", "bolt", src, "--out", out, "--dry-run", "-w", "json")
-				if code != ExitOK {
+				if code != ExitFindings { // the input is damaged: the dry run says so, as inspect does
 					t.Fatalf("dry run: exit %d: %s", code, errOut)
 				}
 				var plan struct {
