@@ -82,12 +82,12 @@ type KeyDiff struct {
 	After  *KeyState `json:"after"`
 }
 
-// KeyState is a live key's state.
+// KeyState is a live key's state; its mod revision names the record, and
+// so the value.
 type KeyState struct {
 	CreateRevision int64 `json:"create_revision"`
 	ModRevision    int64 `json:"mod_revision"`
 	Version        int64 `json:"version"`
-	ValueSize      int   `json:"value_size"`
 }
 
 // WAL writes at out a copy of the member dir at memberDir whose WAL (segs)
@@ -439,7 +439,7 @@ type live struct {
 }
 
 // liveState reads the keys live in a db at its latest revision, in key
-// order, without their values.
+// order, without their values (a few dozen bytes a key in memory).
 func liveState(path string) (*live, error) {
 	db, err := boltfmt.Open(path, boltfmt.Options{})
 	if err != nil {
@@ -450,13 +450,13 @@ func liveState(path string) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.Range([]byte{0}, []byte{}, mvccview.RangeOptions{Rev: s.CurrentRev})
+	res, err := s.Range([]byte{0}, []byte{}, mvccview.RangeOptions{Rev: s.CurrentRev, KeysOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	l := &live{rev: s.CurrentRev}
 	for _, kv := range res.KVs {
-		l.kvs = append(l.kvs, liveKV{key: kv.Key, state: KeyState{kv.CreateRevision, kv.ModRevision, kv.Version, len(kv.Value)}})
+		l.kvs = append(l.kvs, liveKV{key: kv.Key, state: KeyState{kv.CreateRevision, kv.ModRevision, kv.Version}})
 	}
 	return l, nil
 }
