@@ -113,6 +113,29 @@ func boltFindings(l datadir.Layout, path string) *finding.Report {
 	return r
 }
 
+// repairStart checks what every repair needs before it reads: the output
+// format, and --out (a new DIR or FILE).
+func repairStart(g *globalOptions, out, what string) (outputFormat, error) {
+	format, err := g.format()
+	if err != nil {
+		return format, err
+	}
+	if out == "" {
+		return format, usagef("--out %s is required: repair writes to a new path and never touches its input", what)
+	}
+	return format, nil
+}
+
+// repairDB resolves the db a bolt or salvage repair reads: DB, or the db
+// of a data dir.
+func repairDB(arg string) (datadir.Layout, error) {
+	l, err := datadir.Resolve(arg)
+	if err == nil && l.DB == "" {
+		err = usagef("%s holds no db", arg)
+	}
+	return l, err
+}
+
 // ---- repair rebuild ----
 
 type repairRebuildOptions struct {
@@ -142,12 +165,9 @@ it was compacted. The plan lists the entries left out (not committed, or after
 --to-index).`,
 		Args: exactArgs(1, "one DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
+			format, err := repairStart(g, o.out, "DIR")
 			if err != nil {
 				return err
-			}
-			if o.out == "" {
-				return usagef("--out DIR is required: repair writes a new data dir and never touches the source")
 			}
 			if o.markCompacted != (o.bumpRevision > 0) {
 				return usagef("--bump-revision N and --mark-compacted go together, as in etcdutl snapshot restore")
@@ -242,12 +262,9 @@ members given with --peer DIR still hold them, and the keys whose state the
 output does not have.`,
 		Args: exactArgs(1, "one DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
+			format, err := repairStart(g, o.out, "DIR")
 			if err != nil {
 				return err
-			}
-			if o.out == "" {
-				return usagef("--out DIR is required: repair writes a new data dir and never touches the source")
 			}
 			l, files, err := openWAL(args[0])
 			if err != nil {
@@ -346,19 +363,13 @@ then rebuild the free set from what is reachable. The output is checked as
 bolt check checks before it is renamed to --out.`,
 		Args: exactArgs(1, "one DB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
+			format, err := repairStart(g, o.out, "FILE")
 			if err != nil {
 				return err
 			}
-			if o.out == "" {
-				return usagef("--out FILE is required: repair writes a new file and never touches the source")
-			}
-			l, err := datadir.Resolve(args[0])
+			l, err := repairDB(args[0])
 			if err != nil {
 				return err
-			}
-			if l.DB == "" {
-				return usagef("%s holds no db", args[0])
 			}
 			res, err := repair.Bolt(l.DB, o.out, repair.BoltOptions{DryRun: o.dryRun, Verify: boltVerify})
 			if err != nil {
@@ -451,19 +462,13 @@ to the same raft index and lists exactly the keys whose state the salvage
 loses (repair rebuild recovers them, when the WAL holds them).`,
 		Args: exactArgs(1, "one DB or DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
+			format, err := repairStart(g, o.out, "FILE")
 			if err != nil {
 				return err
 			}
-			if o.out == "" {
-				return usagef("--out FILE is required: repair writes a new file and never touches the source")
-			}
-			l, err := datadir.Resolve(args[0])
+			l, err := repairDB(args[0])
 			if err != nil {
 				return err
-			}
-			if l.DB == "" {
-				return usagef("%s holds no db", args[0])
 			}
 			opts := repair.SalvageOptions{DryRun: o.dryRun, Verify: boltVerify, Replay: replay.Options{Base: o.base}}
 			if p, err := l.WAL(); err == nil && l.MemberDir != "" {
