@@ -194,6 +194,33 @@ func TestWALJumps(t *testing.T) {
 	if s := screen(m); !strings.Contains(s, "no entry with raft index 99") {
 		t.Errorf("an index past the log:\n%s", s)
 	}
+	// / searches the records' decoded requests and problems from the one
+	// selected on, across segments; enter on the prompt again goes on.
+	m = typeKeys(t, m, "i1")
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	for i, want := range []string{"3/2 put key=\"/k/3\"", "30/2 put key=\"/k/30\"", "31/2 put key=\"/k/31\""} {
+		if i == 0 {
+			m = typeKeys(t, m, "//k/3")
+		} else {
+			m = typeKeys(t, m, "/") // the prompt holds the last search
+		}
+		m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+		if s := screen(m); !strings.Contains(s, "> ") || !strings.Contains(s[strings.Index(s, "> 0x"):], want) {
+			t.Fatalf("search /k/3: want %s selected:\n%s", want, s)
+		}
+	}
+	m = typeKeys(t, m, "/")
+	m = drive(t, m, tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // clear it
+	m = typeKeys(t, m, "crc-mismatch")
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "> 0x00000268 !! entry") {
+		t.Errorf("search for a problem's code:\n%s", s)
+	}
+	m = typeKeys(t, m, "/")
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "no record after the one selected holds") {
+		t.Errorf("a search past the last match:\n%s", s)
+	}
 }
 
 // typeKeys presses each character of s in turn.

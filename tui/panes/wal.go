@@ -52,7 +52,7 @@ type WALSource interface {
 type WALKeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Switch, NextProblem, PrevProblem        key.Binding
-	JumpIndex, JumpOffset                   key.Binding
+	JumpIndex, JumpOffset, Search           key.Binding
 }
 
 // DefaultWALKeyMap has vim and arrow keys.
@@ -69,22 +69,23 @@ func DefaultWALKeyMap() WALKeyMap {
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
 		JumpIndex:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "go to index")),
 		JumpOffset:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "go to offset")),
+		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search records (enter again: next)")),
 	}
 }
 
 // ShortHelp implements help.KeyMap.
 func (k WALKeyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.NextProblem, k.PrevProblem, k.JumpIndex, k.JumpOffset, k.Switch}
+	return []key.Binding{k.NextProblem, k.PrevProblem, k.JumpIndex, k.JumpOffset, k.Search, k.Switch}
 }
 
 // FullHelp implements help.KeyMap.
 func (k WALKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Switch}, {k.NextProblem, k.PrevProblem}, {k.JumpIndex, k.JumpOffset}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Switch}, {k.NextProblem, k.PrevProblem}, {k.JumpIndex, k.JumpOffset, k.Search}}
 }
 
-// What the WAL pane's prompt asks for.
+// What the WAL pane's prompt asks for, besides a search (askSearch).
 const (
-	askIndex = iota + 1
+	askIndex = askSearch + 1 + iota
 	askOffset
 )
 
@@ -128,6 +129,7 @@ type WAL struct {
 	w, h     int
 	loading  bool
 	ask      prompt
+	needle   string // the last search
 }
 
 // NewWAL returns the pane over src.
@@ -221,6 +223,20 @@ func (m WAL) answer(kind int, a string, cmd tea.Cmd) (WAL, tea.Cmd) {
 		}
 		m.onSegs, m.loading, m.err = false, true, nil
 		return m, m.findIndex(idx)
+	case askSearch:
+		if a == "" {
+			return m, nil
+		}
+		m.needle, m.err = a, nil
+		for i := m.cur + 1; i < len(m.rows); i++ {
+			if m.rows[i].matches(a) {
+				m.cur, m.onSegs = i, false
+				m.scroll()
+				return m, m.loadDetail()
+			}
+		}
+		m.loading = true
+		return m, m.findAfter(m.loaded+1, a)
 	case askOffset:
 		off, err := strconv.ParseInt(a, 0, 64)
 		if err != nil || off < 0 {
@@ -231,6 +247,40 @@ func (m WAL) answer(kind int, a string, cmd tea.Cmd) (WAL, tea.Cmd) {
 		return m.JumpTo(m.seg, off)
 	}
 	return m, cmd
+}
+
+// matches reports whether a row's type, summary (the decoded request, its
+// keys) or problems hold needle.
+func (r Row) matches(needle string) bool {
+	if strings.Contains(r.Kind, needle) || strings.Contains(r.Summary, needle) {
+		return true
+	}
+	for _, p := range r.Problems {
+		if strings.Contains(p, needle) {
+			return true
+		}
+	}
+	return false
+}
+
+// findAfter reads the segments from seg on, one at a time, until a record
+// matches needle, and selects it.
+func (m WAL) findAfter(seg int, needle string) tea.Cmd {
+	src, n := m.src, len(m.segs)
+	return func() tea.Msg {
+		for ; seg < n; seg++ {
+			rows, err := src.Rows(seg)
+			if err != nil {
+				return jumpFailedMsg{err}
+			}
+			for _, r := range rows {
+				if r.matches(needle) {
+					return rowsMsg{seg: seg, rows: rows, at: r.Offset}
+				}
+			}
+		}
+		return jumpFailedMsg{fmt.Errorf("no record after the one selected holds %q", needle)}
+	}
 }
 
 // findIndex reads the segments whose names say they may hold raft index
@@ -317,6 +367,8 @@ func (m WAL) key(msg tea.KeyPressMsg) (WAL, tea.Cmd) {
 	switch {
 	case key.Matches(msg, k.JumpIndex):
 		return m, m.ask.open(askIndex, "raft index: ", "")
+	case key.Matches(msg, k.Search):
+		return m, m.ask.open(askSearch, "search records: ", m.needle)
 	case key.Matches(msg, k.JumpOffset):
 		return m, m.ask.open(askOffset, fmt.Sprintf("offset in %s: ", m.segName()), "0x")
 	case key.Matches(msg, k.NextProblem), key.Matches(msg, k.PrevProblem):

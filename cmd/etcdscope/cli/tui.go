@@ -21,7 +21,8 @@ func newTUICommand() *cobra.Command {
 
 - WAL: the segments, each segment's records with their offsets, types, raft
   index and term and CRC status, and the selected record decoded and in hex;
-  i goes to a raft index, o to an offset of the segment shown.
+  i goes to a raft index, o to an offset of the segment shown, / to the next
+  record whose decoded request or problem holds some text.
 - Snap: the .snap and .snap.db files and the db's container: raft term and
   index, conf state, members, cluster version, CRC and trailer checks.
 - Bolt: a map of the db's pages (meta, branch, leaf, overflow, freelist, free,
