@@ -69,7 +69,7 @@ func DefaultWALKeyMap() WALKeyMap {
 		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
 		JumpIndex:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "go to index")),
 		JumpOffset:  key.NewBinding(key.WithKeys("o"), key.WithHelp("o", "go to offset")),
-		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search records (enter again: next)")),
+		Search:      key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search records")),
 	}
 }
 
