@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
@@ -654,6 +656,12 @@ func (b *boltFile) Value(path []string, key []byte) (panes.Value, error) {
 			out.Views = append(out.Views, panes.ValueView{Name: "KeyValue", Lines: append(lines, preview(kv.Value)...)})
 		}
 	}
+	if !isKeyBucket(path) {
+		if lines, ok := protoFields(v); ok {
+			// etcd's lease, auth and alarm records are protobufs.
+			out.Views = append(out.Views, panes.ValueView{Name: "protobuf fields", Lines: lines})
+		}
+	}
 	if len(v) > 0 && json.Valid(v) {
 		var ind bytes.Buffer
 		if json.Indent(&ind, v, "", "  ") == nil {
@@ -670,6 +678,58 @@ func (b *boltFile) Value(path []string, key []byte) (panes.Value, error) {
 	}
 	out.Views = append(out.Views, hv)
 	return out, nil
+}
+
+// protoFields reads v as one protobuf message, field by field (numbers and
+// wire types; a bytes field as text when printable, else hex); ok only
+// when every byte parses.
+func protoFields(v []byte) (lines []string, ok bool) {
+	if len(v) == 0 {
+		return nil, false
+	}
+	for b := v; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, false
+		}
+		b = b[n:]
+		switch typ {
+		case protowire.VarintType:
+			x, n := protowire.ConsumeVarint(b)
+			if n < 0 {
+				return nil, false
+			}
+			lines = append(lines, fmt.Sprintf("%d: varint %d", num, x))
+			b = b[n:]
+		case protowire.Fixed64Type:
+			x, n := protowire.ConsumeFixed64(b)
+			if n < 0 {
+				return nil, false
+			}
+			lines = append(lines, fmt.Sprintf("%d: fixed64 %#x", num, x))
+			b = b[n:]
+		case protowire.Fixed32Type:
+			x, n := protowire.ConsumeFixed32(b)
+			if n < 0 {
+				return nil, false
+			}
+			lines = append(lines, fmt.Sprintf("%d: fixed32 %#x", num, x))
+			b = b[n:]
+		case protowire.BytesType:
+			x, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return nil, false
+			}
+			lines = append(lines, fmt.Sprintf("%d: %d bytes %s", num, len(x), showText(x[:min(len(x), 256)])))
+			b = b[n:]
+		default:
+			return nil, false // groups: not in etcd's messages
+		}
+		if len(lines) > maxValueLines {
+			return nil, false
+		}
+	}
+	return lines, true
 }
 
 // keyText shows a key of the bucket at path: a revision main_sub (t for a

@@ -604,6 +604,13 @@ func TestBucketBrowser(t *testing.T) {
 	if s := selected(t, screen(m)); s != "[key]/" {
 		t.Errorf("h: at %s, want back on the key bucket", s)
 	}
+	// etcd's lease records are protobufs: shown field by field.
+	m = drive(t, m, press("j"))
+	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	if s := screen(m); !strings.Contains(s, "Bucket /lease") || !strings.Contains(s, "as protobuf fields") || !strings.Contains(s, "1: varint ") {
+		t.Errorf("a lease record:\n%s", s)
+	}
+	m = drive(t, m, press("h"))
 	m = drive(t, m, press("b"))
 	if !strings.Contains(screen(m), "Pages 0..") {
 		t.Error("b did not go back to the page map")
