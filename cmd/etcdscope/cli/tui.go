@@ -28,7 +28,8 @@ func newTUICommand() *cobra.Command {
 - Bolt: a map of the db's pages (meta, branch, leaf, overflow, freelist, free,
   unreached, damaged) and the selected page's header, problems and hex; b
   turns to the bucket browser: buckets, their keys a screen at a time, and
-  the selected value as etcd's KeyValue, JSON, text or hex (v cycles).
+  the selected value as etcd's KeyValue, protobuf fields, JSON, text or
+  hex (v cycles).
 - MVCC: the keys live at a revision (- and + move it, c goes back to the
   current one), and the selected key's history and value at that revision;
   in a data dir replay wrote, the raft entry behind each revision.
