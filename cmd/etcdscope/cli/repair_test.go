@@ -169,12 +169,7 @@ func TestRepairWAL(t *testing.T) {
 					PeersHave map[string]int           `json:"peers_have"`
 					Revision  int64                    `json:"revision"`
 					Keys      int64                    `json:"keys"`
-					LostKeys  []struct {
-						Key   []byte `json:"key"`
-						After *struct {
-							ModRevision int64 `json:"mod_revision"`
-						} `json:"after"`
-					} `json:"lost_keys"`
+					LostKeys  []planKey                `json:"lost_keys"`
 				}
 				if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
 					t.Fatalf("%v: %s", err, stdout)
@@ -207,47 +202,11 @@ func TestRepairWAL(t *testing.T) {
 				if code != ExitOK {
 					t.Fatalf("mvcc range on the input: exit %d", code)
 				}
-				want := map[string]map[string]any{}
-				for _, kv := range recordedKVs(t, []byte(in)) {
-					want[kv["key"].(string)] = kv
-				}
-				lost := map[string]int64{} // base64 key -> mod revision after; -1 absent
-				for _, k := range plan.LostKeys {
-					kk, _ := json.Marshal(k.Key)
-					key := strings.Trim(string(kk), `"`)
-					lost[key] = -1
-					if k.After != nil {
-						lost[key] = k.After.ModRevision
-					}
-				}
 				got, rev, raw := etcdKVs(t, v, out)
 				if rev != plan.Revision || int64(len(got)) != plan.Keys {
 					t.Errorf("etcd %s: revision %d, %d keys; the plan said %d, %d keys", v, rev, len(got), plan.Revision, plan.Keys)
 				}
-				seen := map[string]bool{}
-				for _, kv := range got {
-					key := kv["key"].(string)
-					seen[key] = true
-					if after, ok := lost[key]; ok {
-						if mod, _ := kv["mod_revision"].(float64); int64(mod) != after {
-							t.Errorf("lost key %s: etcd has mod revision %v, the plan said %d", key, kv["mod_revision"], after)
-						}
-						continue
-					}
-					if !reflect.DeepEqual(kv, want[key]) {
-						t.Errorf("key %s: etcd has %v, the input db %v", key, kv, want[key])
-					}
-				}
-				for key := range want {
-					if _, ok := lost[key]; !ok && !seen[key] {
-						t.Errorf("key %s of the input is missing, and the plan does not list it as lost", key)
-					}
-				}
-				for key, after := range lost {
-					if after >= 0 && !seen[key] {
-						t.Errorf("lost key %s: the plan says it stays (mod %d), etcd does not have it", key, after)
-					}
-				}
+				checkAsPlanned(t, got, recordedKVs(t, []byte(in)), plan.LostKeys)
 				if t.Failed() {
 					t.Logf("etcd answered: %s\nthe plan: %s", raw, stdout)
 				}
@@ -397,12 +356,7 @@ func TestRepairSalvageZeroedLeaf(t *testing.T) {
 				Revision      int64                      `json:"revision"`
 				Keys          int64                      `json:"keys"`
 				KnowsLostKeys bool                       `json:"knows_lost_keys"`
-				LostKeys      []struct {
-					Key   []byte `json:"key"`
-					After *struct {
-						ModRevision int64 `json:"mod_revision"`
-					} `json:"after"`
-				} `json:"lost_keys"`
+				LostKeys      []planKey                  `json:"lost_keys"`
 			}
 			if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
 				t.Fatalf("%v: %s", err, stdout)
@@ -425,36 +379,7 @@ func TestRepairSalvageZeroedLeaf(t *testing.T) {
 			if rev != plan.Revision || int64(len(got)) != plan.Keys {
 				t.Errorf("etcd %s: revision %d, %d keys; the plan said %d, %d keys", v, rev, len(got), plan.Revision, plan.Keys)
 			}
-			lost := map[string]int64{}
-			for _, k := range plan.LostKeys {
-				kk, _ := json.Marshal(k.Key)
-				key := strings.Trim(string(kk), `"`)
-				lost[key] = -1
-				if k.After != nil {
-					lost[key] = k.After.ModRevision
-				}
-			}
-			want := map[string]map[string]any{}
-			for _, kv := range recordedKVs(t, rec.Point(etcdtest.PointFinal).Get) {
-				want[kv["key"].(string)] = kv
-			}
-			seen := map[string]bool{}
-			for _, kv := range got {
-				key := kv["key"].(string)
-				seen[key] = true
-				if after, ok := lost[key]; ok {
-					if mod, _ := kv["mod_revision"].(float64); int64(mod) != after {
-						t.Errorf("lost key %s: etcd has mod revision %v, the plan said %d", key, kv["mod_revision"], after)
-					}
-				} else if !reflect.DeepEqual(kv, want[key]) {
-					t.Errorf("key %s: etcd has %v, the live server had %v, and the plan does not list it as lost", key, kv, want[key])
-				}
-			}
-			for key := range want {
-				if _, ok := lost[key]; !ok && !seen[key] {
-					t.Errorf("key %s of the live server is missing, and the plan does not list it as lost", key)
-				}
-			}
+			checkAsPlanned(t, got, recordedKVs(t, rec.Point(etcdtest.PointFinal).Get), plan.LostKeys)
 			if t.Failed() {
 				t.Logf("etcd answered %s\nthe plan: %s", raw, stdout)
 			}
@@ -482,4 +407,54 @@ func lastKeyLeaf(t *testing.T, path string) boltfmt.PageID {
 		t.Fatalf("no leaf page of the key bucket: %v", err)
 	}
 	return last
+}
+
+// planKey is a key a repair's plan lists as lost, and its state after.
+type planKey struct {
+	Key   []byte `json:"key"`
+	After *struct {
+		ModRevision int64 `json:"mod_revision"`
+	} `json:"after"`
+}
+
+// checkAsPlanned checks etcd's answer (got) against want, the kvs the
+// member held: equal but for the keys the plan lists as lost, which must be
+// as the plan says (absent, or at its mod revision), and no other missing.
+func checkAsPlanned(t *testing.T, got, want []map[string]any, planned []planKey) {
+	t.Helper()
+	lost := map[string]int64{} // base64 key -> mod revision after; -1 absent
+	for _, k := range planned {
+		kk, _ := json.Marshal(k.Key)
+		key := strings.Trim(string(kk), `"`)
+		lost[key] = -1
+		if k.After != nil {
+			lost[key] = k.After.ModRevision
+		}
+	}
+	byKey := map[string]map[string]any{}
+	for _, kv := range want {
+		byKey[kv["key"].(string)] = kv
+	}
+	seen := map[string]bool{}
+	for _, kv := range got {
+		key := kv["key"].(string)
+		seen[key] = true
+		if after, ok := lost[key]; ok {
+			if mod, _ := kv["mod_revision"].(float64); int64(mod) != after {
+				t.Errorf("lost key %s: etcd has mod revision %v, the plan said %d", key, kv["mod_revision"], after)
+			}
+		} else if !reflect.DeepEqual(kv, byKey[key]) {
+			t.Errorf("key %s: etcd has %v, the member held %v, and the plan does not list it as lost", key, kv, byKey[key])
+		}
+	}
+	for key := range byKey {
+		if _, ok := lost[key]; !ok && !seen[key] {
+			t.Errorf("key %s is missing, and the plan does not list it as lost", key)
+		}
+	}
+	for key, after := range lost {
+		if after >= 0 && !seen[key] {
+			t.Errorf("lost key %s: the plan says it stays (mod %d), etcd does not have it", key, after)
+		}
+	}
 }
