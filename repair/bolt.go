@@ -6,13 +6,20 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/replay"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // BoltOptions configure [Bolt].
 type BoltOptions struct {
+	// WAL, when given (the member's), is replayed from the output's
+	// consistent index on, as etcd does when it starts, to say what the
+	// member will hold then; it is only read.
+	WAL    []walfmt.Segment
 	DryRun bool
 	Verify Verify
 }
@@ -46,6 +53,18 @@ type BoltResult struct {
 	Revision    int64     `json:"revision"`
 	Keys        int64     `json:"keys"`
 	ChangedKeys []KeyDiff `json:"changed_keys"`
+	// OnStart, when the WAL was given, is what etcd will hold once it has
+	// applied again, on start, the entries past the output's consistent
+	// index: nil when there are none.
+	OnStart *OnStart `json:"on_start"`
+}
+
+// OnStart is the state a member reaches when etcd starts on it.
+type OnStart struct {
+	ConsistentIndex uint64 `json:"consistent_index"` // the db's, before
+	AppliedIndex    uint64 `json:"applied_index"`    // after the WAL's entries past it
+	Revision        int64  `json:"revision"`
+	Keys            int64  `json:"keys"`
 }
 
 // MetaState is one meta page and its tree.
@@ -165,10 +184,43 @@ func Bolt(in, out string, opts BoltOptions) (*BoltResult, error) {
 	if _, _, res.Keys, err = liveKeys(st.Path()); err != nil {
 		return nil, err
 	}
+	if len(opts.WAL) > 0 {
+		if res.OnStart, err = onStart(st.Path(), opts.WAL); err != nil {
+			return nil, err
+		}
+	}
 	if opts.DryRun {
 		return res, nil
 	}
 	return res, st.commit(opts.Verify)
+}
+
+// onStart replays the WAL's committed entries past db's consistent index
+// onto a copy of it, as etcd applies them when it starts; nil when there
+// are none to apply.
+func onStart(db string, wal []walfmt.Segment) (*OnStart, error) {
+	ci, err := consistentIndex(db)
+	if err != nil {
+		return nil, err
+	}
+	after, err := entriesAfter(wal, ci)
+	if err != nil || len(after) == 0 {
+		return nil, err
+	}
+	out := filepath.Join(filepath.Dir(db), "on-start.db")
+	defer os.Remove(out)
+	res, err := replay.Run(wal, replay.Options{Out: out, Base: db, BaseIsMemberDB: true})
+	if err != nil {
+		return nil, fmt.Errorf("repair: replaying the WAL past the consistent index %d, as etcd would on start: %w", ci, err)
+	}
+	if res.AppliedIndex <= ci {
+		return nil, nil // nothing committed past it
+	}
+	o := &OnStart{ConsistentIndex: ci, AppliedIndex: res.AppliedIndex}
+	if o.Revision, _, o.Keys, err = liveKeys(out); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // plausible reports whether a meta's fields could root a tree of this

@@ -359,8 +359,10 @@ out; an older transaction is used only when every newer one's tree fails the
 check, which also catches pages reused since, and the plan then says which
 transaction is lost. A freelist that is wrong, or pages neither reachable nor
 free, are fixed by giving the metas bbolt's no-freelist mark: bbolt (and etcd)
-then rebuild the free set from what is reachable. The output is checked as
-bolt check checks before it is renamed to --out.`,
+then rebuild the free set from what is reachable. Given a data dir, the plan
+also says what etcd will hold once it has applied again, on start, the WAL's
+entries past the output's consistent index. The output is checked as bolt
+check checks before it is renamed to --out.`,
 		Args: exactArgs(1, "one DB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			format, err := repairStart(g, o.out, "FILE")
@@ -371,7 +373,16 @@ bolt check checks before it is renamed to --out.`,
 			if err != nil {
 				return err
 			}
-			res, err := repair.Bolt(l.DB, o.out, repair.BoltOptions{DryRun: o.dryRun, Verify: boltVerify})
+			opts := repair.BoltOptions{DryRun: o.dryRun, Verify: boltVerify}
+			if p, err := l.WAL(); err == nil && l.MemberDir != "" {
+				files, err := walfmt.OpenPath(p)
+				if err != nil {
+					return err
+				}
+				defer files.Close()
+				opts.WAL = files.Segments
+			}
+			res, err := repair.Bolt(l.DB, o.out, opts)
 			if err != nil {
 				return err
 			}
@@ -431,8 +442,10 @@ func renderRepairBolt(out io.Writer, r *repair.BoltResult) {
 		fmt.Fprintf(out, "fixed: %s\n", f)
 	}
 	fmt.Fprintf(out, "revision %d, %d keys live; %d %s whose state differs from what can be read of the input\n", r.Revision, r.Keys, len(r.ChangedKeys), plural(len(r.ChangedKeys), "key"))
-	if r.Reverted != nil {
-		fmt.Fprintln(out, "etcd applies again, when it starts, the WAL's entries past the older consistent index")
+	if s := r.OnStart; s != nil {
+		fmt.Fprintf(out, "on start, etcd applies the WAL's entries %d to %d again: revision %d, %d keys live then\n", s.ConsistentIndex+1, s.AppliedIndex, s.Revision, s.Keys)
+	} else if r.Reverted != nil {
+		fmt.Fprintln(out, "on start, etcd applies again the WAL's entries past the older consistent index (give the data dir to see what it will hold)")
 	}
 }
 

@@ -277,6 +277,10 @@ func TestRepairBolt(t *testing.T) {
 					t.Fatalf("dry run: exit %d: %s", code, errOut)
 				}
 				var plan struct {
+					OnStart *struct {
+						Revision int64 `json:"revision"`
+						Keys     int64 `json:"keys"`
+					} `json:"on_start"`
 					Reverted *struct{ TxID uint64 } `json:"reverted"`
 					LostKeys []json.RawMessage      `json:"changed_keys"`
 					Freelist string                 `json:"freelist"`
@@ -305,7 +309,13 @@ func TestRepairBolt(t *testing.T) {
 				if stdout, _, code := run(t, "inspect", member); code != ExitOK {
 					t.Fatalf("inspect with the repaired db: exit %d:\n%s", code, stdout)
 				}
-				got, _, raw := etcdKVs(t, v, member)
+				got, rev, raw := etcdKVs(t, v, member)
+				if plan.Reverted != nil && plan.OnStart == nil {
+					t.Errorf("the plan reverts a transaction but does not say what etcd applies again on start: %s", stdout)
+				}
+				if s := plan.OnStart; s != nil && (rev != s.Revision || int64(len(got)) != s.Keys) {
+					t.Errorf("etcd %s answered revision %d, %d keys; the plan said it would reach revision %d, %d keys on start", v, rev, len(got), s.Revision, s.Keys)
+				}
 				want := recordedKVs(t, []byte(in))
 				if plan.Reverted != nil {
 					want = recordedKVs(t, rec.Point(etcdtest.PointFinal).Get)
