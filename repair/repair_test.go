@@ -113,7 +113,7 @@ func TestDamagedInputsNeverPanic(t *testing.T) {
 				return err
 			},
 			"bolt": func() error {
-				_, err := repair.Bolt(db, out, repair.BoltOptions{DryRun: true})
+				_, err := repair.Bolt(db, out, repair.BoltOptions{DryRun: true, WAL: files.Segments})
 				return err
 			},
 			"salvage": func() error {
