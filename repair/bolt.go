@@ -178,12 +178,11 @@ func Bolt(in, out string, opts BoltOptions) (*BoltResult, error) {
 	if err := writeMetas(st.Path(), db.PageSize, m); err != nil {
 		return nil, err
 	}
-	if res.Revision, res.ChangedKeys, err = diffKeys(in, st.Path()); err != nil {
+	after, changed, err := diffKeys(in, st.Path())
+	if err != nil {
 		return nil, err
 	}
-	if _, _, res.Keys, err = liveKeys(st.Path()); err != nil {
-		return nil, err
-	}
+	res.Revision, res.Keys, res.ChangedKeys = after.rev, int64(len(after.kvs)), changed
 	if len(opts.WAL) > 0 {
 		if res.OnStart, err = onStart(st.Path(), opts.WAL); err != nil {
 			return nil, err

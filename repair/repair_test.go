@@ -84,20 +84,7 @@ func TestDamagedInputsNeverPanic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 9))
 	for i := range 24 {
 		src := fixture.CopyDir(t, etcdtest.SampleDir(t))
-		db := filepath.Join(src, "member", "snap", "db")
-		victims := append([]string{db, db}, fixture.Segments(t, filepath.Join(src, "member", "wal"))...)
-		for range 1 + rng.IntN(4) {
-			f := victims[rng.IntN(len(victims))]
-			st, err := os.Stat(f)
-			if err != nil || st.Size() < 8192 {
-				continue
-			}
-			if rng.IntN(2) == 0 {
-				fixture.Zero(t, f, rng.Int64N(st.Size()/4096)*4096, 4096)
-			} else {
-				fixture.FlipBit(t, f, rng.Int64N(st.Size()), uint(rng.IntN(8)))
-			}
-		}
+		db := fixture.DamageMember(t, rng, src)
 		files, err := walfmt.OpenPath(filepath.Join(src, "member", "wal"))
 		if err != nil {
 			t.Fatal(err)

@@ -263,10 +263,11 @@ func lostAgainstWAL(salvaged string, res *SalvageResult, opts SalvageOptions) er
 		}
 		return fmt.Errorf("repair: replaying the WAL to name the keys lost: %w", err)
 	}
-	truthRev, lost, err := diffKeys(salvaged, truth)
+	t, lost, err := diffKeys(salvaged, truth)
 	if err != nil {
 		return err
 	}
+	truthRev := t.rev
 	// diffKeys gives the truth's state as After: turn it round.
 	for i := range lost {
 		lost[i].Before, lost[i].After = lost[i].After, lost[i].Before

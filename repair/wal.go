@@ -146,12 +146,11 @@ func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (
 	default:
 		return nil, fmt.Errorf("repair: reading the consistent index of %s: %w (repair bolt or repair salvage it first)", inDB, err)
 	}
-	if res.Revision, res.LostKeys, err = diffKeys(inDB, outDB); err != nil {
+	after, lost, err := diffKeys(inDB, outDB)
+	if err != nil {
 		return nil, err
 	}
-	if _, _, res.Keys, err = liveKeys(outDB); err != nil {
-		return nil, err
-	}
+	res.Revision, res.Keys, res.LostKeys = after.rev, int64(len(after.kvs)), lost
 	if opts.DryRun {
 		return res, nil
 	}
@@ -396,16 +395,16 @@ func rebuildDB(walDir, out string, index uint64, opts replay.Options) error {
 }
 
 // diffKeys compares the keys live in two dbs at their latest revisions and
-// returns the second's revision and the keys whose state differs. A first
+// returns the second's live keys and the keys whose state differs. A first
 // db that cannot be read (missing, damaged) gives no difference.
-func diffKeys(before, after string) (int64, []KeyDiff, error) {
+func diffKeys(before, after string) (*live, []KeyDiff, error) {
 	a, err := liveState(after)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	b, err := liveState(before)
 	if err != nil {
-		return a.rev, []KeyDiff{}, nil
+		return a, []KeyDiff{}, nil
 	}
 	out := []KeyDiff{}
 	i, j := 0, 0
@@ -425,7 +424,7 @@ func diffKeys(before, after string) (int64, []KeyDiff, error) {
 			j++
 		}
 	}
-	return a.rev, out, nil
+	return a, out, nil
 }
 
 type liveKV struct {

@@ -689,45 +689,25 @@ func protoFields(v []byte) (lines []string, ok bool) {
 	}
 	for b := v; len(b) > 0; {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, false
+		if n < 0 || typ == protowire.StartGroupType || typ == protowire.EndGroupType {
+			return nil, false // groups are not in etcd's messages
 		}
 		b = b[n:]
-		switch typ {
-		case protowire.VarintType:
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return nil, false
-			}
-			lines = append(lines, fmt.Sprintf("%d: varint %d", num, x))
-			b = b[n:]
-		case protowire.Fixed64Type:
-			x, n := protowire.ConsumeFixed64(b)
-			if n < 0 {
-				return nil, false
-			}
-			lines = append(lines, fmt.Sprintf("%d: fixed64 %#x", num, x))
-			b = b[n:]
-		case protowire.Fixed32Type:
-			x, n := protowire.ConsumeFixed32(b)
-			if n < 0 {
-				return nil, false
-			}
-			lines = append(lines, fmt.Sprintf("%d: fixed32 %#x", num, x))
-			b = b[n:]
-		case protowire.BytesType:
-			x, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return nil, false
-			}
-			lines = append(lines, fmt.Sprintf("%d: %d bytes %s", num, len(x), showText(x[:min(len(x), 256)])))
-			b = b[n:]
-		default:
-			return nil, false // groups: not in etcd's messages
-		}
-		if len(lines) > maxValueLines {
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 || len(lines) >= maxValueLines {
 			return nil, false
 		}
+		switch typ {
+		case protowire.VarintType:
+			x, _ := protowire.ConsumeVarint(b)
+			lines = append(lines, fmt.Sprintf("%d: varint %d", num, x))
+		case protowire.BytesType:
+			x, _ := protowire.ConsumeBytes(b)
+			lines = append(lines, fmt.Sprintf("%d: %d bytes %s", num, len(x), showText(x[:min(len(x), 256)])))
+		default: // fixed32, fixed64
+			lines = append(lines, fmt.Sprintf("%d: fixed %#x", num, b[:m]))
+		}
+		b = b[m:]
 	}
 	return lines, true
 }

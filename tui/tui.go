@@ -338,7 +338,9 @@ func (m Model) Render() string {
 	// every line here so that nothing wraps.
 	lines := strings.Split(m.help.View(m.helpKeys()), "\n")
 	for i, l := range lines {
-		lines[i] = ansi.Truncate(l, m.w, "…")
+		if ansi.StringWidth(l) > m.w {
+			lines[i] = ansi.Cut(l, 0, m.w-1) + "…"
+		}
 	}
 	b.WriteString(strings.Join(lines, "\n"))
 	return b.String()

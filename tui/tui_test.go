@@ -665,20 +665,7 @@ func TestDamagedMemberNeverPanics(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	for i := range 16 {
 		dir := fixture.CopyDir(t, etcdtest.SampleDir(t))
-		db := filepath.Join(dir, "member", "snap", "db")
-		victims := append([]string{db, db}, fixture.Segments(t, filepath.Join(dir, "member", "wal"))...)
-		for range 1 + rng.IntN(4) {
-			f := victims[rng.IntN(len(victims))]
-			st, err := os.Stat(f)
-			if err != nil || st.Size() < 8192 {
-				continue
-			}
-			if rng.IntN(2) == 0 {
-				fixture.Zero(t, f, rng.Int64N(st.Size()/4096)*4096, 4096)
-			} else {
-				fixture.FlipBit(t, f, rng.Int64N(st.Size()), uint(rng.IntN(8)))
-			}
-		}
+		fixture.DamageMember(t, rng, dir)
 		func() {
 			defer func() {
 				if p := recover(); p != nil {

@@ -42,7 +42,7 @@ func glyph(g byte) string {
 func pad(s string, w int) string {
 	n := ansi.StringWidth(s)
 	if n > w {
-		return ansi.Truncate(s, w, "")
+		return ansi.Cut(s, 0, w)
 	}
 	return s + strings.Repeat(" ", w-n)
 }

@@ -136,6 +136,16 @@ func repairDB(arg string) (datadir.Layout, error) {
 	return l, err
 }
 
+// memberWAL opens the WAL of a member given as a data dir, for the repairs
+// of a db that read it when they have it; empty when l is a lone db.
+func memberWAL(l datadir.Layout) (*walfmt.Files, error) {
+	p, err := l.WAL()
+	if err != nil || l.MemberDir == "" {
+		return &walfmt.Files{}, nil
+	}
+	return walfmt.OpenPath(p)
+}
+
 // ---- repair rebuild ----
 
 type repairRebuildOptions struct {
@@ -374,14 +384,12 @@ check checks before it is renamed to --out.`,
 				return err
 			}
 			opts := repair.BoltOptions{DryRun: o.dryRun, Verify: boltVerify}
-			if p, err := l.WAL(); err == nil && l.MemberDir != "" {
-				files, err := walfmt.OpenPath(p)
-				if err != nil {
-					return err
-				}
-				defer files.Close()
-				opts.WAL = files.Segments
+			files, err := memberWAL(l)
+			if err != nil {
+				return err
 			}
+			defer files.Close()
+			opts.WAL = files.Segments
 			res, err := repair.Bolt(l.DB, o.out, opts)
 			if err != nil {
 				return err
@@ -484,14 +492,12 @@ loses (repair rebuild recovers them, when the WAL holds them).`,
 				return err
 			}
 			opts := repair.SalvageOptions{DryRun: o.dryRun, Verify: boltVerify, Replay: replay.Options{Base: o.base}}
-			if p, err := l.WAL(); err == nil && l.MemberDir != "" {
-				files, err := walfmt.OpenPath(p)
-				if err != nil {
-					return err
-				}
-				defer files.Close()
-				opts.WAL = files.Segments
+			files, err := memberWAL(l)
+			if err != nil {
+				return err
 			}
+			defer files.Close()
+			opts.WAL = files.Segments
 			res, err := repair.Salvage(l.DB, o.out, opts)
 			if err != nil {
 				return err
