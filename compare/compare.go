@@ -29,8 +29,8 @@ import (
 	"sync"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/datadir"
-	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"

@@ -16,8 +16,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/etcdscope/etcdscope/compare"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 	"github.com/etcdscope/etcdscope/walfmt"
 )

@@ -14,8 +14,8 @@ import (
 	xgolden "github.com/charmbracelet/x/exp/golden"
 	"go.etcd.io/bbolt"
 
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"

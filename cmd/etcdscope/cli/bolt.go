@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/datadir"
-	"github.com/etcdscope/etcdscope/internal/finding"
 )
 
 func newBoltCommand(g *globalOptions) *cobra.Command {

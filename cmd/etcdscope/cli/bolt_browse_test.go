@@ -17,8 +17,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 )
 

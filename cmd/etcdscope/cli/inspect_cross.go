@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/datadir"
-	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/walfmt"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
-	"github.com/etcdscope/etcdscope/internal/finding"
+	"github.com/etcdscope/etcdscope/finding"
 )
 
 type outputFormat int

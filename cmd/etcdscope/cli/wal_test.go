@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/internal/finding"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 )
 
