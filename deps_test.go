@@ -10,6 +10,7 @@ import (
 	"go/token"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,10 +19,23 @@ import (
 const module = "github.com/etcdscope/etcdscope"
 
 // formatAllowed is all a format decoder (walfmt, snapfmt, boltfmt) may
-// import besides the standard library.
+// import besides the standard library: protowire, raftpb, the error
+// machinery the decoders share and the findings type whose severity it
+// uses.
 var formatAllowed = []string{
 	"google.golang.org/protobuf/encoding/protowire",
 	"go.etcd.io/raft/v3/raftpb",
+	module + "/internal/problem",
+	module + "/finding",
+}
+
+// leafAllowed is all the packages the format decoders import from this
+// module may import besides the standard library, so that importing them
+// never pulls more into a decoder.
+var leafAllowed = map[string][]string{
+	"internal/problem": {module + "/finding", module + "/internal/textfmt"},
+	"internal/textfmt": nil,
+	"finding":          nil,
 }
 
 // uiOnly are the libraries only cmd (and, for the charm ones, tui) may use.
@@ -141,7 +155,14 @@ func TestImportRules(t *testing.T) {
 			}
 			for _, imp := range f.imports {
 				if !isStd(imp) && !hasPrefixAny(imp, formatAllowed) {
-					t.Errorf("%s imports %s: format decoders import only the standard library, protowire and raftpb", f.path, imp)
+					t.Errorf("%s imports %s: format decoders import only the standard library, protowire, raftpb, internal/problem and finding", f.path, imp)
+				}
+			}
+		}
+		if allowed, ok := leafAllowed[strings.TrimPrefix(f.pkg, module+"/")]; ok {
+			for _, imp := range f.imports {
+				if !isStd(imp) && !slices.Contains(allowed, imp) {
+					t.Errorf("%s imports %s: the format decoders import this package, so it imports only the standard library and %v", f.path, imp, allowed)
 				}
 			}
 		}

@@ -1,0 +1,99 @@
+package problem
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/etcdscope/etcdscope/internal/textfmt"
+)
+
+// InputError is returned when a path cannot be used as input at all: it
+// does not exist, cannot be read, or is not what the command reads. Its
+// text is the one line CONTRACT.md asks for, naming the path and what to
+// do: "path: what; hint".
+//
+// Err may be an *fs.PathError: the text shows only its cause, so that the
+// path appears once, while errors.Is and errors.As still see the whole
+// error.
+type InputError struct {
+	Path string
+	Err  error
+	Hint string // what the user can do about it
+}
+
+func (e *InputError) Error() string {
+	s := textfmt.Escape(e.Path) + ": " + textfmt.Escape(Text(UnwrapPath(e.Err)))
+	if e.Hint != "" {
+		s += "; " + e.Hint
+	}
+	return s
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// UnwrapPath returns the cause an *fs.PathError carries (ENOENT, EACCES,
+// ...), for a message that names the path itself; any other error is
+// returned as it is.
+func UnwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// errNotRegular is the cause [OpenFile] gives for a path that is not a
+// regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// OpenFile opens the regular file at path read-only, taking no lock, and
+// returns it with its size. It looks before it opens, so it never opens a
+// FIFO or a device, which could block or have side effects. Its errors are
+// [*InputError]s naming path.
+func OpenFile(path string) (*os.File, int64, error) {
+	const hint = "check the path and its permissions (reading needs only read access)"
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, &InputError{Path: path, Err: err, Hint: hint}
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, &InputError{Path: path, Err: errNotRegular, Hint: "give the file itself, not a directory, pipe or device"}
+	}
+	f, err := os.Open(path) // O_RDONLY, no flock
+	if err != nil {
+		return nil, 0, &InputError{Path: path, Err: err, Hint: hint}
+	}
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = errNotRegular // replaced since the first look
+		}
+		return nil, 0, &InputError{Path: path, Err: err, Hint: hint}
+	}
+	return f, st.Size(), nil
+}
+
+// ParseHex16 parses one %016x field of etcd's file names: a WAL segment's
+// sequence number and index, a snapshot's term and index, a .snap.db's
+// index. It accepts exactly 16 lower-case hex digits, as etcd writes them.
+func ParseHex16(s string) (uint64, bool) {
+	if len(s) != 16 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint64(d)
+	}
+	return v, true
+}
