@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/snapfmt"
@@ -161,7 +162,7 @@ func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (
 // non-zero padding (a good record's padding is cleared) and garbage after
 // the end (cleared) and warnings.
 func cuts(p error) bool {
-	if walfmt.SeverityOf(p) != walfmt.SeverityError {
+	if walfmt.SeverityOf(p) != finding.Error {
 		return false
 	}
 	return !errors.Is(p, walfmt.ErrNonzeroPadding) && !errors.Is(p, walfmt.ErrGarbageAfterEnd)

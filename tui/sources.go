@@ -505,7 +505,7 @@ func FindingItems(wal panes.WALSource, db panes.BoltSource, snaps []panes.Item) 
 	if w, ok := wal.(*walFiles); ok {
 		_, err := walfmt.Summarize(walfmt.NewReader(w.files.Segments, walfmt.Options{}), func(f *walfmt.Frame) error {
 			for _, p := range f.Problems {
-				it := panes.Item{Problem: walfmt.SeverityOf(p) == walfmt.SeverityError, Jump: panes.JumpWAL{Seg: f.SegmentIndex, Offset: f.Offset}}
+				it := panes.Item{Problem: walfmt.SeverityOf(p) == finding.Error, Jump: panes.JumpWAL{Seg: f.SegmentIndex, Offset: f.Offset}}
 				it.Title = fmt.Sprintf("%s %s:%#x", walfmt.Code(p), f.Segment.Name, f.Offset)
 				it.Detail = []string{p.Error(), "", "enter: show the record in the WAL tab"}
 				items = append(items, it)

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
 // Segment is one WAL file: its name, the sequence number and raft index the
@@ -33,27 +34,9 @@ func ParseSegmentName(name string) (seq, index uint64, ok bool) {
 	if len(name) != 16+1+16+4 || !strings.HasSuffix(name, ".wal") || name[16] != '-' {
 		return 0, 0, false
 	}
-	seq, ok1 := parseHex16(name[:16])
-	index, ok2 := parseHex16(name[17:33])
+	seq, ok1 := problem.ParseHex16(name[:16])
+	index, ok2 := problem.ParseHex16(name[17:33])
 	return seq, index, ok1 && ok2
-}
-
-func parseHex16(s string) (uint64, bool) {
-	var v uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint64(d)
-	}
-	return v, true
 }
 
 // Dir lists the WAL segments of a directory in etcd's order (by name), and
@@ -108,14 +91,14 @@ func (f *Files) Close() error {
 func OpenPath(path string) (*Files, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, &InputError{Path: path, Err: unwrapPathError(err), Hint: "give an etcd data dir, a member dir, a wal dir or a .wal file"}
+		return nil, &InputError{Path: path, Err: err, Hint: "give an etcd data dir, a member dir, a wal dir or a .wal file"}
 	}
 	if !st.IsDir() {
 		return openFiles(filepath.Dir(path), []string{filepath.Base(path)}, nil, true)
 	}
 	d, err := ListDir(path)
 	if err != nil {
-		return nil, &InputError{Path: path, Err: unwrapPathError(err), Hint: "check the directory's permissions"}
+		return nil, &InputError{Path: path, Err: err, Hint: "check the directory's permissions"}
 	}
 	if len(d.Segments) == 0 {
 		return nil, &InputError{Path: path, Err: ErrNoSegments, Hint: "give the member's wal directory (member/wal)"}
@@ -127,30 +110,19 @@ func openFiles(dir string, names, skipped []string, single bool) (*Files, error)
 	f := &Files{Skipped: skipped}
 	for _, name := range names {
 		p := filepath.Join(dir, name)
-		fh, err := os.Open(p) // O_RDONLY, no flock
+		fh, size, err := problem.OpenFile(p)
 		if err != nil {
 			f.Close()
-			return nil, &InputError{Path: p, Err: unwrapPathError(err), Hint: "check the file's permissions (reading needs only read access)"}
-		}
-		st, err := fh.Stat()
-		if err != nil {
-			fh.Close()
-			f.Close()
-			return nil, &InputError{Path: p, Err: unwrapPathError(err)}
-		}
-		if !st.Mode().IsRegular() {
-			fh.Close()
-			f.Close()
-			return nil, &InputError{Path: p, Err: ErrNotWAL, Hint: "not a regular file"}
+			return nil, err
 		}
 		seq, index, ok := ParseSegmentName(name)
-		if single && !ok && !looksLikeWAL(fh, st.Size()) {
+		if single && !ok && !looksLikeWAL(fh, size) {
 			fh.Close()
 			f.Close()
 			return nil, &InputError{Path: p, Err: ErrNotWAL, Hint: "it neither has a WAL segment name nor starts with a WAL frame"}
 		}
 		f.files = append(f.files, fh)
-		f.Segments = append(f.Segments, Segment{Name: name, Path: p, Seq: seq, Index: index, NameOK: ok, Size: st.Size(), R: fh})
+		f.Segments = append(f.Segments, Segment{Name: name, Path: p, Seq: seq, Index: index, NameOK: ok, Size: size, R: fh})
 	}
 	return f, nil
 }
@@ -173,12 +145,4 @@ func looksLikeWAL(r io.ReaderAt, size int64) bool {
 	}
 	rec, err := DecodeRecord(b[8 : 8+l])
 	return err == nil && rec.Type == CRCType
-}
-
-func unwrapPathError(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }

@@ -93,7 +93,7 @@ func walReport(l datadir.Layout, files *walfmt.Files, problems []error) *finding
 
 func walFinding(rel map[string]string, p error) finding.Finding {
 	f := finding.Finding{
-		Severity: finding.Severity(walfmt.SeverityOf(p).String()),
+		Severity: walfmt.SeverityOf(p),
 		Code:     walfmt.Code(p),
 		Message:  p.Error(),
 	}
@@ -106,10 +106,7 @@ func walFinding(rel map[string]string, p error) finding.Finding {
 		if ce.Index != 0 {
 			f.Index = finding.Ptr(ce.Index)
 		}
-		f.Message = ce.Err.Error()[len("walfmt: "):]
-		if ce.Detail != "" {
-			f.Message += ": " + ce.Detail
-		}
+		f.Message = ce.Message()
 	}
 	return f
 }
@@ -635,7 +632,7 @@ func appendFrameJSON(b []byte, f *walfmt.Frame, d *decoded, o *walDumpOptions) [
 			var pj jsonObj
 			pj.begin(j.b)
 			pj.str("code", walfmt.Code(p))
-			pj.str("severity", walfmt.SeverityOf(p).String())
+			pj.str("severity", string(walfmt.SeverityOf(p)))
 			if ce, ok := p.(*walfmt.CorruptionError); ok {
 				pj.i64("offset", ce.Offset)
 			}
