@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"path/filepath"
 	"strings"
 )
 
@@ -122,15 +121,7 @@ func NewDBFile(r io.ReaderAt, size int64, opts Options) (*DBFile, error) {
 // OpenDBFile examines the database file at path, read-only and without a
 // lock (bbolt's own Open would flock it), and closes it before returning.
 func OpenDBFile(path string, opts Options) (*DBFile, error) {
-	fh, size, err := openRegular(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	if opts.Name == "" {
-		opts.Name = filepath.Base(path)
-	}
-	return NewDBFile(fh, size, opts)
+	return openWith(path, opts, NewDBFile)
 }
 
 func (d *DBFile) problem(off int64, sentinel error, format string, args ...any) {

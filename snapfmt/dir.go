@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
 // Dir is what a member's snap directory holds, each file decoded: the
@@ -123,7 +125,7 @@ func classify(name string) (fileKind, LeftoverKind) {
 func ReadDir(dir string, opts Options) (*Dir, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, &InputError{Path: dir, Err: unwrapPathError(err), Hint: "check the directory's permissions"}
+		return nil, &InputError{Path: dir, Err: err, Hint: "check the directory's permissions"}
 	}
 	d := &Dir{Path: dir}
 	for _, e := range ents {
@@ -143,7 +145,7 @@ func ReadDir(dir string, opts Options) (*Dir, error) {
 func Open(path string, opts Options) (*Dir, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, &InputError{Path: path, Err: unwrapPathError(err), Hint: "give a snap directory, a .snap or a .snap.db file"}
+		return nil, &InputError{Path: path, Err: err, Hint: "give a snap directory, a .snap or a .snap.db file"}
 	}
 	if st.IsDir() {
 		return ReadDir(path, opts)
@@ -166,7 +168,7 @@ func Open(path string, opts Options) (*Dir, error) {
 		}
 		return d, nil
 	}
-	fh, size, err := openRegular(path)
+	fh, size, err := problem.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +227,7 @@ func (d *Dir) add(path string, opts Options) error {
 		what := "a dangling link"
 		switch {
 		case err != nil && !errors.Is(err, os.ErrNotExist):
-			what = fmt.Sprintf("cannot be examined (%v)", unwrapPathError(err))
+			what = fmt.Sprintf("cannot be examined (%v)", problem.UnwrapPath(err))
 		case err == nil:
 			what = "not a regular file (" + st.Mode().Type().String() + ")"
 			if st.IsDir() {

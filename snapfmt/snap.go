@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
 // Options configure the decoders. The zero value decodes everything and
@@ -105,8 +106,8 @@ func ParseSnapName(name string) (term, index uint64, ok bool) {
 	if len(name) != 16+1+16+5 || !strings.HasSuffix(name, ".snap") || name[16] != '-' {
 		return 0, 0, false
 	}
-	term, ok1 := parseHex16(name[:16])
-	index, ok2 := parseHex16(name[17:33])
+	term, ok1 := problem.ParseHex16(name[:16])
+	index, ok2 := problem.ParseHex16(name[17:33])
 	return term, index, ok1 && ok2
 }
 
@@ -121,25 +122,7 @@ func ParseDBName(name string) (index uint64, ok bool) {
 	if len(name) != 16+8 || !strings.HasSuffix(name, ".snap.db") {
 		return 0, false
 	}
-	return parseHex16(name[:16])
-}
-
-func parseHex16(s string) (uint64, bool) {
-	var v uint64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint64(d)
-	}
-	return v, true
+	return problem.ParseHex16(name[:16])
 }
 
 // readAll reads size bytes at offset 0 of r, allocating no more than the
@@ -177,40 +160,24 @@ func NewFile(r io.ReaderAt, size int64, opts Options) (*File, error) {
 // OpenFile reads and decodes the .snap file at path. It opens the file
 // read-only, takes no lock, and closes it before returning.
 func OpenFile(path string, opts Options) (*File, error) {
-	fh, size, err := openRegular(path)
+	return openWith(path, opts, NewFile)
+}
+
+// openWith opens the regular file at path read-only and without a lock
+// (never a FIFO or device, which could block or have side effects),
+// decodes it with decode, named after path unless opts names it, and
+// closes it.
+func openWith[T any](path string, opts Options, decode func(io.ReaderAt, int64, Options) (T, error)) (T, error) {
+	fh, size, err := problem.OpenFile(path)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	defer fh.Close()
 	if opts.Name == "" {
 		opts.Name = filepath.Base(path)
 	}
-	return NewFile(fh, size, opts)
-}
-
-// openRegular opens a regular file read-only (never a FIFO or device,
-// which could block or have side effects).
-func openRegular(path string) (*os.File, int64, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, 0, &InputError{Path: path, Err: unwrapPathError(err), Hint: "check that the file exists and is readable"}
-	}
-	if !st.Mode().IsRegular() {
-		return nil, 0, &InputError{Path: path, Err: errors.New("not a regular file")}
-	}
-	fh, err := os.Open(path) // O_RDONLY, no flock
-	if err != nil {
-		return nil, 0, &InputError{Path: path, Err: unwrapPathError(err), Hint: "check the file's permissions (reading needs only read access)"}
-	}
-	return fh, st.Size(), nil
-}
-
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
+	return decode(fh, size, opts)
 }
 
 // decodeFile decodes the bytes of a .snap file. It never panics: every

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 	"github.com/etcdscope/etcdscope/snapfmt"
@@ -199,7 +200,7 @@ func TestNameMismatch(t *testing.T) {
 	}
 	p = copySnap(t, "backup.snap")
 	f, _ = snapfmt.OpenFile(p, snapfmt.Options{})
-	if ce := problemAt(f, snapfmt.ErrBadName); ce == nil || snapfmt.SeverityOf(ce) != snapfmt.SeverityWarning {
+	if ce := problemAt(f, snapfmt.ErrBadName); ce == nil || snapfmt.SeverityOf(ce) != finding.Warning {
 		t.Errorf("problems %v", f.Problems)
 	}
 }
@@ -398,7 +399,7 @@ func TestReadDirLeftovers(t *testing.T) {
 	kinds := map[string]snapfmt.LeftoverKind{}
 	for _, l := range d.Leftovers {
 		kinds[l.Name] = l.Kind
-		if snapfmt.Code(l.Problem) != "snap-leftover" || snapfmt.SeverityOf(l.Problem) != snapfmt.SeverityWarning {
+		if snapfmt.Code(l.Problem) != "snap-leftover" || snapfmt.SeverityOf(l.Problem) != finding.Warning {
 			t.Errorf("%s: %v", l.Name, l.Problem)
 		}
 		if l.Kind == snapfmt.LeftoverBroken && (l.Snap == nil || l.Snap.Loadable() || !strings.Contains(l.Problem.Error(), "still damaged")) {

@@ -381,7 +381,7 @@ func snapDBView(f *snapfmt.DBFile, file string) snapDBJSON {
 // to the argument.
 func snapFinding(rel func(string) string, p error) finding.Finding {
 	f := finding.Finding{
-		Severity: finding.Severity(snapfmt.SeverityOf(p).String()),
+		Severity: snapfmt.SeverityOf(p),
 		Code:     snapfmt.Code(p),
 		Message:  p.Error(),
 	}
