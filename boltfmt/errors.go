@@ -3,7 +3,14 @@ package boltfmt
 import (
 	"errors"
 	"fmt"
+
+	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
+
+// classes registers each problem sentinel with its stable finding code
+// (CONTRACT.md) and severity.
+var classes = problem.NewClasses("bolt-internal")
 
 // Problem sentinels. Every problem the decoder or the checker finds is a
 // [*PageError] wrapping one of these; errors.Is tells the class, errors.As
@@ -12,102 +19,57 @@ var (
 	// ErrMetaInvalid is returned for a meta page whose magic, version or
 	// checksum is wrong, or whose fields cannot be right (root or freelist
 	// at or beyond the high-water mark, page size not a power of two).
-	ErrMetaInvalid = errors.New("boltfmt: invalid meta page")
+	ErrMetaInvalid = classes.New("boltfmt: invalid meta page", "bolt-meta-invalid", finding.Error)
 
 	// ErrPageInvalid is returned for a page header that is wrong: its id is
 	// not its position, its type is not what the reference to it expects,
 	// its overflow runs past the high-water mark or the file, or an element
 	// points outside the page.
-	ErrPageInvalid = errors.New("boltfmt: invalid page")
+	ErrPageInvalid = classes.New("boltfmt: invalid page", "bolt-page-invalid", finding.Error)
 
 	// ErrPageUnreachable is returned for a page below the high-water mark
 	// that is neither reachable from the root nor free.
-	ErrPageUnreachable = errors.New("boltfmt: page unreachable and not free")
+	ErrPageUnreachable = classes.New("boltfmt: page unreachable and not free", "bolt-page-unreachable", finding.Error)
 
 	// ErrPageDoubleUse is returned for a page reached twice (two references,
 	// or a cycle), both reachable and free, or freed twice.
-	ErrPageDoubleUse = errors.New("boltfmt: page used twice")
+	ErrPageDoubleUse = classes.New("boltfmt: page used twice", "bolt-page-double-use", finding.Error)
 
 	// ErrKeyOrder is returned for keys that are not strictly increasing in
 	// a page, or that fall outside the range their parent branch gives them.
-	ErrKeyOrder = errors.New("boltfmt: keys out of order")
+	ErrKeyOrder = classes.New("boltfmt: keys out of order", "bolt-key-order", finding.Error)
 
 	// ErrFreelistInvalid is returned for a freelist page that cannot be read
 	// (wrong type, count beyond the page) or that lists page ids below 2 or
 	// at or beyond the high-water mark.
-	ErrFreelistInvalid = errors.New("boltfmt: invalid freelist")
+	ErrFreelistInvalid = classes.New("boltfmt: invalid freelist", "bolt-freelist-invalid", finding.Error)
 
 	// ErrBucketInvalid is returned for a bucket entry whose value is not a
 	// bucket header (16 bytes, or an inline page image after it).
-	ErrBucketInvalid = errors.New("boltfmt: invalid bucket")
+	ErrBucketInvalid = classes.New("boltfmt: invalid bucket", "bolt-bucket-invalid", finding.Error)
 
 	// ErrTruncated is returned when the file is shorter than the
 	// high-water mark says: pages the tree may reference are missing.
-	ErrTruncated = errors.New("boltfmt: file shorter than its high-water mark")
+	ErrTruncated = classes.New("boltfmt: file shorter than its high-water mark", "bolt-file-truncated", finding.Error)
 
 	// ErrBigEndian is returned for a file written on a big-endian machine:
 	// its magic reads byte-swapped.
-	ErrBigEndian = errors.New("boltfmt: big-endian bbolt file")
+	ErrBigEndian = classes.New("boltfmt: big-endian bbolt file", "bolt-big-endian", finding.Error)
 )
 
-// Severity of a problem.
-type Severity int
+// Code returns the stable finding code of a problem, "bolt-internal" for
+// an error that wraps none of the sentinels.
+func Code(err error) string { return classes.Code(err) }
 
-const (
-	SeverityError Severity = iota
-	SeverityWarning
-	SeverityInfo
-)
-
-func (s Severity) String() string {
-	switch s {
-	case SeverityError:
-		return "error"
-	case SeverityWarning:
-		return "warning"
-	}
-	return "info"
-}
-
-var codes = []struct {
-	err      error
-	code     string
-	severity Severity
-}{
-	{ErrMetaInvalid, "bolt-meta-invalid", SeverityError},
-	{ErrPageInvalid, "bolt-page-invalid", SeverityError},
-	{ErrPageUnreachable, "bolt-page-unreachable", SeverityError},
-	{ErrPageDoubleUse, "bolt-page-double-use", SeverityError},
-	{ErrKeyOrder, "bolt-key-order", SeverityError},
-	{ErrFreelistInvalid, "bolt-freelist-invalid", SeverityError},
-	{ErrBucketInvalid, "bolt-bucket-invalid", SeverityError},
-	{ErrTruncated, "bolt-file-truncated", SeverityError},
-	{ErrBigEndian, "bolt-big-endian", SeverityError},
-}
-
-// Code returns the stable finding code of a problem.
-func Code(err error) string {
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			return c.code
-		}
-	}
-	return "bolt-internal"
-}
-
-// SeverityOf returns a problem's severity. A PageError may lower it (an
-// inactive meta that is merely older, for instance).
-func SeverityOf(err error) Severity {
+// SeverityOf returns a problem's severity. A PageError may set it (an
+// inactive meta that is merely older, for instance); otherwise it is the
+// sentinel's.
+func SeverityOf(err error) finding.Severity {
 	var pe *PageError
-	if errors.As(err, &pe) && pe.Severity != SeverityError {
+	if errors.As(err, &pe) && pe.Severity != "" {
 		return pe.Severity
 	}
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			return c.severity
-		}
-	}
-	return SeverityError
+	return classes.Severity(err)
 }
 
 // PageError places a problem: the page id, the absolute file offset of the
@@ -120,11 +82,11 @@ type PageError struct {
 	Path     []PageID // page ids from the root to this page
 	Err      error    // the sentinel
 	Detail   string
-	Severity Severity
+	Severity finding.Severity // "" for the sentinel's severity
 }
 
 func (e *PageError) Error() string {
-	s := fmt.Sprintf("boltfmt: page %d (offset %#x): %s", e.Page, e.Offset, trim(e.Err.Error()))
+	s := fmt.Sprintf("boltfmt: page %d (offset %#x): %s", e.Page, e.Offset, problem.Text(e.Err))
 	if e.Detail != "" {
 		s += ": " + e.Detail
 	}
@@ -133,10 +95,18 @@ func (e *PageError) Error() string {
 
 func (e *PageError) Unwrap() error { return e.Err }
 
-func trim(s string) string {
-	const p = "boltfmt: "
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
-}
+// Message is the error text without the package, page and offset, for
+// reports that print those separately.
+func (e *PageError) Message() string { return problem.Message(e.Err, e.Detail) }
+
+// InputError is returned by [Open] when a path cannot be read as a bbolt
+// file at all: it does not exist, cannot be read, or is not a bbolt file.
+// It is etcdscope's one input error type, the same as walfmt.InputError
+// and snapfmt.InputError.
+type InputError = problem.InputError
+
+// ErrNotBolt is returned by [New] (and by [Open], wrapped in an
+// [*InputError]) for a file too small to be a bbolt file, or neither of
+// whose meta pages has bbolt's magic at any probed page size. It is the
+// same sentinel as snapfmt.ErrNotBolt.
+var ErrNotBolt = problem.ErrNotBolt

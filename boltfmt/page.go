@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
-	"os"
+
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
 // On-disk format; do not change (go.etcd.io/bbolt internal/common/page.go,
@@ -169,33 +170,25 @@ func (db *DB) HWM() PageID { return db.Meta().HWM }
 // FilePages returns how many whole pages the file holds.
 func (db *DB) FilePages() PageID { return PageID(db.size / int64(db.PageSize)) }
 
-// Open opens path read-only, without a lock.
+// Open opens path read-only, without a lock (never a pipe or device).
+// Its errors are [*InputError]s naming path.
 func Open(path string, opts Options) (*DB, error) {
-	f, err := os.Open(path)
+	f, size, err := problem.OpenFile(path)
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
+	db, err := New(f, size, opts)
 	if err != nil {
 		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	db, err := New(f, st.Size(), opts)
-	if err != nil {
-		f.Close()
-		return nil, err
+		hint := ""
+		if errors.Is(err, ErrNotBolt) {
+			hint = "give a bbolt file, as etcd's member/snap/db"
+		}
+		return nil, &InputError{Path: path, Err: err, Hint: hint}
 	}
 	db.closer = f
 	return db, nil
 }
-
-// ErrNotBolt is returned by New when the file is too small to be a bbolt
-// file or neither meta page has bbolt's magic at any probed page size.
-var ErrNotBolt = errors.New("not a bbolt file (no meta page with bbolt's magic)")
 
 // New reads both meta pages and chooses the active one as bbolt does: the
 // valid one with the larger txid, meta 0 on a tie. When meta 0 is damaged

@@ -224,7 +224,7 @@ func (m *Member) open(forward string) error {
 		return &datadir.Error{Path: m.arg, Err: errors.New("no member/snap/db"), Hint: "compare needs each member's db; for a lost db, rebuild one with etcdscope replay"}
 	}
 	if m.db, err = boltfmt.Open(l.DB, boltfmt.Options{}); err != nil {
-		return fmt.Errorf("%s: %w", l.DB, err)
+		return err // names l.DB
 	}
 	m.src = &mvccview.BoltSource{DB: m.db}
 	st, err := mvccview.Open(m.src)

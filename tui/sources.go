@@ -518,7 +518,7 @@ func FindingItems(wal panes.WALSource, db panes.BoltSource, snaps []panes.Item) 
 	}
 	if b, ok := db.(*boltFile); ok {
 		for _, p := range b.rep.Problems {
-			it := panes.Item{Problem: boltfmt.SeverityOf(p) == boltfmt.SeverityError, Title: boltfmt.Code(p), Detail: []string{p.Error()}}
+			it := panes.Item{Problem: boltfmt.SeverityOf(p) == finding.Error, Title: boltfmt.Code(p), Detail: []string{p.Error()}}
 			var pe *boltfmt.PageError
 			if errors.As(p, &pe) {
 				it.Title = fmt.Sprintf("%s page %d", boltfmt.Code(p), pe.Page)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -40,21 +39,9 @@ func openBolt(arg string) (datadir.Layout, *boltfmt.DB, string, error) {
 	}
 	db, err := boltfmt.Open(path, boltfmt.Options{})
 	if err != nil {
-		hint := "is it a bbolt file?"
-		if os.IsNotExist(err) || os.IsPermission(err) {
-			hint = "check the path and its permissions (reading needs only read access)"
-		}
-		return l, nil, path, &datadir.Error{Path: path, Err: unwrapPath(err), Hint: hint}
+		return l, nil, path, err
 	}
 	return l, db, path, nil
-}
-
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // boltReport turns boltfmt problems into findings.
@@ -62,7 +49,7 @@ func boltReport(file string, problems []error) *finding.Report {
 	r := &finding.Report{Findings: []finding.Finding{}}
 	for _, p := range problems {
 		f := finding.Finding{
-			Severity: finding.Severity(boltfmt.SeverityOf(p).String()),
+			Severity: boltfmt.SeverityOf(p),
 			Code:     boltfmt.Code(p),
 			File:     file,
 			Message:  p.Error(),
@@ -71,10 +58,7 @@ func boltReport(file string, problems []error) *finding.Report {
 		if errors.As(p, &pe) {
 			f.Page = finding.Ptr(uint64(pe.Page))
 			f.Offset = finding.Ptr(pe.Offset)
-			f.Message = trimBolt(pe.Err.Error())
-			if pe.Detail != "" {
-				f.Message += ": " + pe.Detail
-			}
+			f.Message = pe.Message()
 			if pe.Bucket != "" {
 				f.Message += " (bucket " + pe.Bucket + ")"
 			}
@@ -82,14 +66,6 @@ func boltReport(file string, problems []error) *finding.Report {
 		r.Add(f)
 	}
 	return r
-}
-
-func trimBolt(s string) string {
-	const p = "boltfmt: "
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
 }
 
 // ---- bolt check ----

@@ -416,7 +416,7 @@ func boltVerify(path string) error {
 	}
 	var bad []string
 	for _, p := range rep.Problems {
-		if boltfmt.SeverityOf(p) == boltfmt.SeverityError {
+		if boltfmt.SeverityOf(p) == finding.Error {
 			bad = append(bad, p.Error())
 		}
 	}

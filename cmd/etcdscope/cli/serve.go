@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/replay/serve"
@@ -225,7 +226,7 @@ func checkServable(path, src string) error {
 	}
 	n := 0
 	for _, p := range rep.Problems {
-		if boltfmt.SeverityOf(p) == boltfmt.SeverityError {
+		if boltfmt.SeverityOf(p) == finding.Error {
 			n++
 		}
 	}
