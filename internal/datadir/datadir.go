@@ -6,11 +6,12 @@ package datadir
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
 // Layout is where a member's files are, as far as the argument tells.
@@ -26,25 +27,13 @@ type Layout struct {
 	SnapFile  string // a single .snap file given as the argument
 }
 
-// ErrNotFound is wrapped when the argument does not exist.
-var ErrNotFound = errors.New("no such file or directory")
+// ErrNotFound is returned by [Resolve], wrapped in an [*Error], when the
+// argument does not exist.
+var ErrNotFound = errors.New("datadir: no such file or directory")
 
-// Error is a resolution failure, naming the path and what to do.
-type Error struct {
-	Path string
-	Err  error
-	Hint string
-}
-
-func (e *Error) Error() string {
-	s := fmt.Sprintf("%s: %v", e.Path, e.Err)
-	if e.Hint != "" {
-		s += "; " + e.Hint
-	}
-	return s
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+// Error is a resolution failure, naming the path and what to do: the
+// input error type the format decoders return too.
+type Error = problem.InputError
 
 const hint = "give an etcd data dir (holding member/), a member dir (holding wal/ and snap/), a wal or snap dir, or a single file"
 
@@ -53,10 +42,6 @@ func Resolve(arg string) (Layout, error) {
 	l := Layout{Arg: arg}
 	st, err := os.Stat(arg)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		if errors.Is(err, fs.ErrNotExist) {
 			err = ErrNotFound
 		}
