@@ -103,12 +103,8 @@ func SnapName(term, index uint64) string {
 
 // ParseSnapName parses etcd's %016x-%016x.snap name (term-index).
 func ParseSnapName(name string) (term, index uint64, ok bool) {
-	if len(name) != 16+1+16+5 || !strings.HasSuffix(name, ".snap") || name[16] != '-' {
-		return 0, 0, false
-	}
-	term, ok1 := problem.ParseHex16(name[:16])
-	index, ok2 := problem.ParseHex16(name[17:33])
-	return term, index, ok1 && ok2
+	ok = problem.ParseHexName(name, ".snap", &term, &index)
+	return term, index, ok
 }
 
 // DBName returns etcd's name for a database snapshot received from the
@@ -119,10 +115,8 @@ func DBName(index uint64) string {
 
 // ParseDBName parses etcd's %016x.snap.db name (raft index).
 func ParseDBName(name string) (index uint64, ok bool) {
-	if len(name) != 16+8 || !strings.HasSuffix(name, ".snap.db") {
-		return 0, false
-	}
-	return problem.ParseHex16(name[:16])
+	ok = problem.ParseHexName(name, ".snap.db", &index)
+	return index, ok
 }
 
 // readAll reads size bytes at offset 0 of r, allocating no more than the

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/etcdscope/etcdscope/internal/problem"
 )
@@ -31,12 +30,8 @@ func SegmentName(seq, index uint64) string {
 
 // ParseSegmentName parses etcd's %016x-%016x.wal segment name.
 func ParseSegmentName(name string) (seq, index uint64, ok bool) {
-	if len(name) != 16+1+16+4 || !strings.HasSuffix(name, ".wal") || name[16] != '-' {
-		return 0, 0, false
-	}
-	seq, ok1 := problem.ParseHex16(name[:16])
-	index, ok2 := problem.ParseHex16(name[17:33])
-	return seq, index, ok1 && ok2
+	ok = problem.ParseHexName(name, ".wal", &seq, &index)
+	return seq, index, ok
 }
 
 // Dir lists the WAL segments of a directory in etcd's order (by name), and

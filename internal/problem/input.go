@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/etcdscope/etcdscope/internal/textfmt"
 )
@@ -74,26 +75,46 @@ func OpenFile(path string) (*os.File, int64, error) {
 	return f, st.Size(), nil
 }
 
-// ParseHex16 parses one %016x field of etcd's file names: a WAL segment's
-// sequence number and index, a snapshot's term and index, a .snap.db's
-// index. It accepts exactly 16 lower-case hex digits, as etcd writes them.
-func ParseHex16(s string) (uint64, bool) {
-	if len(s) != 16 {
-		return 0, false
+// ParseHexName parses one of etcd's file names: len(fields) numbers
+// written %016x (16 lower-case hex digits), joined by "-", then suffix.
+// A WAL segment's name is "%016x-%016x.wal" (sequence, index), a .snap's
+// "%016x-%016x.snap" (term, index), a .snap.db's "%016x.snap.db" (index).
+// It stores the numbers in fields and reports whether name has that form.
+// A field that is not hex is 0, and every field is 0 when the length,
+// the dashes or the suffix are wrong.
+func ParseHexName(name, suffix string, fields ...*uint64) bool {
+	n := len(fields)
+	for _, f := range fields {
+		*f = 0
 	}
+	if n == 0 || len(name) != 17*n-1+len(suffix) || !strings.HasSuffix(name, suffix) {
+		return false
+	}
+	for i := 1; i < n; i++ {
+		if name[17*i-1] != '-' {
+			return false
+		}
+	}
+	ok := true
+	for i, f := range fields {
+		v, valid := parseHex16(name[17*i : 17*i+16])
+		*f, ok = v, ok && valid
+	}
+	return ok
+}
+
+func parseHex16(s string) (uint64, bool) {
 	var v uint64
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		var d byte
 		switch {
 		case c >= '0' && c <= '9':
-			d = c - '0'
+			v = v<<4 | uint64(c-'0')
 		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
+			v = v<<4 | uint64(c-'a'+10)
 		default:
 			return 0, false
 		}
-		v = v<<4 | uint64(d)
 	}
 	return v, true
 }

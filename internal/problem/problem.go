@@ -11,7 +11,7 @@
 //   - [InputError] is the one-line error for a path that cannot be used as
 //     input at all, and [OpenFile] opens an input file the way every
 //     decoder must (read-only, no lock, never a pipe or device);
-//   - [ParseHex16] reads the %016x fields of etcd's file names.
+//   - [ParseHexName] reads etcd's %016x-%016x file names.
 //
 // Every text built here that carries a name from the input escapes it with
 // textfmt.Escape, so a newline or an escape sequence in a file name can

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,20 +146,33 @@ func TestOpenFile(t *testing.T) {
 	}
 }
 
-func TestParseHex16(t *testing.T) {
-	for in, want := range map[string]uint64{
-		"0000000000000000": 0,
-		"00000000000000ff": 0xff,
-		"ffffffffffffffff": 1<<64 - 1,
-		"0123456789abcdef": 0x0123456789abcdef,
+func TestParseHexName(t *testing.T) {
+	for _, tc := range []struct {
+		name, suffix string
+		want         []uint64
+		ok           bool
+	}{
+		{"0000000000000000-0000000000000000.wal", ".wal", []uint64{0, 0}, true},
+		{"00000000000000ff-0123456789abcdef.wal", ".wal", []uint64{0xff, 0x0123456789abcdef}, true},
+		{"0000000000000002-0000000000000065.snap", ".snap", []uint64{2, 0x65}, true},
+		{"ffffffffffffffff.snap.db", ".snap.db", []uint64{1<<64 - 1}, true},
+		{"0000000000000001-000000000000000g.wal", ".wal", []uint64{1, 0}, false}, // a field not hex is 0
+		{"0000000000000001-000000000000000F.wal", ".wal", []uint64{1, 0}, false}, // etcd writes lower case
+		{"0000000000000001_0000000000000002.wal", ".wal", []uint64{0, 0}, false},
+		{"0000000000000001-0000000000000002.snap", ".wal", []uint64{0, 0}, false},
+		{"000000000000001-0000000000000002.wal", ".wal", []uint64{0, 0}, false},
+		{"0000000000000001-00000000000000002.wal", ".wal", []uint64{0, 0}, false},
+		{"0000000000000001.wal", ".wal", []uint64{0, 0}, false},
+		{"", ".snap.db", []uint64{0}, false},
 	} {
-		if got, ok := ParseHex16(in); !ok || got != want {
-			t.Errorf("ParseHex16(%q) = %#x, %v", in, got, ok)
+		got := make([]uint64, len(tc.want))
+		ptrs := make([]*uint64, len(got))
+		for i := range got {
+			got[i] = 7 // overwritten
+			ptrs[i] = &got[i]
 		}
-	}
-	for _, in := range []string{"", "000000000000000", "00000000000000000", "000000000000000F", "000000000000000g", "-000000000000001"} {
-		if _, ok := ParseHex16(in); ok {
-			t.Errorf("ParseHex16(%q) accepted", in)
+		if ok := ParseHexName(tc.name, tc.suffix, ptrs...); ok != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("ParseHexName(%q, %q) = %x, %v; want %x, %v", tc.name, tc.suffix, got, ok, tc.want, tc.ok)
 		}
 	}
 }
