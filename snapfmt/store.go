@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"path"
 	"slices"
 	"strconv"
@@ -157,18 +158,26 @@ func (w *storeWalker) skip() {
 	}
 }
 
-// key reads the next object key, or the closing brace (false).
-func (w *storeWalker) key() (string, bool) {
-	if w.stopped || !w.dec.More() {
-		w.token() // the closing delimiter, or the syntax error
-		return "", false
+// keys reads the keys of an object whose opening brace was read, up to its
+// closing brace (or a syntax error, which it reports once); the loop body
+// reads each key's value.
+func (w *storeWalker) keys() iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for {
+			if w.stopped || !w.dec.More() {
+				w.token() // the closing delimiter, or the syntax error
+				return
+			}
+			t, ok := w.token()
+			if !ok {
+				return
+			}
+			k, _ := t.(string)
+			if !yield(k) {
+				return
+			}
+		}
 	}
-	t, ok := w.token()
-	if !ok {
-		return "", false
-	}
-	k, _ := t.(string)
-	return k, true
 }
 
 func describe(t json.Token) string {
@@ -241,11 +250,7 @@ func (w *storeWalker) top() {
 		return
 	}
 	sawRoot := false
-	for {
-		k, ok := w.key()
-		if !ok {
-			break
-		}
+	for k := range w.keys() {
 		switch {
 		case strings.EqualFold(k, "Root"):
 			sawRoot = true
@@ -298,11 +303,7 @@ func (w *storeWalker) node(p string, depth int) int {
 	var pathField, value string
 	var havePath bool
 	children := -1
-	for {
-		k, ok := w.key()
-		if !ok {
-			break
-		}
+	for k := range w.keys() {
 		switch {
 		case strings.EqualFold(k, "Path"):
 			pathField, havePath = w.string("Path of " + p)
@@ -349,11 +350,7 @@ func (w *storeWalker) children(p string, depth int) int {
 		return -1
 	}
 	n := 0
-	for {
-		name, ok := w.key()
-		if !ok {
-			break
-		}
+	for name := range w.keys() {
 		child := path.Join(p, name)
 		if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
 			w.problem(w.off(), ErrStoreOdd, "child %q of %.100s is not a node name", name, p)
