@@ -8,6 +8,8 @@ import (
 	"hash/fnv"
 	"io"
 	"strings"
+
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
 // bbolt's meta page, as far as telling a bbolt file is concerned
@@ -102,14 +104,14 @@ func NewDBFile(r io.ReaderAt, size int64, opts Options) (*DBFile, error) {
 		}
 	}
 	if err := d.checkBolt(r); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", opts.Name, err)
+		return nil, fmt.Errorf("reading %s: %w", problem.Path(opts.Name), problem.UnwrapPath(err))
 	}
 	switch {
 	case opts.NoTrailer:
 		d.Trailer = TrailerUnchecked
 	case HasTrailer(size):
 		if err := d.checkTrailer(r); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", opts.Name, err)
+			return nil, fmt.Errorf("reading %s: %w", problem.Path(opts.Name), problem.UnwrapPath(err))
 		}
 	}
 	if opts.Strict && len(d.Problems) > 0 {

@@ -142,7 +142,7 @@ func readAll(r io.ReaderAt, size int64) ([]byte, error) {
 func NewFile(r io.ReaderAt, size int64, opts Options) (*File, error) {
 	b, err := readAll(r, size)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", opts.Name, err)
+		return nil, fmt.Errorf("reading %s: %w", problem.Path(opts.Name), problem.UnwrapPath(err))
 	}
 	f := decodeFile(b, opts)
 	if opts.Strict && len(f.Problems) > 0 {

@@ -9,6 +9,8 @@ import (
 	"io"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
 // On-disk format; do not change (etcd server/storage/wal/decoder.go, encoder.go).
@@ -334,7 +336,7 @@ func (r *Reader) view(seg *Segment, off, n int64) ([]byte, error) {
 		want = rest
 	}
 	if want < n {
-		return nil, fmt.Errorf("walfmt: %s: internal: view %d bytes at %#x beyond size %d", seg.Name, n, off, seg.Size)
+		return nil, fmt.Errorf("walfmt: %s: internal: view %d bytes at %#x beyond size %d", problem.Path(seg.Name), n, off, seg.Size)
 	}
 	if int64(cap(r.buf)) < want {
 		r.buf = make([]byte, want, max(want, int64(r.opts.BufferSize)))
@@ -346,7 +348,7 @@ func (r *Reader) view(seg *Segment, off, n int64) ([]byte, error) {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("reading %s at offset %#x: %w", segPath(seg), off, err)
+		return nil, fmt.Errorf("reading %s at offset %#x: %w", segPath(seg), off, problem.UnwrapPath(err))
 	}
 	r.bufSeg, r.bufOff = r.si, off
 	return r.buf[:n:n], nil
@@ -367,16 +369,17 @@ func (r *Reader) peek(seg *Segment, off, n int64) ([]byte, error) {
 		if err == nil || errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("reading %s at offset %#x: %w", segPath(seg), off, err)
+		return nil, fmt.Errorf("reading %s at offset %#x: %w", segPath(seg), off, problem.UnwrapPath(err))
 	}
 	return b, nil
 }
 
+// segPath names a segment in a message, escaped.
 func segPath(s *Segment) string {
 	if s.Path != "" {
-		return s.Path
+		return problem.Path(s.Path)
 	}
-	return s.Name
+	return problem.Path(s.Name)
 }
 
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }

@@ -24,7 +24,7 @@ type InputError struct {
 }
 
 func (e *InputError) Error() string {
-	s := textfmt.Escape(e.Path) + ": " + textfmt.Escape(Text(UnwrapPath(e.Err)))
+	s := Path(e.Path) + ": " + textfmt.Escape(Text(UnwrapPath(e.Err)))
 	if e.Hint != "" {
 		s += "; " + e.Hint
 	}
@@ -33,12 +33,17 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// UnwrapPath returns the cause an *fs.PathError carries (ENOENT, EACCES,
-// ...), for a message that names the path itself; any other error is
-// returned as it is.
+// Path is a path or file name from the input as a message shows it:
+// control characters and invalid bytes escaped (textfmt.Escape), so that
+// it can neither cut a one-line message nor reach the terminal as a
+// control sequence.
+func Path(p string) string { return textfmt.Escape(p) }
+
+// UnwrapPath returns the cause err carries when it is an *fs.PathError
+// (ENOENT, EACCES, EIO, ...), for a message that names the path itself,
+// escaped; any other error is returned as it is.
 func UnwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	if pe, ok := err.(*fs.PathError); ok {
 		return pe.Err
 	}
 	return err

@@ -27,7 +27,6 @@ import (
 	"strings"
 
 	"github.com/etcdscope/etcdscope/finding"
-	"github.com/etcdscope/etcdscope/internal/textfmt"
 )
 
 // ErrNotBolt is returned for a file that does not carry bbolt's magic
@@ -145,7 +144,7 @@ func Message(sentinel error, detail string) string {
 // left out when offset is negative (a problem with no place in the file),
 // the detail part when detail is empty. The file name is escaped.
 func Located(pkg, file string, offset int64, sentinel error, detail string) string {
-	s := pkg + ": " + textfmt.Escape(file)
+	s := pkg + ": " + Path(file)
 	if offset >= 0 {
 		s += fmt.Sprintf(": offset %#x", offset)
 	}
