@@ -117,8 +117,8 @@ func Text(err error) string {
 	return s
 }
 
-// isPackageName reports whether s is a lower-case word that may start
-// with a letter and go on with letters and digits, as Go package names do.
+// isPackageName reports whether s is a lower-case word as Go package names
+// are: a letter, then letters and digits.
 func isPackageName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
