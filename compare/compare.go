@@ -154,6 +154,9 @@ func Run(dirs []string, opts Options) (*Result, error) {
 	}()
 	each(ms, func(i int, m *Member) { m.err = m.open(filepath.Join(tmp, fmt.Sprintf("forward-%d", i))) })
 	for _, m := range ms {
+		if _, named := errors.AsType[*datadir.Error](m.err); named {
+			return nil, m.err // it names the member's path already
+		}
 		if m.err != nil {
 			return nil, fmt.Errorf("%s: %w", m.arg, m.err)
 		}
