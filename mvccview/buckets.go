@@ -28,7 +28,7 @@ func (s *Store) Leases() ([]Lease, error) {
 		byLease[id] = append(byLease[id], k)
 	}
 	var out []Lease
-	err := s.src.ForEach("lease", func(k, v []byte) error {
+	err := s.src.ForEach(LeaseBucket, func(k, v []byte) error {
 		var l Lease
 		if len(k) == 8 {
 			l.ID = int64(binary.BigEndian.Uint64(k))
@@ -100,7 +100,7 @@ type Member struct {
 // Members decodes the members and members_removed buckets.
 func (s *Store) Members() ([]Member, error) {
 	var out []Member
-	err := s.src.ForEach("members", func(k, v []byte) error {
+	err := s.src.ForEach(MembersBucket, func(k, v []byte) error {
 		var raw struct {
 			ID         json.Number `json:"id"`
 			Name       string      `json:"name"`
@@ -123,7 +123,7 @@ func (s *Store) Members() ([]Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.src.ForEach("members_removed", func(k, v []byte) error {
+	err = s.src.ForEach(MembersRemovedBucket, func(k, v []byte) error {
 		out = append(out, Member{ID: string(k), Removed: true})
 		return nil
 	})
@@ -164,11 +164,11 @@ type AuthPermission struct {
 // keyPermission=2{permType=1, key=2, range_end=3}}) buckets.
 func (s *Store) Auth() (*Auth, error) {
 	a := &Auth{Users: []AuthUser{}, Roles: []AuthRole{}}
-	err := s.src.ForEach("auth", func(k, v []byte) error {
+	err := s.src.ForEach(AuthBucket, func(k, v []byte) error {
 		switch string(k) {
-		case "authEnabled":
+		case AuthEnabled:
 			a.Enabled = len(v) == 1 && v[0] == 1
-		case "authRevision":
+		case AuthRevision:
 			if len(v) == 8 {
 				a.Revision = binary.BigEndian.Uint64(v)
 			}
@@ -178,7 +178,7 @@ func (s *Store) Auth() (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.src.ForEach("authUsers", func(k, v []byte) error {
+	err = s.src.ForEach(AuthUsersBucket, func(k, v []byte) error {
 		u := AuthUser{Name: string(k), Roles: []string{}}
 		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
 			switch {
@@ -202,7 +202,7 @@ func (s *Store) Auth() (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.src.ForEach("authRoles", func(k, v []byte) error {
+	err = s.src.ForEach(AuthRolesBucket, func(k, v []byte) error {
 		r := AuthRole{Name: string(k), Permissions: []AuthPermission{}}
 		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
 			if num != 2 || typ != protowire.BytesType {
@@ -280,11 +280,11 @@ type Cluster struct {
 // etcdserverpb.AlarmMember{memberID=1, alarm=2}).
 func (s *Store) Cluster() (*Cluster, error) {
 	c := &Cluster{Alarms: []string{}}
-	err := s.src.ForEach("cluster", func(k, v []byte) error {
+	err := s.src.ForEach(ClusterBucket, func(k, v []byte) error {
 		switch string(k) {
-		case "clusterVersion":
+		case ClusterVersion:
 			c.ClusterVersion = string(v)
-		case "downgrade":
+		case ClusterDowngrade:
 			c.Downgrade = string(v)
 		}
 		return nil
@@ -292,7 +292,7 @@ func (s *Store) Cluster() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.src.ForEach("alarm", func(k, v []byte) error {
+	err = s.src.ForEach(AlarmBucket, func(k, v []byte) error {
 		var member, alarm uint64
 		varintFields(k, func(n protowire.Number, x uint64) {
 			switch n {
@@ -312,7 +312,7 @@ func (s *Store) Cluster() (*Cluster, error) {
 // Alarms calls fn for every alarm the alarm bucket records (keys are
 // etcdserverpb.AlarmMember{memberID=1, alarm=2}).
 func (s *Store) Alarms(fn func(member uint64, alarm int32)) error {
-	return s.src.ForEach("alarm", func(k, _ []byte) error {
+	return s.src.ForEach(AlarmBucket, func(k, _ []byte) error {
 		var member, alarm uint64
 		if varintFields(k, func(n protowire.Number, x uint64) {
 			switch n {

@@ -129,7 +129,7 @@ func Open(src Source) (*Store, error) {
 		compact = s.ScheduledRev // etcd resumes the compaction on start
 	}
 	tab := crc32.MakeTable(crc32.Castagnoli)
-	err := src.ForEach("key", func(k, v []byte) error {
+	err := src.ForEach(KeyBucket, func(k, v []byte) error {
 		s.Records++
 		rev, tomb, err := DecodeRevisionKey(k)
 		if err != nil {
@@ -168,27 +168,27 @@ func Open(src Source) (*Store, error) {
 }
 
 func (s *Store) readMeta() error {
-	return s.src.ForEach("meta", func(k, v []byte) error {
+	return s.src.ForEach(MetaBucket, func(k, v []byte) error {
 		switch string(k) {
-		case "consistent_index":
+		case MetaConsistentIndex:
 			if len(v) == 8 {
 				s.Meta.ConsistentIndex = binary.BigEndian.Uint64(v)
 			}
-		case "term":
+		case MetaTerm:
 			if len(v) == 8 {
 				s.Meta.Term = binary.BigEndian.Uint64(v)
 			}
-		case "confState":
+		case MetaConfState:
 			s.Meta.ConfState = string(v)
-		case "storageVersion":
+		case MetaStorageVersion:
 			s.Meta.StorageVersion = string(v)
-		case "scheduledCompactRev", "finishedCompactRev":
+		case MetaScheduledCompactRev, MetaFinishedCompactRev:
 			rev, _, err := DecodeRevisionKey(v)
 			if err != nil {
 				return nil
 			}
 			r := rev.Main
-			if string(k) == "scheduledCompactRev" {
+			if string(k) == MetaScheduledCompactRev {
 				s.ScheduledRev, s.Meta.Scheduled = r, &r
 			} else {
 				s.FinishedRev, s.Meta.Finished = r, &r
@@ -257,7 +257,7 @@ func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResult, error) 
 		for i, r := range want {
 			keys[i] = AppendRevisionKey(nil, r, false)
 		}
-		err := g.Get("key", keys, func(i int, v []byte) error {
+		err := g.Get(KeyBucket, keys, func(i int, v []byte) error {
 			if v == nil {
 				return fmt.Errorf("mvccview: the key bucket has no record %s", want[i])
 			}
@@ -278,7 +278,7 @@ func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResult, error) 
 	for i, r := range want {
 		pos[r] = i
 	}
-	err = s.src.ForEach("key", func(k, v []byte) error {
+	err = s.src.ForEach(KeyBucket, func(k, v []byte) error {
 		r, tomb, err := DecodeRevisionKey(k)
 		if err != nil || tomb {
 			return nil
@@ -322,7 +322,7 @@ func (s *Store) History(key []byte) ([]HistoryRecord, error) {
 		}
 	}
 	var out []HistoryRecord
-	err := s.src.ForEach("key", func(k, v []byte) error {
+	err := s.src.ForEach(KeyBucket, func(k, v []byte) error {
 		r, tomb, err := DecodeRevisionKey(k)
 		if err != nil || !revs[r] {
 			return nil
@@ -372,7 +372,7 @@ func (s *Store) HashKVAt(rev, compact int64) (*HashKV, error) {
 		return nil, fmt.Errorf("%w (requested %d at compaction %d, compacted at %d)", ErrCompacted, rev, compact, s.CompactRev)
 	}
 	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
-	h.Write([]byte("key"))
+	h.Write([]byte(KeyBucket))
 	stop := rev
 	if rev == s.CurrentRev && compact == s.CompactRev {
 		// Open hashed the records above compact: hash those at or below
@@ -408,7 +408,7 @@ func (s *Store) HashedRecords(rev, compact int64, fn func(k, v []byte) error) er
 // hashed is HashedRecords up to main revision stop (at most rev).
 func (s *Store) hashed(rev, compact, stop int64, fn func(k, v []byte) error) error {
 	keep := s.idx.keepAt(rev)
-	err := s.src.ForEach("key", func(k, v []byte) error {
+	err := s.src.ForEach(KeyBucket, func(k, v []byte) error {
 		r, tomb, err := DecodeRevisionKey(k)
 		if err != nil {
 			return nil
@@ -476,7 +476,7 @@ func (s *Store) Events(from int64, key, end []byte, fn func(Event) error) error 
 		return fn(Event{Rev: r, Delete: tomb, KV: kv})
 	}
 	if sk, ok := s.src.(Seeker); ok {
-		return sk.ForEachFrom("key", AppendRevisionKey(nil, Revision{Main: from}, false), visit)
+		return sk.ForEachFrom(KeyBucket, AppendRevisionKey(nil, Revision{Main: from}, false), visit)
 	}
-	return s.src.ForEach("key", visit)
+	return s.src.ForEach(KeyBucket, visit)
 }

@@ -101,7 +101,7 @@ func bumpRevision(path string, n int64) error {
 		return err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		kb, meta := tx.Bucket([]byte("key")), tx.Bucket([]byte("meta"))
+		kb, meta := tx.Bucket([]byte(mvccview.KeyBucket)), tx.Bucket([]byte(mvccview.MetaBucket))
 		if kb == nil || meta == nil {
 			return errors.New("repair: the rebuilt db has no key or meta bucket")
 		}
@@ -115,7 +115,7 @@ func bumpRevision(path string, n int64) error {
 		if err := kb.Put(mvccview.AppendRevisionKey(nil, latest, false), []byte{}); err != nil {
 			return err
 		}
-		return meta.Put([]byte("scheduledCompactRev"), mvccview.AppendRevisionKey(nil, latest, false))
+		return meta.Put([]byte(mvccview.MetaScheduledCompactRev), mvccview.AppendRevisionKey(nil, latest, false))
 	})
 	if cerr := db.Close(); err == nil {
 		err = cerr

@@ -68,9 +68,6 @@ type RevRange struct {
 	To   int64 `json:"to"`
 }
 
-// etcdBuckets are the buckets of etcd's schema (server/storage/schema).
-var etcdBuckets = []string{"key", "meta", "lease", "alarm", "cluster", "members", "members_removed", "auth", "authUsers", "authRoles"}
-
 // maxNotPlaced bounds the records listed as not placed; the rest are
 // counted in the last entry.
 const maxNotPlaced = 10_000
@@ -129,7 +126,7 @@ func Salvage(in, out string, opts SalvageOptions) (*SalvageResult, error) {
 // salvageInto copies what the tree reaches, then what the other leaf
 // pages hold of the key bucket.
 func salvageInto(src *boltfmt.DB, w *batch, res *SalvageResult) error {
-	for _, b := range etcdBuckets {
+	for _, b := range mvccview.Buckets() {
 		if err := w.bucket(b); err != nil {
 			return err
 		}
@@ -148,7 +145,7 @@ func salvageInto(src *boltfmt.DB, w *batch, res *SalvageResult) error {
 			return true
 		}
 		name := b.Path[0]
-		if name == "key" {
+		if name == mvccview.KeyBucket {
 			rev, _, err := mvccview.DecodeRevisionKey(e.Key)
 			if err != nil {
 				res.notPlaced(uint64(page), name, e.Key, "not a revision: "+err.Error())
@@ -157,7 +154,7 @@ func salvageInto(src *boltfmt.DB, w *batch, res *SalvageResult) error {
 			seen.add(rev.Main)
 			newest = max(newest, rev.Main)
 		}
-		if name == "meta" && (string(e.Key) == "finishedCompactRev" || string(e.Key) == "scheduledCompactRev") {
+		if name == mvccview.MetaBucket && (string(e.Key) == mvccview.MetaFinishedCompactRev || string(e.Key) == mvccview.MetaScheduledCompactRev) {
 			if rev, _, err := mvccview.DecodeRevisionKey(e.Value); err == nil {
 				compact = max(compact, rev.Main)
 			}
@@ -201,23 +198,23 @@ func salvageInto(src *boltfmt.DB, w *batch, res *SalvageResult) error {
 			if err != nil || len(kv.Key) == 0 || (!tomb && kv.ModRevision != rev.Main) {
 				continue
 			}
-			switch has, err := w.has("key", e.Key); {
+			switch has, err := w.has(mvccview.KeyBucket, e.Key); {
 			case err != nil:
 				return err
 			case has:
 				continue
 			case rev.Main <= compact:
-				res.notPlaced(uint64(p.ID), "key", e.Key, fmt.Sprintf("revision %d is compacted (the db's compaction is at %d)", rev.Main, compact))
+				res.notPlaced(uint64(p.ID), mvccview.KeyBucket, e.Key, fmt.Sprintf("revision %d is compacted (the db's compaction is at %d)", rev.Main, compact))
 				continue
 			case rev.Main > newest:
-				res.notPlaced(uint64(p.ID), "key", e.Key, fmt.Sprintf("revision %d is past the newest the tree holds (%d): a transaction that never committed", rev.Main, newest))
+				res.notPlaced(uint64(p.ID), mvccview.KeyBucket, e.Key, fmt.Sprintf("revision %d is past the newest the tree holds (%d): a transaction that never committed", rev.Main, newest))
 				continue
 			}
-			if err := w.put("key", e.Key, e.Value); err != nil {
+			if err := w.put(mvccview.KeyBucket, e.Key, e.Value); err != nil {
 				return err
 			}
 			seen.add(rev.Main)
-			res.Placed["key"]++
+			res.Placed[mvccview.KeyBucket]++
 			res.Recovered++
 			found = true
 		}

@@ -373,7 +373,7 @@ func consistentIndex(path string) (uint64, error) {
 		return 0, err
 	}
 	defer db.Close()
-	f, err := db.Get([]string{"meta"}, []byte("consistent_index"))
+	f, err := db.Get([]string{mvccview.MetaBucket}, []byte(mvccview.MetaConsistentIndex))
 	if err != nil {
 		return 0, err
 	}

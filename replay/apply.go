@@ -350,7 +350,7 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 			break
 		}
 		s.leases[r.LeaseGrant.ID] = &lease{ttl: r.LeaseGrant.TTL, keys: map[string]bool{}}
-		err = s.w.put("lease", u64(uint64(r.LeaseGrant.ID)), appendLease(r.LeaseGrant.ID, r.LeaseGrant.TTL))
+		err = s.w.put(mvccview.LeaseBucket, u64(uint64(r.LeaseGrant.ID)), appendLease(r.LeaseGrant.ID, r.LeaseGrant.TTL))
 	case r.LeaseRevoke != nil:
 		err = s.revoke(r.LeaseRevoke.ID)
 	case r.Compaction != nil:
@@ -362,7 +362,7 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 		err = s.applyAuth(r, data)
 	case r.ClusterVersionSet != nil:
 		s.clusterVer = r.ClusterVersionSet.Ver
-		err = s.w.put("cluster", []byte("clusterVersion"), []byte(r.ClusterVersionSet.Ver))
+		err = s.w.put(mvccview.ClusterBucket, []byte(mvccview.ClusterVersion), []byte(r.ClusterVersionSet.Ver))
 	case r.ClusterMemberAttrSet != nil:
 		a := r.ClusterMemberAttrSet
 		err = s.setMemberAttrs(a.MemberID, a.Name, a.ClientURLs)
@@ -371,7 +371,7 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 			Ver     string `json:"target-version"`
 			Enabled bool   `json:"enabled"`
 		}{r.DowngradeInfoSet.Ver, r.DowngradeInfoSet.Enabled})
-		err = s.w.put("cluster", []byte("downgrade"), v)
+		err = s.w.put(mvccview.ClusterBucket, []byte(mvccview.ClusterDowngrade), v)
 	case r.Alarm != nil:
 		err = s.applyAlarm(r.Alarm)
 	case r.V2 != nil:
@@ -406,9 +406,9 @@ func (s *store) applyAlarm(a *walfmt.AlarmRequest) error {
 	}
 	switch a.Action {
 	case 1: // ACTIVATE
-		return s.w.put("alarm", k, []byte{})
+		return s.w.put(mvccview.AlarmBucket, k, []byte{})
 	case 2: // DEACTIVATE
-		return s.w.del("alarm", k)
+		return s.w.del(mvccview.AlarmBucket, k)
 	}
 	return nil // GET
 }
@@ -422,7 +422,7 @@ func (s *store) applyV2(r *walfmt.V2Request) error {
 	switch {
 	case r.Path == "/0/version":
 		s.clusterVer = r.Val
-		return s.w.put("cluster", []byte("clusterVersion"), []byte(r.Val))
+		return s.w.put(mvccview.ClusterBucket, []byte(mvccview.ClusterVersion), []byte(r.Val))
 	case strings.HasPrefix(r.Path, "/0/members/") && strings.HasSuffix(r.Path, "/attributes"):
 		id, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(r.Path, "/0/members/"), "/attributes"), 16, 64)
 		if err != nil {
@@ -460,7 +460,7 @@ func (s *store) revoke(id int64) error {
 	}
 	t.end()
 	delete(s.leases, id)
-	return s.w.del("lease", u64(uint64(id)))
+	return s.w.del(mvccview.LeaseBucket, u64(uint64(id)))
 }
 
 // compact schedules and performs a compaction, as etcd does (the physical
@@ -473,19 +473,19 @@ func (s *store) compact(rev int64) error {
 		return errFutureRev
 	}
 	s.compactRev = rev
-	if err := s.w.compactMark("scheduledCompactRev", rev); err != nil {
+	if err := s.w.compactMark(mvccview.MetaScheduledCompactRev, rev); err != nil {
 		return err
 	}
 	deleted := s.idx.Compact(rev)
 	for _, d := range deleted {
-		if err := s.w.del("key", mvccview.AppendRevisionKey(s.w.alloc(18), d.Rev, d.Tombstone)); err != nil {
+		if err := s.w.del(mvccview.KeyBucket, mvccview.AppendRevisionKey(s.w.alloc(18), d.Rev, d.Tombstone)); err != nil {
 			return err
 		}
 	}
 	n := len(deleted)
 	s.stats.Compactions++
 	s.stats.Deleted += int64(n)
-	return s.w.compactMark("finishedCompactRev", rev)
+	return s.w.compactMark(mvccview.MetaFinishedCompactRev, rev)
 }
 
 // appendLease encodes a leasepb.Lease{ID=1, TTL=2}.

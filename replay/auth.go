@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -54,7 +55,7 @@ func (s *store) applyAuth(r *walfmt.Request, data []byte) error {
 	a, req := s.auth, r.Auth
 	bump := func() error {
 		a.revision++
-		return s.w.put("auth", []byte("authRevision"), u64(a.revision))
+		return s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthRevision), u64(a.revision))
 	}
 	switch r.Kind {
 	case "auth-enable":
@@ -63,10 +64,10 @@ func (s *store) applyAuth(r *walfmt.Request, data []byte) error {
 			return errAuth
 		}
 		a.enabled = true
-		return s.w.put("auth", []byte("authEnabled"), []byte{1})
+		return s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthEnabled), []byte{1})
 	case "auth-disable":
 		a.enabled = false
-		if err := s.w.put("auth", []byte("authEnabled"), []byte{0}); err != nil {
+		if err := s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthEnabled), []byte{0}); err != nil {
 			return err
 		}
 		return bump()
@@ -88,7 +89,7 @@ func (s *store) applyAuth(r *walfmt.Request, data []byte) error {
 			return errAuth
 		}
 		delete(a.users, req.Name)
-		if err := s.w.del("authUsers", []byte(req.Name)); err != nil {
+		if err := s.w.del(mvccview.AuthUsersBucket, []byte(req.Name)); err != nil {
 			return err
 		}
 		return bump()
@@ -152,7 +153,7 @@ func (s *store) applyAuth(r *walfmt.Request, data []byte) error {
 			return errAuth
 		}
 		delete(a.roles, req.Role)
-		if err := s.w.del("authRoles", []byte(req.Role)); err != nil {
+		if err := s.w.del(mvccview.AuthRolesBucket, []byte(req.Role)); err != nil {
 			return err
 		}
 		for name, u := range a.users {
@@ -243,7 +244,7 @@ func (s *store) putUser(name string, u *authUser) error {
 	}
 	b = protowire.AppendTag(b, 4, protowire.BytesType)
 	b = protowire.AppendBytes(b, opts)
-	return s.w.put("authUsers", []byte(name), b)
+	return s.w.put(mvccview.AuthUsersBucket, []byte(name), b)
 }
 
 // putRole writes an authpb.Role{name=1, keyPermission=2{permType=1, key=2, range_end=3}}.
@@ -266,7 +267,7 @@ func (s *store) putRole(name string) error {
 		b = protowire.AppendTag(b, 2, protowire.BytesType)
 		b = protowire.AppendBytes(b, m)
 	}
-	return s.w.put("authRoles", []byte(name), b)
+	return s.w.put(mvccview.AuthRolesBucket, []byte(name), b)
 }
 
 // hashedPassword returns the bcrypt hash an auth-user-add (1100) or
@@ -344,5 +345,5 @@ func (s *store) putMember(id uint64) error {
 	if err != nil {
 		return err
 	}
-	return s.w.put("members", []byte(strconv.FormatUint(id, 16)), v)
+	return s.w.put(mvccview.MembersBucket, []byte(strconv.FormatUint(id, 16)), v)
 }

@@ -8,9 +8,6 @@ import (
 	"github.com/etcdscope/etcdscope/mvccview"
 )
 
-// etcd's buckets (server/storage/schema/bucket.go). On-disk format; do not change.
-var buckets = []string{"key", "meta", "lease", "alarm", "auth", "authUsers", "authRoles", "members", "members_removed", "cluster"}
-
 // writer writes into bbolt in batches of operations, as etcd's backend
 // does (server/storage/backend: a commit every 10,000 operations), on a
 // goroutine of its own: the replay never reads back what it writes (its
@@ -58,7 +55,7 @@ func openWriter(path string) (*writer, error) {
 		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range buckets {
+		for _, b := range mvccview.Buckets() {
 			if _, err := tx.CreateBucketIfNotExists([]byte(b)); err != nil {
 				return err
 			}
@@ -165,21 +162,21 @@ func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 func (w *writer) putRevision(rev mvccview.Revision, tomb bool, kv mvccview.KeyValue) error {
 	k := mvccview.AppendRevisionKey(w.alloc(18), rev, tomb)
 	v := mvccview.AppendKeyValue(w.alloc(len(kv.Key)+len(kv.Value)+48), kv)
-	return w.put("key", k, v)
+	return w.put(mvccview.KeyBucket, k, v)
 }
 
 // setIndex writes meta/consistent_index and meta/term, as etcd's backend
 // hooks do on every commit.
 func (w *writer) setIndex(index, term uint64) error {
-	if err := w.put("meta", []byte("consistent_index"), u64(index)); err != nil {
+	if err := w.put(mvccview.MetaBucket, []byte(mvccview.MetaConsistentIndex), u64(index)); err != nil {
 		return err
 	}
 	if term == 0 {
 		return nil
 	}
-	return w.put("meta", []byte("term"), u64(term))
+	return w.put(mvccview.MetaBucket, []byte(mvccview.MetaTerm), u64(term))
 }
 
 func (w *writer) compactMark(name string, rev int64) error {
-	return w.put("meta", []byte(name), mvccview.AppendRevisionKey(nil, mvccview.Revision{Main: rev}, false))
+	return w.put(mvccview.MetaBucket, []byte(name), mvccview.AppendRevisionKey(nil, mvccview.Revision{Main: rev}, false))
 }

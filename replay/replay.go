@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -182,7 +183,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	var base baseState
 	if opts.Base == "" {
 		// etcd's auth store writes revision 1 when it first starts.
-		if err := w.put("auth", []byte("authRevision"), u64(1)); err != nil {
+		if err := w.put(mvccview.AuthBucket, []byte(mvccview.AuthRevision), u64(1)); err != nil {
 			return nil, err
 		}
 	} else {
@@ -412,10 +413,10 @@ func (s *store) applyConfChange(cc *walfmt.ConfChange) error {
 		return s.putMember(cc.NodeID)
 	case walfmt.ConfChangeRemoveNode:
 		delete(s.members, cc.NodeID)
-		if err := s.w.del("members", id); err != nil {
+		if err := s.w.del(mvccview.MembersBucket, id); err != nil {
 			return err
 		}
-		return s.w.put("members_removed", id, []byte("removed"))
+		return s.w.put(mvccview.MembersRemovedBucket, id, []byte("removed"))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -77,7 +78,7 @@ func restoreDB(path string, id uint64, ctx []byte, confState string) error {
 		return err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range []string{"members", "members_removed"} {
+		for _, name := range []string{mvccview.MembersBucket, mvccview.MembersRemovedBucket} {
 			if err := tx.DeleteBucket([]byte(name)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return err
 			}
@@ -85,17 +86,17 @@ func restoreDB(path string, id uint64, ctx []byte, confState string) error {
 				return err
 			}
 		}
-		if err := tx.Bucket([]byte("members")).Put([]byte(strconv.FormatUint(id, 16)), ctx); err != nil {
+		if err := tx.Bucket([]byte(mvccview.MembersBucket)).Put([]byte(strconv.FormatUint(id, 16)), ctx); err != nil {
 			return err
 		}
-		meta := tx.Bucket([]byte("meta"))
-		if err := meta.Put([]byte("consistent_index"), u64(1)); err != nil {
+		meta := tx.Bucket([]byte(mvccview.MetaBucket))
+		if err := meta.Put([]byte(mvccview.MetaConsistentIndex), u64(1)); err != nil {
 			return err
 		}
-		if err := meta.Put([]byte("term"), u64(1)); err != nil {
+		if err := meta.Put([]byte(mvccview.MetaTerm), u64(1)); err != nil {
 			return err
 		}
-		return meta.Put([]byte("confState"), []byte(confState))
+		return meta.Put([]byte(mvccview.MetaConfState), []byte(confState))
 	})
 	if cerr := db.Close(); err == nil {
 		err = cerr

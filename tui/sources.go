@@ -625,7 +625,7 @@ func (b *boltFile) Search(path []string, from, needle []byte) ([]byte, bool, err
 
 // isKeyBucket says whether path is etcd's MVCC bucket, whose keys are
 // revisions and values mvccpb.KeyValue.
-func isKeyBucket(path []string) bool { return len(path) == 1 && path[0] == "key" }
+func isKeyBucket(path []string) bool { return len(path) == 1 && path[0] == mvccview.KeyBucket }
 
 // maxValueLines bounds a value's text views; the hex view shows at most
 // maxValueHex bytes (2048 lines).

@@ -20,6 +20,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
+	"github.com/etcdscope/etcdscope/mvccview"
 )
 
 // boltBrowseCommands returns bolt pages, page, buckets, keys and get.
@@ -36,7 +37,7 @@ func boltBrowseCommands(g *globalOptions) []*cobra.Command {
 // ---- shared ----
 
 // etcdKeyBucket is etcd's MVCC bucket, whose keys are revisions.
-const etcdKeyBucket = "key"
+const etcdKeyBucket = mvccview.KeyBucket
 
 // boltKeyText formats a key of a bucket (named as a/b) for people: in
 // etcd's key bucket a revision main_sub, with a trailing t for a

@@ -177,7 +177,7 @@ func inspectDB(l datadir.Layout, rep *inspectReport) (*mvccview.Store, error) {
 	d := &dbSummary{File: l.Rel(l.DB), Bytes: db.Size(), PageSize: db.PageSize, HWM: uint64(walk.HWM), MetaUsed: walk.MetaUsed,
 		Why: db.Why, Tree: walk.Tree, Free: walk.Free, Buckets: len(walk.Buckets) - 1}
 	for _, b := range walk.Buckets {
-		if b.Name() == "key" {
+		if b.Name() == mvccview.KeyBucket {
 			d.Keys = b.Keys
 		}
 	}
