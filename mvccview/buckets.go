@@ -1,6 +1,7 @@
 package mvccview
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -20,8 +21,7 @@ type Lease struct {
 	Problem      string   `json:"problem,omitempty"`
 }
 
-// Leases decodes the lease bucket (key: 8-byte big-endian id; value:
-// leasepb.Lease{ID=1, TTL=2, RemainingTTL=3}).
+// Leases decodes the lease bucket, each lease with its keys.
 func (s *Store) Leases() ([]Lease, error) {
 	byLease := map[int64][]string{}
 	for k, id := range s.leaseByKey {
@@ -29,25 +29,7 @@ func (s *Store) Leases() ([]Lease, error) {
 	}
 	var out []Lease
 	err := s.src.ForEach(LeaseBucket, func(k, v []byte) error {
-		var l Lease
-		if len(k) == 8 {
-			l.ID = int64(binary.BigEndian.Uint64(k))
-		} else {
-			l.Problem = fmt.Sprintf("key of %d bytes, want 8", len(k))
-		}
-		err := varintFields(v, func(num protowire.Number, x uint64) {
-			switch num {
-			case 1:
-				l.ID = int64(x)
-			case 2:
-				l.TTL = int64(x)
-			case 3:
-				l.RemainingTTL = int64(x)
-			}
-		})
-		if err != nil {
-			l.Problem = err.Error()
-		}
+		l := DecodeLease(k, v)
 		l.Keys = byLease[l.ID]
 		sort.Strings(l.Keys)
 		if l.Keys == nil {
@@ -57,6 +39,33 @@ func (s *Store) Leases() ([]Lease, error) {
 		return nil
 	})
 	return out, err
+}
+
+// DecodeLease decodes a record of the lease bucket (key: 8-byte big-endian
+// id; value: leasepb.Lease{ID=1, TTL=2, RemainingTTL=3}), without its keys.
+// The ID is the record's, as etcd's lessor reads it, else the key's;
+// Problem says what does not decode.
+func DecodeLease(k, v []byte) Lease {
+	var l Lease
+	if len(k) == 8 {
+		l.ID = int64(binary.BigEndian.Uint64(k))
+	} else {
+		l.Problem = fmt.Sprintf("key of %d bytes, want 8", len(k))
+	}
+	err := varintFields(v, func(num protowire.Number, x uint64) {
+		switch num {
+		case 1:
+			l.ID = int64(x)
+		case 2:
+			l.TTL = int64(x)
+		case 3:
+			l.RemainingTTL = int64(x)
+		}
+	})
+	if err != nil {
+		l.Problem = err.Error()
+	}
+	return l
 }
 
 // varintFields calls f for every varint field of a protobuf message.
@@ -101,22 +110,7 @@ type Member struct {
 func (s *Store) Members() ([]Member, error) {
 	var out []Member
 	err := s.src.ForEach(MembersBucket, func(k, v []byte) error {
-		var raw struct {
-			ID         json.Number `json:"id"`
-			Name       string      `json:"name"`
-			PeerURLs   []string    `json:"peerURLs"`
-			ClientURLs []string    `json:"clientURLs"`
-			IsLearner  bool        `json:"isLearner"`
-		}
-		m := Member{ID: string(k)}
-		if err := json.Unmarshal(v, &raw); err != nil {
-			m.Problem = err.Error()
-		} else {
-			m.Name, m.PeerURLs, m.ClientURLs, m.IsLearner = raw.Name, raw.PeerURLs, raw.ClientURLs, raw.IsLearner
-			if id, err := strconv.ParseUint(string(raw.ID), 10, 64); err == nil && strconv.FormatUint(id, 16) != string(k) {
-				m.Problem = fmt.Sprintf("record id %x differs from its key %s", id, k)
-			}
-		}
+		m, _ := DecodeMember(k, v)
 		out = append(out, m)
 		return nil
 	})
@@ -128,6 +122,30 @@ func (s *Store) Members() ([]Member, error) {
 		return nil
 	})
 	return out, err
+}
+
+// DecodeMember decodes a record of the members bucket: etcd's
+// membership.Member JSON under the member id in hex ([MemberKey]). The
+// error, also in Problem, says the JSON does not decode; a record whose id
+// differs from its key decodes, with a Problem.
+func DecodeMember(k, v []byte) (Member, error) {
+	var raw struct {
+		ID         json.Number `json:"id"`
+		Name       string      `json:"name"`
+		PeerURLs   []string    `json:"peerURLs"`
+		ClientURLs []string    `json:"clientURLs"`
+		IsLearner  bool        `json:"isLearner"`
+	}
+	m := Member{ID: string(k)}
+	if err := json.Unmarshal(v, &raw); err != nil {
+		m.Problem = err.Error()
+		return m, err
+	}
+	m.Name, m.PeerURLs, m.ClientURLs, m.IsLearner = raw.Name, raw.PeerURLs, raw.ClientURLs, raw.IsLearner
+	if id, err := strconv.ParseUint(string(raw.ID), 10, 64); err == nil && strconv.FormatUint(id, 16) != string(k) {
+		m.Problem = fmt.Sprintf("record id %x differs from its key %s", id, k)
+	}
+	return m, nil
 }
 
 // Auth is the auth buckets decoded (passwords are never shown, only
@@ -145,6 +163,9 @@ type AuthUser struct {
 	HasPassword bool     `json:"has_password"`
 	NoPassword  bool     `json:"no_password,omitempty"`
 	Problem     string   `json:"problem,omitempty"`
+	// Password is the bcrypt hash as stored, for a replay that rebuilds
+	// the auth store; it is never shown.
+	Password []byte `json:"-"`
 }
 
 type AuthRole struct {
@@ -157,14 +178,20 @@ type AuthPermission struct {
 	Type     string `json:"type"` // READ, WRITE, READWRITE
 	Key      []byte `json:"key"`
 	RangeEnd []byte `json:"range_end,omitempty"`
+	// PermType is authpb.Permission_Type as stored (0 READ, 1 WRITE,
+	// 2 READWRITE), which Type names.
+	PermType uint64 `json:"-"`
 }
 
 // Auth decodes the auth, authUsers (authpb.User{name=1, password=2,
 // roles=3, options=4{no_password=1}}) and authRoles (authpb.Role{name=1,
 // keyPermission=2{permType=1, key=2, range_end=3}}) buckets.
-func (s *Store) Auth() (*Auth, error) {
+func (s *Store) Auth() (*Auth, error) { return ReadAuth(s.src) }
+
+// ReadAuth is [Store.Auth] for a Source read without its key index.
+func ReadAuth(src Source) (*Auth, error) {
 	a := &Auth{Users: []AuthUser{}, Roles: []AuthRole{}}
-	err := s.src.ForEach(AuthBucket, func(k, v []byte) error {
+	err := src.ForEach(AuthBucket, func(k, v []byte) error {
 		switch string(k) {
 		case AuthEnabled:
 			a.Enabled = len(v) == 1 && v[0] == 1
@@ -178,12 +205,12 @@ func (s *Store) Auth() (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.src.ForEach(AuthUsersBucket, func(k, v []byte) error {
+	err = src.ForEach(AuthUsersBucket, func(k, v []byte) error {
 		u := AuthUser{Name: string(k), Roles: []string{}}
 		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
 			switch {
 			case num == 2 && typ == protowire.BytesType:
-				u.HasPassword = len(bs) > 0
+				u.HasPassword, u.Password = len(bs) > 0, bytes.Clone(bs)
 			case num == 3 && typ == protowire.BytesType:
 				u.Roles = append(u.Roles, string(bs))
 			case num == 4 && typ == protowire.BytesType:
@@ -202,7 +229,7 @@ func (s *Store) Auth() (*Auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.src.ForEach(AuthRolesBucket, func(k, v []byte) error {
+	err = src.ForEach(AuthRolesBucket, func(k, v []byte) error {
 		r := AuthRole{Name: string(k), Permissions: []AuthPermission{}}
 		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
 			if num != 2 || typ != protowire.BytesType {
@@ -212,6 +239,7 @@ func (s *Store) Auth() (*Auth, error) {
 			messageFields(bs, func(n protowire.Number, b []byte, x uint64, t protowire.Type) {
 				switch {
 				case n == 1 && t == protowire.VarintType:
+					p.PermType = x
 					p.Type = [...]string{"READ", "WRITE", "READWRITE"}[min(x, 2)]
 					if x > 2 {
 						p.Type = fmt.Sprintf("type(%d)", x)
@@ -278,9 +306,12 @@ type Cluster struct {
 
 // Cluster decodes the cluster bucket and the alarm bucket (keys are
 // etcdserverpb.AlarmMember{memberID=1, alarm=2}).
-func (s *Store) Cluster() (*Cluster, error) {
+func (s *Store) Cluster() (*Cluster, error) { return ReadCluster(s.src) }
+
+// ReadCluster is [Store.Cluster] for a Source read without its key index.
+func ReadCluster(src Source) (*Cluster, error) {
 	c := &Cluster{Alarms: []string{}}
-	err := s.src.ForEach(ClusterBucket, func(k, v []byte) error {
+	err := src.ForEach(ClusterBucket, func(k, v []byte) error {
 		switch string(k) {
 		case ClusterVersion:
 			c.ClusterVersion = string(v)
@@ -292,7 +323,7 @@ func (s *Store) Cluster() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.src.ForEach(AlarmBucket, func(k, v []byte) error {
+	err = src.ForEach(AlarmBucket, func(k, v []byte) error {
 		var member, alarm uint64
 		varintFields(k, func(n protowire.Number, x uint64) {
 			switch n {
@@ -310,9 +341,13 @@ func (s *Store) Cluster() (*Cluster, error) {
 }
 
 // Alarms calls fn for every alarm the alarm bucket records (keys are
-// etcdserverpb.AlarmMember{memberID=1, alarm=2}).
-func (s *Store) Alarms(fn func(member uint64, alarm int32)) error {
-	return s.src.ForEach(AlarmBucket, func(k, _ []byte) error {
+// etcdserverpb.AlarmMember{memberID=1, alarm=2}); a key that does not
+// decode is left out.
+func (s *Store) Alarms(fn func(member uint64, alarm int32)) error { return ReadAlarms(s.src, fn) }
+
+// ReadAlarms is [Store.Alarms] for a Source read without its key index.
+func ReadAlarms(src Source, fn func(member uint64, alarm int32)) error {
+	return src.ForEach(AlarmBucket, func(k, _ []byte) error {
 		var member, alarm uint64
 		if varintFields(k, func(n protowire.Number, x uint64) {
 			switch n {

@@ -1,5 +1,10 @@
 package mvccview
 
+import (
+	"encoding/binary"
+	"strconv"
+)
+
 // etcd's db schema: the names of its buckets and of the keys it keeps in
 // the meta, auth and cluster buckets, as server/storage/schema/bucket.go
 // names them (etcd 3.5 to 3.7). On-disk format; do not change.
@@ -49,3 +54,13 @@ func Buckets() []string {
 	return []string{KeyBucket, MetaBucket, LeaseBucket, AlarmBucket, ClusterBucket,
 		MembersBucket, MembersRemovedBucket, AuthBucket, AuthUsersBucket, AuthRolesBucket}
 }
+
+// MemberKey is the key of member id in the members and members_removed
+// buckets: the id in lower-case hex.
+func MemberKey(id uint64) []byte { return strconv.AppendUint(nil, id, 16) }
+
+// ParseMemberKey is the member id a members bucket key names.
+func ParseMemberKey(k []byte) (uint64, error) { return strconv.ParseUint(string(k), 16, 64) }
+
+// LeaseKey is the key of lease id in the lease bucket: 8 bytes big-endian.
+func LeaseKey(id int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(id)) }

@@ -3,12 +3,14 @@ package mvccview
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"sort"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // Source is the little of a bbolt file mvccview needs: the records of a
@@ -120,16 +122,15 @@ type Meta struct {
 
 // Open reads the meta bucket and rebuilds the key index from the key bucket.
 func Open(src Source) (*Store, error) {
-	s := &Store{src: src, idx: newIndex(), CompactRev: -1, ScheduledRev: -1, FinishedRev: -1, CurrentRev: 1, leaseByKey: map[string]int64{}}
-	if err := s.readMeta(); err != nil {
+	meta, err := ReadMeta(src)
+	if err != nil {
 		return nil, err
 	}
-	compact := s.FinishedRev
-	if s.ScheduledRev > s.FinishedRev {
-		compact = s.ScheduledRev // etcd resumes the compaction on start
-	}
+	s := &Store{src: src, idx: newIndex(), Meta: meta, CompactRev: -1, ScheduledRev: orNone(meta.Scheduled), FinishedRev: orNone(meta.Finished),
+		CurrentRev: 1, leaseByKey: map[string]int64{}}
+	compact := meta.CompactRev()
 	tab := crc32.MakeTable(crc32.Castagnoli)
-	err := src.ForEach(KeyBucket, func(k, v []byte) error {
+	err = src.ForEach(KeyBucket, func(k, v []byte) error {
 		s.Records++
 		rev, tomb, err := DecodeRevisionKey(k)
 		if err != nil {
@@ -167,21 +168,24 @@ func Open(src Source) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) readMeta() error {
-	return s.src.ForEach(MetaBucket, func(k, v []byte) error {
+// ReadMeta decodes the meta bucket. A mark that does not decode is left
+// out, as etcd leaves it when it starts.
+func ReadMeta(src Source) (Meta, error) {
+	var m Meta
+	err := src.ForEach(MetaBucket, func(k, v []byte) error {
 		switch string(k) {
 		case MetaConsistentIndex:
 			if len(v) == 8 {
-				s.Meta.ConsistentIndex = binary.BigEndian.Uint64(v)
+				m.ConsistentIndex = binary.BigEndian.Uint64(v)
 			}
 		case MetaTerm:
 			if len(v) == 8 {
-				s.Meta.Term = binary.BigEndian.Uint64(v)
+				m.Term = binary.BigEndian.Uint64(v)
 			}
 		case MetaConfState:
-			s.Meta.ConfState = string(v)
+			m.ConfState = string(v)
 		case MetaStorageVersion:
-			s.Meta.StorageVersion = string(v)
+			m.StorageVersion = string(v)
 		case MetaScheduledCompactRev, MetaFinishedCompactRev:
 			rev, _, err := DecodeRevisionKey(v)
 			if err != nil {
@@ -189,13 +193,49 @@ func (s *Store) readMeta() error {
 			}
 			r := rev.Main
 			if string(k) == MetaScheduledCompactRev {
-				s.ScheduledRev, s.Meta.Scheduled = r, &r
+				m.Scheduled = &r
 			} else {
-				s.FinishedRev, s.Meta.Finished = r, &r
+				m.Finished = &r
 			}
 		}
 		return nil
 	})
+	return m, err
+}
+
+// CompactRev is the compaction revision etcd uses when it starts on the
+// db: the finished compaction, or the scheduled one when it is later (a
+// compaction was interrupted, and etcd resumes it); -1 when none.
+func (m Meta) CompactRev() int64 {
+	return max(orNone(m.Finished), orNone(m.Scheduled))
+}
+
+func orNone(rev *int64) int64 {
+	if rev == nil {
+		return -1
+	}
+	return *rev
+}
+
+// DecodeConfState decodes the conf state (raftpb.ConfState as JSON, as
+// etcd 3.5 and later write it, server/storage/schema/confstate.go). It
+// returns an error when there is none (a db etcd 3.4 wrote) or it does
+// not decode.
+func (m Meta) DecodeConfState() (walfmt.ConfState, error) {
+	var cs struct {
+		Voters         []uint64 `json:"voters"`
+		Learners       []uint64 `json:"learners"`
+		VotersOutgoing []uint64 `json:"voters_outgoing"`
+		LearnersNext   []uint64 `json:"learners_next"`
+		AutoLeave      bool     `json:"auto_leave"`
+	}
+	if m.ConfState == "" {
+		return walfmt.ConfState{}, errors.New("mvccview: the meta bucket has no confState")
+	}
+	if err := json.Unmarshal([]byte(m.ConfState), &cs); err != nil {
+		return walfmt.ConfState{}, fmt.Errorf("mvccview: confState: %w", err)
+	}
+	return walfmt.ConfState{Voters: cs.Voters, Learners: cs.Learners, VotersOutgoing: cs.VotersOutgoing, LearnersNext: cs.LearnersNext, AutoLeave: cs.AutoLeave}, nil
 }
 
 // checkRev applies etcd's rules for a requested revision; 0 means current.

@@ -79,7 +79,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve: %s: %w", opts.DB, err)
 	}
-	st, err := mvccview.Open(&boltSource{db: db})
+	st, err := mvccview.Open(&mvccview.BBoltSource{DB: db})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("serve: %s: %w", opts.DB, err)
