@@ -350,7 +350,7 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 			break
 		}
 		s.leases[r.LeaseGrant.ID] = &lease{ttl: r.LeaseGrant.TTL, keys: map[string]bool{}}
-		err = s.w.put(mvccview.LeaseBucket, u64(uint64(r.LeaseGrant.ID)), appendLease(r.LeaseGrant.ID, r.LeaseGrant.TTL))
+		err = s.w.put(mvccview.LeaseBucket, mvccview.LeaseKey(r.LeaseGrant.ID), appendLease(r.LeaseGrant.ID, r.LeaseGrant.TTL))
 	case r.LeaseRevoke != nil:
 		err = s.revoke(r.LeaseRevoke.ID)
 	case r.Compaction != nil:
@@ -460,7 +460,7 @@ func (s *store) revoke(id int64) error {
 	}
 	t.end()
 	delete(s.leases, id)
-	return s.w.del(mvccview.LeaseBucket, u64(uint64(id)))
+	return s.w.del(mvccview.LeaseBucket, mvccview.LeaseKey(id))
 }
 
 // compact schedules and performs a compaction, as etcd does (the physical

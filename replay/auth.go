@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
-	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
 
@@ -345,5 +344,5 @@ func (s *store) putMember(id uint64) error {
 	if err != nil {
 		return err
 	}
-	return s.w.put(mvccview.MembersBucket, []byte(strconv.FormatUint(id, 16)), v)
+	return s.w.put(mvccview.MembersBucket, mvccview.MemberKey(id), v)
 }

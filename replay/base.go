@@ -3,14 +3,8 @@ package replay
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"io"
 	"os"
-	"strconv"
-
-	bolt "go.etcd.io/bbolt"
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -61,46 +55,37 @@ type baseState struct {
 	confState   walfmt.ConfState
 }
 
-// loadBase rebuilds the store's state from the db the writer has open, as
-// etcd rebuilds its own on start (the key index, leases and their keys,
-// auth, members, compaction).
-func (s *store) loadBase(tx *bolt.Tx) (baseState, error) {
-	var b baseState
-	meta := tx.Bucket([]byte("meta"))
-	if v := meta.Get([]byte("consistent_index")); len(v) == 8 {
-		b.index = binary.BigEndian.Uint64(v)
+// loadBase rebuilds the store's state from the base db, read through
+// mvccview's decoders, as etcd rebuilds its own on start (the key index,
+// leases and their keys, auth, members, alarms, compaction).
+func (s *store) loadBase(src mvccview.Source) (baseState, error) {
+	meta, err := mvccview.ReadMeta(src)
+	if err != nil {
+		return baseState{}, err
 	}
-	if v := meta.Get([]byte("term")); len(v) == 8 {
-		b.term = binary.BigEndian.Uint64(v)
+	b := baseState{index: meta.ConsistentIndex, term: meta.Term}
+	if cs, err := meta.DecodeConfState(); err == nil {
+		b.confState = cs
 	}
-	if v := meta.Get([]byte("confState")); v != nil {
-		var cs struct {
-			Voters   []uint64 `json:"voters"`
-			Learners []uint64 `json:"learners"`
-		}
-		if json.Unmarshal(v, &cs) == nil {
-			b.confState = walfmt.ConfState{Voters: cs.Voters, Learners: cs.Learners}
+	s.compactRev = meta.CompactRev()
+	for _, load := range []func(mvccview.Source) error{s.loadKeys, s.loadLeases, s.loadAuth, s.loadCluster, s.loadMembers} {
+		if err := load(src); err != nil {
+			return baseState{}, err
 		}
 	}
-	finished, scheduled := int64(-1), int64(-1)
-	for name, dst := range map[string]*int64{"finishedCompactRev": &finished, "scheduledCompactRev": &scheduled} {
-		if v := meta.Get([]byte(name)); v != nil {
-			if r, _, err := mvccview.DecodeRevisionKey(v); err == nil {
-				*dst = r.Main
-			}
-		}
-	}
-	s.compactRev = max(finished, scheduled)
+	return b, nil
+}
 
-	c := tx.Bucket([]byte("key")).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
+// loadKeys rebuilds the key index and the live keys from the key bucket.
+func (s *store) loadKeys(src mvccview.Source) error {
+	err := src.ForEach(mvccview.KeyBucket, func(k, v []byte) error {
 		rev, tomb, err := mvccview.DecodeRevisionKey(k)
 		if err != nil {
-			continue
+			return nil
 		}
 		kv, err := mvccview.DecodeKeyValue(v)
 		if err != nil {
-			continue
+			return nil
 		}
 		kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
 		key := string(kv.Key)
@@ -112,143 +97,75 @@ func (s *store) loadBase(tx *bolt.Tx) (baseState, error) {
 			s.live[key] = &kv
 		}
 		s.rev = max(s.rev, rev.Main)
-	}
+		return nil
+	})
 	s.rev = max(s.rev, s.compactRev)
+	return err
+}
 
-	lc := tx.Bucket([]byte("lease")).Cursor()
-	for k, v := lc.First(); k != nil; k, v = lc.Next() {
-		if len(k) != 8 {
-			continue
-		}
-		l := &lease{keys: map[string]bool{}}
-		fieldsOf(v, func(num protowire.Number, x uint64, _ []byte) {
-			if num == 2 {
-				l.ttl = int64(x)
-			}
-		})
-		s.leases[int64(binary.BigEndian.Uint64(k))] = l
-	}
+// loadLeases reads the lease bucket and attaches the live keys to their
+// leases.
+func (s *store) loadLeases(src mvccview.Source) error {
+	err := src.ForEach(mvccview.LeaseBucket, func(k, v []byte) error {
+		l := mvccview.DecodeLease(k, v)
+		s.leases[l.ID] = &lease{ttl: l.TTL, keys: map[string]bool{}}
+		return nil
+	})
 	for key, kv := range s.live {
 		if l := s.leases[kv.Lease]; l != nil && kv.Lease != 0 {
 			l.keys[key] = true
 		}
 	}
-
-	ab := tx.Bucket([]byte("auth"))
-	s.auth.enabled = bytes.Equal(ab.Get([]byte("authEnabled")), []byte{1})
-	if v := ab.Get([]byte("authRevision")); len(v) == 8 {
-		s.auth.revision = binary.BigEndian.Uint64(v)
-	}
-	uc := tx.Bucket([]byte("authUsers")).Cursor()
-	for k, v := uc.First(); k != nil; k, v = uc.Next() {
-		u := &authUser{roles: []string{}}
-		fieldsOf(v, func(num protowire.Number, _ uint64, bs []byte) {
-			switch num {
-			case 2:
-				u.password = bytes.Clone(bs)
-			case 3:
-				u.roles = append(u.roles, string(bs))
-			case 4:
-				fieldsOf(bs, func(n protowire.Number, x uint64, _ []byte) {
-					if n == 1 {
-						u.noPassword = x != 0
-					}
-				})
-			}
-		})
-		s.auth.users[string(k)] = u
-	}
-	rc := tx.Bucket([]byte("authRoles")).Cursor()
-	for k, v := rc.First(); k != nil; k, v = rc.Next() {
-		perms := []authPerm{}
-		fieldsOf(v, func(num protowire.Number, _ uint64, bs []byte) {
-			if num != 2 {
-				return
-			}
-			var p authPerm
-			fieldsOf(bs, func(n protowire.Number, x uint64, b []byte) {
-				switch n {
-				case 1:
-					p.typ = x
-				case 2:
-					p.key = bytes.Clone(b)
-				case 3:
-					p.rangeEnd = bytes.Clone(b)
-				}
-			})
-			perms = append(perms, p)
-		})
-		s.auth.roles[string(k)] = perms
-	}
-
-	if b := tx.Bucket([]byte("cluster")); b != nil {
-		s.clusterVer = string(b.Get([]byte("clusterVersion")))
-	}
-	if b := tx.Bucket([]byte("alarm")); b != nil {
-		c := b.Cursor()
-		for k, _ := c.First(); k != nil; k, _ = c.Next() {
-			var a alarmKey
-			fieldsOf(k, func(num protowire.Number, x uint64, _ []byte) {
-				switch num {
-				case 1:
-					a.member = x
-				case 2:
-					a.typ = walfmt.AlarmType(x)
-				}
-			})
-			s.alarms.active[a] = true
-		}
-	}
-	s.alarms.restore() // as etcd selects its appliers when it starts
-
-	mc := tx.Bucket([]byte("members")).Cursor()
-	for k, v := mc.First(); k != nil; k, v = mc.Next() {
-		id, err := strconv.ParseUint(string(k), 16, 64)
-		if err != nil {
-			continue
-		}
-		var m struct {
-			PeerURLs   []string `json:"peerURLs"`
-			Name       string   `json:"name"`
-			ClientURLs []string `json:"clientURLs"`
-			IsLearner  bool     `json:"isLearner"`
-		}
-		if json.Unmarshal(v, &m) == nil {
-			s.members[id] = &walfmt.Member{ID: id, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
-		}
-	}
-	return b, nil
+	return err
 }
 
-// fieldsOf calls f for every varint and length-delimited field.
-func fieldsOf(b []byte, f func(protowire.Number, uint64, []byte)) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return
-		}
-		b = b[n:]
-		switch typ {
-		case protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return
-			}
-			f(num, v, nil)
-			b = b[n:]
-		case protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return
-			}
-			f(num, 0, v)
-			b = b[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return
-			}
-			b = b[n:]
-		}
+// loadAuth reads the auth buckets.
+func (s *store) loadAuth(src mvccview.Source) error {
+	a, err := mvccview.ReadAuth(src)
+	if err != nil {
+		return err
 	}
+	// etcd's auth store starts at revision 1 when the db holds none (or 0).
+	s.auth.enabled, s.auth.revision = a.Enabled, max(a.Revision, 1)
+	for _, u := range a.Users {
+		s.auth.users[u.Name] = &authUser{password: u.Password, roles: u.Roles, noPassword: u.NoPassword}
+	}
+	for _, r := range a.Roles {
+		perms := make([]authPerm, 0, len(r.Permissions))
+		for _, p := range r.Permissions {
+			perms = append(perms, authPerm{typ: p.PermType, key: p.Key, rangeEnd: p.RangeEnd})
+		}
+		s.auth.roles[r.Name] = perms
+	}
+	return nil
+}
+
+// loadCluster reads the cluster version and the alarms, and selects the
+// appliers as etcd does when it starts.
+func (s *store) loadCluster(src mvccview.Source) error {
+	c, err := mvccview.ReadCluster(src)
+	if err != nil {
+		return err
+	}
+	s.clusterVer = c.ClusterVersion
+	err = mvccview.ReadAlarms(src, func(member uint64, alarm int32) {
+		s.alarms.active[alarmKey{member, walfmt.AlarmType(alarm)}] = true
+	})
+	s.alarms.restore()
+	return err
+}
+
+// loadMembers reads the members bucket; a record that does not decode is
+// left out.
+func (s *store) loadMembers(src mvccview.Source) error {
+	return src.ForEach(mvccview.MembersBucket, func(k, v []byte) error {
+		id, err := mvccview.ParseMemberKey(k)
+		if err != nil {
+			return nil
+		}
+		if m, err := mvccview.DecodeMember(k, v); err == nil {
+			s.members[id] = &walfmt.Member{ID: id, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner}
+		}
+		return nil
+	})
 }

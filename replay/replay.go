@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
@@ -187,11 +186,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 			return nil, err
 		}
 	} else {
-		if err := w.db.View(func(tx *bolt.Tx) error {
-			var err error
-			base, err = s.loadBase(tx)
-			return err
-		}); err != nil {
+		if base, err = s.loadBase(&mvccview.BBoltSource{DB: w.db}); err != nil {
 			return nil, err
 		}
 		kind := "a backup or snapshot db, independent of the member's own"
@@ -392,7 +387,7 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 
 // applyConfChange records membership in the members buckets.
 func (s *store) applyConfChange(cc *walfmt.ConfChange) error {
-	id := []byte(fmt.Sprintf("%x", cc.NodeID))
+	id := mvccview.MemberKey(cc.NodeID)
 	switch cc.Type {
 	case walfmt.ConfChangeAddNode, walfmt.ConfChangeAddLearnerNode, walfmt.ConfChangeUpdateNode:
 		if cc.Member == nil {

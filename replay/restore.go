@@ -86,7 +86,7 @@ func restoreDB(path string, id uint64, ctx []byte, confState string) error {
 				return err
 			}
 		}
-		if err := tx.Bucket([]byte(mvccview.MembersBucket)).Put([]byte(strconv.FormatUint(id, 16)), ctx); err != nil {
+		if err := tx.Bucket([]byte(mvccview.MembersBucket)).Put(mvccview.MemberKey(id), ctx); err != nil {
 			return err
 		}
 		meta := tx.Bucket([]byte(mvccview.MetaBucket))
