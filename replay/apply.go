@@ -14,11 +14,10 @@ import (
 
 // Errors a request meets at apply time, as etcd's applier returns them:
 // the request then changes nothing (the entry still advances the index).
+// A compaction fails with mvccview.ErrCompacted or ErrFutureRev.
 var (
 	errLeaseNotFound = errors.New("lease not found")
 	errKeyNotFound   = errors.New("key not found")
-	errCompacted     = errors.New("required revision has been compacted")
-	errFutureRev     = errors.New("required revision is a future revision")
 )
 
 // store is the state a replay builds: the live keys with their current
@@ -355,10 +354,7 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 		err = s.revoke(r.LeaseRevoke.ID)
 	case r.Compaction != nil:
 		err = s.compact(r.Compaction.Revision)
-	case r.Auth != nil && r.Kind != "authenticate" && r.Kind != "auth-status" && r.Kind != "auth-user-get" &&
-		r.Kind != "auth-role-get" && r.Kind != "auth-user-list" && r.Kind != "auth-role-list":
-		err = s.applyAuth(r, data)
-	case r.Kind == "auth-enable" || r.Kind == "auth-disable":
+	case authAppliers[r.Kind] != nil:
 		err = s.applyAuth(r, data)
 	case r.ClusterVersionSet != nil:
 		s.clusterVer = r.ClusterVersionSet.Ver
@@ -467,10 +463,10 @@ func (s *store) revoke(id int64) error {
 // part asynchronously, which a replay does at once).
 func (s *store) compact(rev int64) error {
 	if rev <= s.compactRev {
-		return errCompacted
+		return mvccview.ErrCompacted
 	}
 	if rev > s.rev {
-		return errFutureRev
+		return mvccview.ErrFutureRev
 	}
 	s.compactRev = rev
 	if err := s.w.compactMark(mvccview.MetaScheduledCompactRev, rev); err != nil {

@@ -2,9 +2,9 @@ package replay
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -40,6 +40,9 @@ type authPerm struct {
 var (
 	errAuth     = errors.New("auth request refused")
 	errNotFound = errors.New("not found")
+	// errUnchanged is an authApplier's answer for a request etcd accepts
+	// without changing anything.
+	errUnchanged = errors.New("unchanged")
 )
 
 func newAuthState() *authState {
@@ -48,179 +51,169 @@ func newAuthState() *authState {
 
 const rootUser, rootRole = "root", "root"
 
-// applyAuth applies an auth request; data is the entry's raw bytes, for the
-// hashed password the decoded request does not carry.
+// authApplier applies one kind of auth request as etcd's auth store does
+// (server/auth/store.go), to the auth state and its buckets; data is the
+// entry's raw bytes, for the password hash the decoded request does not
+// carry. It returns errUnchanged when etcd accepts the request but changes
+// nothing.
+type authApplier func(s *store, req *walfmt.AuthRequest, data []byte) error
+
+// authAppliers are the auth requests that change the auth store, by kind.
+// Each but auth-enable raises the auth revision when it changes something.
+var authAppliers = map[string]authApplier{
+	"auth-enable":                 (*store).authEnable,
+	"auth-disable":                (*store).authDisable,
+	"auth-user-add":               (*store).userAdd,
+	"auth-user-delete":            (*store).userDelete,
+	"auth-user-change-password":   (*store).userChangePassword,
+	"auth-user-grant-role":        (*store).userGrantRole,
+	"auth-user-revoke-role":       (*store).userRevokeRole,
+	"auth-role-add":               (*store).roleAdd,
+	"auth-role-delete":            (*store).roleDelete,
+	"auth-role-grant-permission":  (*store).roleGrantPermission,
+	"auth-role-revoke-permission": (*store).roleRevokePermission,
+}
+
+// applyAuth applies an auth request of a kind authAppliers holds.
 func (s *store) applyAuth(r *walfmt.Request, data []byte) error {
-	a, req := s.auth, r.Auth
-	bump := func() error {
-		a.revision++
-		return s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthRevision), u64(a.revision))
+	err := authAppliers[r.Kind](s, r.Auth, data)
+	switch {
+	case err == errUnchanged:
+		return nil
+	case err != nil || r.Kind == "auth-enable":
+		return err
 	}
-	switch r.Kind {
-	case "auth-enable":
-		u := a.users[rootUser]
-		if u == nil || !contains(u.roles, rootRole) {
-			return errAuth
-		}
-		a.enabled = true
-		return s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthEnabled), []byte{1})
-	case "auth-disable":
-		a.enabled = false
-		if err := s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthEnabled), []byte{0}); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-user-add":
-		if req.Name == "" || a.users[req.Name] != nil {
-			return errAuth
-		}
-		u := &authUser{noPassword: req.NoPassword, roles: []string{}}
-		if !u.noPassword {
-			u.password = hashedPassword(data)
-		}
-		a.users[req.Name] = u
-		if err := s.putUser(req.Name, u); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-user-delete":
-		if a.users[req.Name] == nil || (a.enabled && req.Name == rootUser) {
-			return errAuth
-		}
-		delete(a.users, req.Name)
-		if err := s.w.del(mvccview.AuthUsersBucket, []byte(req.Name)); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-user-change-password":
-		u := a.users[req.Name]
-		if u == nil {
-			return errNotFound
-		}
-		u.password = hashedPassword(data)
-		if err := s.putUser(req.Name, u); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-user-grant-role":
-		u := a.users[req.Name]
-		if u == nil {
-			return errNotFound
-		}
-		if _, ok := a.roles[req.Role]; !ok && req.Role != rootRole {
-			return errNotFound
-		}
-		if contains(u.roles, req.Role) {
-			return nil // etcd ignores a duplicate grant
-		}
-		u.roles = append(u.roles, req.Role)
-		sort.Strings(u.roles)
-		if err := s.putUser(req.Name, u); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-user-revoke-role":
-		u := a.users[req.Name]
-		if u == nil || !contains(u.roles, req.Role) || (a.enabled && req.Name == rootUser && req.Role == rootRole) {
-			return errAuth
-		}
-		out := u.roles[:0]
-		for _, r := range u.roles {
-			if r != req.Role {
-				out = append(out, r)
+	s.auth.revision++
+	return s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthRevision), u64(s.auth.revision))
+}
+
+func (s *store) authEnable(*walfmt.AuthRequest, []byte) error {
+	if !s.auth.hasRoot(rootUser) {
+		return errAuth
+	}
+	s.auth.enabled = true
+	return s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthEnabled), []byte{1})
+}
+
+func (s *store) authDisable(*walfmt.AuthRequest, []byte) error {
+	s.auth.enabled = false
+	return s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthEnabled), []byte{0})
+}
+
+func (s *store) userAdd(req *walfmt.AuthRequest, data []byte) error {
+	if req.Name == "" || s.auth.users[req.Name] != nil {
+		return errAuth
+	}
+	u := &authUser{noPassword: req.NoPassword, roles: []string{}}
+	if !u.noPassword {
+		u.password, _ = walfmt.HashedPassword(data)
+	}
+	s.auth.users[req.Name] = u
+	return s.putUser(req.Name, u)
+}
+
+func (s *store) userDelete(req *walfmt.AuthRequest, _ []byte) error {
+	if s.auth.users[req.Name] == nil || (s.auth.enabled && req.Name == rootUser) {
+		return errAuth
+	}
+	delete(s.auth.users, req.Name)
+	return s.w.del(mvccview.AuthUsersBucket, []byte(req.Name))
+}
+
+func (s *store) userChangePassword(req *walfmt.AuthRequest, data []byte) error {
+	u := s.auth.users[req.Name]
+	if u == nil {
+		return errNotFound
+	}
+	u.password, _ = walfmt.HashedPassword(data)
+	return s.putUser(req.Name, u)
+}
+
+func (s *store) userGrantRole(req *walfmt.AuthRequest, _ []byte) error {
+	u := s.auth.users[req.Name]
+	if u == nil {
+		return errNotFound
+	}
+	if _, ok := s.auth.roles[req.Role]; !ok && req.Role != rootRole {
+		return errNotFound
+	}
+	if slices.Contains(u.roles, req.Role) {
+		return errUnchanged // etcd ignores a duplicate grant
+	}
+	u.roles = append(u.roles, req.Role)
+	sort.Strings(u.roles)
+	return s.putUser(req.Name, u)
+}
+
+func (s *store) userRevokeRole(req *walfmt.AuthRequest, _ []byte) error {
+	u := s.auth.users[req.Name]
+	if u == nil || !slices.Contains(u.roles, req.Role) || (s.auth.enabled && req.Name == rootUser && req.Role == rootRole) {
+		return errAuth
+	}
+	u.roles = slices.DeleteFunc(u.roles, func(r string) bool { return r == req.Role })
+	return s.putUser(req.Name, u)
+}
+
+func (s *store) roleAdd(req *walfmt.AuthRequest, _ []byte) error {
+	if _, ok := s.auth.roles[req.Role]; ok || req.Role == "" {
+		return errAuth
+	}
+	s.auth.roles[req.Role] = []authPerm{}
+	return s.putRole(req.Role)
+}
+
+// roleDelete deletes a role and revokes it from every user holding it.
+func (s *store) roleDelete(req *walfmt.AuthRequest, _ []byte) error {
+	if _, ok := s.auth.roles[req.Role]; !ok || (s.auth.enabled && req.Role == rootRole) {
+		return errAuth
+	}
+	delete(s.auth.roles, req.Role)
+	if err := s.w.del(mvccview.AuthRolesBucket, []byte(req.Role)); err != nil {
+		return err
+	}
+	for name, u := range s.auth.users {
+		if slices.Contains(u.roles, req.Role) {
+			u.roles = slices.DeleteFunc(u.roles, func(r string) bool { return r == req.Role })
+			if err := s.putUser(name, u); err != nil {
+				return err
 			}
 		}
-		u.roles = out
-		if err := s.putUser(req.Name, u); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-role-add":
-		if req.Role == "" {
-			return errAuth
-		}
-		if _, ok := a.roles[req.Role]; ok {
-			return errAuth
-		}
-		a.roles[req.Role] = []authPerm{}
-		if err := s.putRole(req.Role); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-role-delete":
-		if _, ok := a.roles[req.Role]; !ok || (a.enabled && req.Role == rootRole) {
-			return errAuth
-		}
-		delete(a.roles, req.Role)
-		if err := s.w.del(mvccview.AuthRolesBucket, []byte(req.Role)); err != nil {
-			return err
-		}
-		for name, u := range a.users {
-			if contains(u.roles, req.Role) {
-				out := []string{}
-				for _, r := range u.roles {
-					if r != req.Role {
-						out = append(out, r)
-					}
-				}
-				u.roles = out
-				if err := s.putUser(name, u); err != nil {
-					return err
-				}
-			}
-		}
-		return bump()
-	case "auth-role-grant-permission":
-		perms, ok := a.roles[req.Role]
-		if !ok || req.Perm == nil {
-			return errNotFound
-		}
-		p := authPerm{typ: uint64(req.Perm.Type), key: bytes.Clone(req.Perm.Key), rangeEnd: bytes.Clone(req.Perm.RangeEnd)}
-		i := sort.Search(len(perms), func(i int) bool { return bytes.Compare(perms[i].key, p.key) >= 0 })
-		if i < len(perms) && bytes.Equal(perms[i].key, p.key) && bytes.Equal(perms[i].rangeEnd, p.rangeEnd) {
-			perms[i].typ = p.typ
-		} else {
-			perms = append(perms, p)
-			sort.SliceStable(perms, func(i, j int) bool { return bytes.Compare(perms[i].key, perms[j].key) < 0 })
-		}
-		a.roles[req.Role] = perms
-		if err := s.putRole(req.Role); err != nil {
-			return err
-		}
-		return bump()
-	case "auth-role-revoke-permission":
-		perms, ok := a.roles[req.Role]
-		if !ok {
-			return errNotFound
-		}
-		var out []authPerm
-		found := false
-		for _, p := range perms {
-			if bytes.Equal(p.key, req.Key) && bytes.Equal(p.rangeEnd, req.RangeEnd) {
-				found = true
-				continue
-			}
-			out = append(out, p)
-		}
-		if !found {
-			return errNotFound
-		}
-		a.roles[req.Role] = out
-		if err := s.putRole(req.Role); err != nil {
-			return err
-		}
-		return bump()
 	}
 	return nil
 }
 
-func contains(l []string, s string) bool {
-	for _, v := range l {
-		if v == s {
-			return true
-		}
+// roleGrantPermission adds a permission to a role, or changes the type of
+// the one with the same range, keeping the permissions in key order.
+func (s *store) roleGrantPermission(req *walfmt.AuthRequest, _ []byte) error {
+	perms, ok := s.auth.roles[req.Role]
+	if !ok || req.Perm == nil {
+		return errNotFound
 	}
-	return false
+	p := authPerm{typ: uint64(req.Perm.Type), key: bytes.Clone(req.Perm.Key), rangeEnd: bytes.Clone(req.Perm.RangeEnd)}
+	i := sort.Search(len(perms), func(i int) bool { return bytes.Compare(perms[i].key, p.key) >= 0 })
+	if i < len(perms) && bytes.Equal(perms[i].key, p.key) && bytes.Equal(perms[i].rangeEnd, p.rangeEnd) {
+		perms[i].typ = p.typ
+	} else {
+		perms = append(perms, p)
+		sort.SliceStable(perms, func(i, j int) bool { return bytes.Compare(perms[i].key, perms[j].key) < 0 })
+	}
+	s.auth.roles[req.Role] = perms
+	return s.putRole(req.Role)
+}
+
+func (s *store) roleRevokePermission(req *walfmt.AuthRequest, _ []byte) error {
+	perms, ok := s.auth.roles[req.Role]
+	if !ok {
+		return errNotFound
+	}
+	out := slices.DeleteFunc(slices.Clone(perms), func(p authPerm) bool {
+		return bytes.Equal(p.key, req.Key) && bytes.Equal(p.rangeEnd, req.RangeEnd)
+	})
+	if len(out) == len(perms) {
+		return errNotFound
+	}
+	s.auth.roles[req.Role] = out
+	return s.putRole(req.Role)
 }
 
 // putUser writes an authpb.User{name=1, password=2, roles=3, options=4}.
@@ -267,56 +260,6 @@ func (s *store) putRole(name string) error {
 		b = protowire.AppendBytes(b, m)
 	}
 	return s.w.put(mvccview.AuthRolesBucket, []byte(name), b)
-}
-
-// hashedPassword returns the bcrypt hash an auth-user-add (1100) or
-// auth-user-change-password (1103) request carries (its hashedPassword
-// field, base64 as etcd 3.5+ proposers write it). The request decoder
-// never exposes secrets, so it is read here, only to store it as etcd does.
-func hashedPassword(data []byte) []byte {
-	var out []byte
-	walkFields(data, func(num protowire.Number, v []byte) {
-		if num != 1100 && num != 1103 {
-			return
-		}
-		hashedField := protowire.Number(4)
-		if num == 1103 {
-			hashedField = 3
-		}
-		walkFields(v, func(n protowire.Number, b []byte) {
-			if n == hashedField {
-				if dec, err := base64.StdEncoding.DecodeString(string(b)); err == nil {
-					out = dec
-				}
-			}
-		})
-	})
-	return out
-}
-
-// walkFields calls f for every length-delimited field of a message.
-func walkFields(b []byte, f func(protowire.Number, []byte)) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return
-		}
-		b = b[n:]
-		if typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return
-			}
-			f(num, v)
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return
-		}
-		b = b[n:]
-	}
 }
 
 // setMemberAttrs updates a member's name and client URLs (ClusterMemberAttrSet,

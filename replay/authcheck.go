@@ -2,6 +2,7 @@ package replay
 
 import (
 	"errors"
+	"slices"
 
 	"go.etcd.io/etcd/pkg/v3/adt"
 
@@ -43,7 +44,7 @@ func callerOf(r *walfmt.Request) caller {
 
 func (a *authState) hasRoot(name string) bool {
 	u := a.users[name]
-	return u != nil && contains(u.roles, rootRole)
+	return u != nil && slices.Contains(u.roles, rootRole)
 }
 
 // admin is etcd's IsAdminPermitted: with auth enabled, only a user with the
@@ -232,14 +233,12 @@ func (s *store) checkTxn(c caller, t *walfmt.TxnRequest) error {
 	return nil
 }
 
-// needsAdmin lists the requests etcd's auth applier lets only an admin make.
+// needsAdmin lists the requests etcd's auth applier lets only an admin
+// make: every change to the auth store, and the status and lists.
 func needsAdmin(kind string) bool {
 	switch kind {
-	case "auth-enable", "auth-disable", "auth-status", "auth-user-add", "auth-user-delete",
-		"auth-user-change-password", "auth-user-grant-role", "auth-user-revoke-role",
-		"auth-role-add", "auth-role-grant-permission", "auth-role-revoke-permission",
-		"auth-role-delete", "auth-user-list", "auth-role-list":
+	case "auth-status", "auth-user-list", "auth-role-list":
 		return true
 	}
-	return false
+	return authAppliers[kind] != nil
 }
