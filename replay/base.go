@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -47,6 +50,35 @@ func copyBase(base, out string) (bool, error) {
 		return false, err
 	}
 	return trailer, f.Close()
+}
+
+// ChooseBase picks the base for a replay of a member whose WAL no longer
+// starts at index 1, in its snap directory: the newest .snap.db (by the
+// raft index in its name) that snapfmt finds usable, a bbolt file with no
+// problem (its SHA-256 trailer, when it has one, matching), else the
+// member's own db, which then is not an independent rebuild (memberDB),
+// else none (""). It only reads.
+func ChooseBase(snapDir string) (path string, memberDB bool, err error) {
+	ents, err := os.ReadDir(snapDir)
+	if err != nil {
+		return "", false, err
+	}
+	var dbs []string // %016x.snap.db: name order is index order
+	for _, e := range ents {
+		if _, ok := snapfmt.ParseDBName(e.Name()); ok && e.Type().IsRegular() {
+			dbs = append(dbs, filepath.Join(snapDir, e.Name()))
+		}
+	}
+	for _, p := range slices.Backward(dbs) {
+		if d, err := snapfmt.OpenDBFile(p, snapfmt.Options{}); err == nil && d.Bolt && len(d.Problems) == 0 {
+			return p, false, nil
+		}
+	}
+	db := filepath.Join(snapDir, "db")
+	if st, err := os.Stat(db); err == nil && st.Mode().IsRegular() {
+		return db, true, nil
+	}
+	return "", false, nil
 }
 
 // baseState is where a base db stands in raft.

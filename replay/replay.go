@@ -3,7 +3,6 @@ package replay
 import (
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,6 +30,10 @@ type Options struct {
 	Base string
 	// BaseIsMemberDB marks Base as the member's own db, for the summary.
 	BaseIsMemberDB bool
+	// AutoBase, when Base is empty and the WAL no longer starts at index 1,
+	// is the member's snap directory: the base is then the one
+	// [ChooseBase] picks in it, and Result.Base names it.
+	AutoBase string
 	// Progress, when set, is called every 10,000 entries with the index
 	// applied and the index the replay goes to.
 	Progress func(applied, target uint64)
@@ -145,9 +148,10 @@ func RunDataDir(segs []walfmt.Segment, dir string, opts Options) (*Result, error
 // empty state cannot be the base.
 var ErrNeedsBase = errors.New("replay: the WAL does not start at index 1; a base db is needed")
 
-// Run replays a member's WAL from an empty state through a real raft node
-// into a fresh etcd-schema db at opts.Out. It reads the WAL read-only and
-// writes only opts.Out.
+// Run replays a member's WAL through a real raft node into a fresh
+// etcd-schema db at opts.Out, from an empty state or from opts.Base. It
+// reads the WAL and the base read-only and writes only opts.Out, which it
+// removes again when it fails.
 func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	start := time.Now()
 	if _, err := os.Stat(opts.Out); err == nil {
@@ -157,18 +161,11 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Base == "" && (len(wl.refs) == 0 || wl.first != 1) {
-		return nil, ErrNeedsBase
+	if err := opts.resolveBase(wl); err != nil {
+		return nil, err
 	}
-	trailer := false
-	if opts.Base != "" {
-		if trailer, err = copyBase(opts.Base, opts.Out); err != nil {
-			return nil, fmt.Errorf("replay: base %s: %w", opts.Base, err)
-		}
-	}
-	w, err := openWriter(opts.Out)
+	w, trailer, err := openOut(opts)
 	if err != nil {
-		os.Remove(opts.Out)
 		return nil, err
 	}
 	defer func() {
@@ -178,60 +175,106 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		}
 	}()
 	s := newStore(w)
-	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, ClusterID: wl.clusterID, FirstIndex: 1}
-	var base baseState
-	if opts.Base == "" {
-		// etcd's auth store writes revision 1 when it first starts.
-		if err := w.put(mvccview.AuthBucket, []byte(mvccview.AuthRevision), u64(1)); err != nil {
-			return nil, err
-		}
-	} else {
-		if base, err = s.loadBase(&mvccview.BBoltSource{DB: w.db}); err != nil {
-			return nil, err
-		}
-		kind := "a backup or snapshot db, independent of the member's own"
-		if opts.BaseIsMemberDB {
-			kind = "the member's own db: NOT an independent rebuild, its errors carry over"
-		}
-		if trailer {
-			kind += ", SHA-256 trailer verified"
-		}
-		res.Base = fmt.Sprintf("%s (%s) at raft index %d, revision %d", opts.Base, kind, base.index, s.rev)
-		res.BaseIndex, res.BaseRevision = base.index, s.rev
-		res.AppliedIndex, res.AppliedTerm = base.index, base.term
-		// Entries the base already holds are not applied again.
-		if n := len(wl.refs); n > 0 && wl.first <= base.index {
-			skip := min(base.index+1-wl.first, uint64(n))
-			wl.refs, wl.first = wl.refs[skip:], wl.first+skip
-		}
-		if len(wl.refs) > 0 && wl.first != base.index+1 {
-			return nil, fmt.Errorf("replay: the base holds entries up to %d, but the WAL resumes at %d: entries %d to %d are gone (db-behind-wal)",
-				base.index, wl.first, base.index+1, wl.first-1)
-		}
+	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, ClusterID: wl.clusterID, FirstIndex: 1, log: wl}
+	base, err := s.startFrom(opts, trailer, res)
+	if err != nil {
+		return nil, err
 	}
-	if c := max(wl.hs.GetCommit(), base.index); c != wl.hs.GetCommit() {
-		t, v := max(wl.hs.GetTerm(), base.term), wl.hs.GetVote()
-		wl.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
+	if err := wl.continueFrom(base); err != nil {
+		return nil, err
 	}
 	res.Commit = wl.hs.GetCommit()
 	if len(wl.refs) > 0 {
 		res.FirstIndex = wl.first
 	}
-	res.log = wl
-
 	rn, err := restartNode(wl, base)
 	if err != nil {
 		return nil, err
-	}
-	target := wl.hs.GetCommit()
-	if opts.ToIndex != 0 && opts.ToIndex < target {
-		target = opts.ToIndex
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("replay: raft: %v", r)
 		}
 	}()
+	if err := s.applyCommitted(rn, opts, res); err != nil {
+		return nil, err
+	}
+	if err := w.close(); err != nil {
+		return nil, err
+	}
+	res.Revision, res.CompactRev, res.Stats, res.members = s.rev, s.compactRev, s.stats, s.members
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// resolveBase refuses an empty base for a log that does not start at
+// index 1, or chooses one from [Options.AutoBase].
+func (o *Options) resolveBase(wl *walLog) error {
+	if o.Base != "" || (len(wl.refs) > 0 && wl.first == 1) {
+		return nil
+	}
+	if o.AutoBase == "" {
+		return ErrNeedsBase
+	}
+	base, memberDB, err := ChooseBase(o.AutoBase)
+	if err != nil {
+		return fmt.Errorf("replay: choosing a base: %w", err)
+	}
+	if base == "" {
+		return fmt.Errorf("%w, and %s holds no usable .snap.db and no db", ErrNeedsBase, o.AutoBase)
+	}
+	o.Base, o.BaseIsMemberDB = base, memberDB
+	return nil
+}
+
+// openOut creates opts.Out, a copy of the base when there is one, and
+// opens it for writing. It reports whether the copy dropped a verified
+// SHA-256 trailer.
+func openOut(opts Options) (w *writer, trailer bool, err error) {
+	if opts.Base != "" {
+		if trailer, err = copyBase(opts.Base, opts.Out); err != nil {
+			return nil, false, fmt.Errorf("replay: base %s: %w", opts.Base, err)
+		}
+	}
+	if w, err = openWriter(opts.Out); err != nil {
+		os.Remove(opts.Out)
+		return nil, false, err
+	}
+	return w, trailer, nil
+}
+
+// startFrom sets the store at its base, the empty state etcd starts in or
+// the base db's, and says so in res.
+func (s *store) startFrom(opts Options, trailer bool, res *Result) (baseState, error) {
+	if opts.Base == "" {
+		// etcd's auth store writes revision 1 when it first starts.
+		return baseState{}, s.w.put(mvccview.AuthBucket, []byte(mvccview.AuthRevision), u64(1))
+	}
+	base, err := s.loadBase(&mvccview.BBoltSource{DB: s.w.db})
+	if err != nil {
+		return base, err
+	}
+	kind := "a backup or snapshot db, independent of the member's own"
+	if opts.BaseIsMemberDB {
+		kind = "the member's own db: NOT an independent rebuild, its errors carry over"
+	}
+	if trailer {
+		kind += ", SHA-256 trailer verified"
+	}
+	res.Base = fmt.Sprintf("%s (%s) at raft index %d, revision %d", opts.Base, kind, base.index, s.rev)
+	res.BaseIndex, res.BaseRevision = base.index, s.rev
+	res.AppliedIndex, res.AppliedTerm = base.index, base.term
+	return base, nil
+}
+
+// applyCommitted applies the entries raft hands out as committed, up to
+// opts.ToIndex (0: the commit index), writing the applied index with each
+// batch as etcd's backend hooks do, and records each revision's entry.
+func (s *store) applyCommitted(rn *raft.RawNode, opts Options, res *Result) error {
+	target := res.Commit
+	if opts.ToIndex != 0 && opts.ToIndex < target {
+		target = opts.ToIndex
+	}
 	for res.AppliedIndex < target && rn.HasReady() {
 		rd := rn.Ready()
 		for _, e := range rd.CommittedEntries {
@@ -240,7 +283,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 			}
 			before := s.rev
 			if err := s.applyEntry(rn, e); err != nil {
-				return nil, fmt.Errorf("replay: entry %d: %w", e.GetIndex(), err)
+				return fmt.Errorf("replay: entry %d: %w", e.GetIndex(), err)
 			}
 			if s.rev != before {
 				res.provenance = append(res.provenance, provRev{rev: s.rev, index: e.GetIndex()})
@@ -249,13 +292,8 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 			if opts.Progress != nil && res.AppliedIndex%10000 == 0 {
 				opts.Progress(res.AppliedIndex, target)
 			}
-			if w.pending >= batchOps {
-				if err := w.setIndex(res.AppliedIndex, res.AppliedTerm); err != nil {
-					return nil, err
-				}
-				if err := w.maybeCommit(); err != nil {
-					return nil, err
-				}
+			if err := s.commitBatch(res.AppliedIndex, res.AppliedTerm); err != nil {
+				return err
 			}
 		}
 		rn.Advance(rd)
@@ -263,16 +301,19 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	if opts.Progress != nil {
 		opts.Progress(target, target)
 	}
-	if err := w.setIndex(res.AppliedIndex, res.AppliedTerm); err != nil {
-		return nil, err
+	return s.w.setIndex(res.AppliedIndex, res.AppliedTerm)
+}
+
+// commitBatch hands a full batch to the writer with the index it brings
+// the db to.
+func (s *store) commitBatch(index, term uint64) error {
+	if s.w.pending < batchOps {
+		return nil
 	}
-	if err := w.close(); err != nil {
-		return nil, err
+	if err := s.w.setIndex(index, term); err != nil {
+		return err
 	}
-	res.Revision, res.CompactRev, res.Stats = s.rev, s.compactRev, s.stats
-	res.members = s.members
-	res.Duration = time.Since(start)
-	return res, nil
+	return s.w.maybeCommit()
 }
 
 // walLog is the effective log: where each entry no later entry replaced
@@ -286,49 +327,67 @@ type walLog struct {
 	refs      []entryRef // consecutive indexes from first
 }
 
+// readLog reads the effective log in one pass (walfmt.Summarize): the
+// member id, the last hard state, and where each entry is that no later
+// one replaced.
 func readLog(segs []walfmt.Segment) (*walLog, error) {
 	ow, err := walfmt.ScanOverwrites(segs)
 	if err != nil {
 		return nil, err
 	}
 	l := &walLog{hs: &raftpb.HardState{}, segs: segs}
-	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
-	for {
-		f, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	sum, err := walfmt.Summarize(walfmt.NewReader(segs, walfmt.Options{Overwrites: ow}), func(f *walfmt.Frame) error {
+		if f.Entry == nil || f.Superseded || !f.Trusted() {
+			return nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		if !f.Trusted() {
-			continue
-		}
-		switch {
-		case f.Metadata != nil && l.nodeID == 0:
-			l.nodeID, l.clusterID = f.Metadata.NodeID, f.Metadata.ClusterID
-		case f.State != nil:
-			t, v, c := f.State.Term, f.State.Vote, f.State.Commit
-			l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
-		case f.Entry != nil && !f.Superseded:
-			e := f.Entry
-			if f.Length > math.MaxUint32 || f.SegmentIndex > math.MaxUint32 {
-				return nil, fmt.Errorf("replay: %s at %d: a record of %d bytes", f.Segment.Name, f.Offset, f.Length)
-			}
-			// Entries replaced later were marked superseded; what remains is
-			// in order, but a log reset (leader snapshot) restarts it.
-			if n := uint64(len(l.refs)); n == 0 || e.Index != l.first+n {
-				// A log reset (a leader snapshot was installed): only a base
-				// at or after it can continue from here.
-				l.refs, l.first = l.refs[:0], e.Index
-			}
-			l.refs = append(l.refs, entryRef{term: e.Term, off: f.Offset, seg: uint32(f.SegmentIndex), size: uint32(f.Length)})
-		}
+		return l.add(f)
+	})
+	if err != nil {
+		return nil, err
 	}
-	if l.nodeID == 0 {
+	if sum.Metadata == nil || sum.Metadata.NodeID == 0 {
 		return nil, errors.New("replay: the WAL has no metadata record (member id)")
 	}
+	l.nodeID, l.clusterID = sum.Metadata.NodeID, sum.Metadata.ClusterID
+	if h := sum.HardState; h != nil {
+		l.hs = &raftpb.HardState{Term: &h.Term, Vote: &h.Vote, Commit: &h.Commit}
+	}
 	return l, nil
+}
+
+// add appends an entry's place. Entries replaced later were marked
+// superseded, so what remains is in order, unless the log was reset (a
+// leader snapshot was installed): then only a base at or after the reset
+// can continue, and the log restarts there.
+func (l *walLog) add(f *walfmt.Frame) error {
+	e := f.Entry
+	if f.Length > math.MaxUint32 || f.SegmentIndex > math.MaxUint32 {
+		return fmt.Errorf("replay: %s at %d: a record of %d bytes", f.Segment.Name, f.Offset, f.Length)
+	}
+	if n := uint64(len(l.refs)); n == 0 || e.Index != l.first+n {
+		l.refs, l.first = l.refs[:0], e.Index
+	}
+	l.refs = append(l.refs, entryRef{term: e.Term, off: f.Offset, seg: uint32(f.SegmentIndex), size: uint32(f.Length)})
+	return nil
+}
+
+// continueFrom drops the entries the base already holds, checks that the
+// log resumes right after it, and raises the hard state's commit to the
+// base's index when the log's is lower.
+func (l *walLog) continueFrom(base baseState) error {
+	if n := len(l.refs); n > 0 && l.first <= base.index {
+		skip := min(base.index+1-l.first, uint64(n))
+		l.refs, l.first = l.refs[skip:], l.first+skip
+	}
+	if len(l.refs) > 0 && l.first != base.index+1 {
+		return fmt.Errorf("replay: the base holds entries up to %d, but the WAL resumes at %d: entries %d to %d are gone (db-behind-wal)",
+			base.index, l.first, base.index+1, l.first-1)
+	}
+	if c := max(l.hs.GetCommit(), base.index); c != l.hs.GetCommit() {
+		t, v := max(l.hs.GetTerm(), base.term), l.hs.GetVote()
+		l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
+	}
+	return nil
 }
 
 // restartNode restores raft storage as etcd does on restart (bootstrap.go:
