@@ -188,14 +188,10 @@ it was compacted. The plan lists the entries left out (not committed, or after
 			}
 			defer files.Close()
 			opts := repair.RebuildOptions{
-				Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())},
+				Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())},
 				BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun, Verify: inspectVerify,
 			}
-			var res *repair.RebuildResult
-			err = withBase(cmd.ErrOrStderr(), l, &opts.Replay, func() (err error) {
-				res, err = repair.Rebuild(files.Segments, o.out, opts)
-				return err
-			})
+			res, err := repair.Rebuild(files.Segments, o.out, opts)
 			if err != nil {
 				return err
 			}

@@ -1,18 +1,15 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 )
 
@@ -61,12 +58,8 @@ apply.`,
 				return err
 			}
 			defer files.Close()
-			opts := replay.Options{ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())}
-			var res *replay.Result
-			err = withBase(cmd.ErrOrStderr(), l, &opts, func() (err error) {
-				res, err = replay.RunDataDir(files.Segments, o.out, opts)
-				return err
-			})
+			opts := replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())}
+			res, err := replay.RunDataDir(files.Segments, o.out, opts)
 			if err != nil {
 				return err
 			}
@@ -104,37 +97,6 @@ func progressLine(w io.Writer) func(applied, target uint64) {
 			fmt.Fprintln(w)
 		}
 	}
-}
-
-// chooseBase picks a base when the WAL does not start at index 1: the
-// newest *.snap.db, else the member's own db (not independent).
-// withBase runs f, and when the WAL no longer starts at index 1 and no
-// --base was given, once more from the newest .snap.db the member
-// received, else from its own db.
-func withBase(errOut io.Writer, l datadir.Layout, opts *replay.Options, f func() error) error {
-	err := f()
-	if errors.Is(err, replay.ErrNeedsBase) && opts.Base == "" {
-		opts.Base, opts.BaseIsMemberDB = chooseBase(l)
-		if opts.Base == "" {
-			return fmt.Errorf("%w; give --base FILE (an etcdctl snapshot save backup)", err)
-		}
-		fmt.Fprintf(errOut, "the WAL does not start at index 1; replaying from %s\n", opts.Base)
-		err = f()
-	}
-	return err
-}
-
-func chooseBase(l datadir.Layout) (string, bool) {
-	if l.SnapDir != "" {
-		if dbs, _ := filepath.Glob(filepath.Join(l.SnapDir, "*.snap.db")); len(dbs) > 0 {
-			sort.Strings(dbs)
-			return dbs[len(dbs)-1], false
-		}
-	}
-	if l.DB != "" {
-		return l.DB, true
-	}
-	return "", false
 }
 
 func renderReplay(out io.Writer, format outputFormat, dir string, res *replay.Result) error {

@@ -3,7 +3,6 @@ package cli
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -173,16 +172,8 @@ func (o *serveOptions) replay(cmd *cobra.Command, arg, tmp string) (serve.Option
 	// A db only: a data dir laid out as etcdutl snapshot restore lays it
 	// out would reset the members to the one new member.
 	out := filepath.Join(tmp, "db")
-	opts := replay.Options{Out: out, ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())}
+	opts := replay.Options{Out: out, ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())}
 	res, err := replay.Run(files.Segments, opts)
-	if errors.Is(err, replay.ErrNeedsBase) && o.base == "" {
-		opts.Base, opts.BaseIsMemberDB = chooseBase(l)
-		if opts.Base == "" {
-			return serve.Options{}, "", fmt.Errorf("%w; give --base FILE (an etcdctl snapshot save backup)", err)
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "the WAL does not start at index 1; replaying from %s\n", opts.Base)
-		res, err = replay.Run(files.Segments, opts)
-	}
 	if err != nil {
 		return serve.Options{}, "", err
 	}
