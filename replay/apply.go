@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"sort"
@@ -177,68 +176,16 @@ func (t *wtxn) deleteRange(key, end []byte) error {
 	return nil
 }
 
-// compare evaluates one txn compare against the current state, as etcd's
-// applyCompare: every key of a range must satisfy it; a missing key fails a
-// value compare and compares as zero otherwise.
+// compare evaluates one txn compare against the live keys, as etcd's
+// applyCompare.
 func (s *store) compare(c *walfmt.Compare) bool {
-	keys := s.between(c.Key, rangeEnd(c.RangeEnd))
-	if len(keys) == 0 {
-		if c.Target == walfmt.CompareTarget(3) { // VALUE
-			return false
+	return mvccview.CompareRange(c, func(yield func(*mvccview.KeyValue) bool) {
+		for _, k := range s.between(c.Key, rangeEnd(c.RangeEnd)) {
+			if !yield(s.live[k]) {
+				return
+			}
 		}
-		return compareKV(c, &mvccview.KeyValue{})
-	}
-	for _, k := range keys {
-		if !compareKV(c, s.live[k]) {
-			return false
-		}
-	}
-	return true
-}
-
-func compareKV(c *walfmt.Compare, kv *mvccview.KeyValue) bool {
-	var r int
-	cmp := func(a, b int64) int {
-		switch {
-		case a < b:
-			return -1
-		case a > b:
-			return 1
-		}
-		return 0
-	}
-	switch c.Target {
-	case 0: // VERSION
-		r = cmp(kv.Version, deref(c.Version))
-	case 1: // CREATE
-		r = cmp(kv.CreateRevision, deref(c.CreateRevision))
-	case 2: // MOD
-		r = cmp(kv.ModRevision, deref(c.ModRevision))
-	case 3: // VALUE
-		r = bytes.Compare(kv.Value, c.Value)
-	case 4: // LEASE
-		r = cmp(kv.Lease, deref(c.Lease))
-	default:
-		return false
-	}
-	switch c.Result {
-	case 0: // EQUAL
-		return r == 0
-	case 1: // GREATER
-		return r > 0
-	case 2: // LESS
-		return r < 0
-	case 3: // NOT_EQUAL
-		return r != 0
-	}
-	return false
-}
-
-func deref(p *int64) int64 {
-	if p == nil {
-		return 0
-	}
-	return *p
+	})
 }
 
 // checkOps refuses a branch etcd would refuse before applying anything: a

@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 
 	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // Range answers as etcd's executeRange (server/etcdserver/txn): filters
@@ -178,9 +179,8 @@ func (s *Server) txn(r *pb.TxnRequest) (*pb.TxnResponse, error) {
 	return resp, nil
 }
 
-// compare evaluates one compare as etcd's applyCompare: against every key
-// of its range at the current revision; a missing key compares as a zero
-// key-value, except for a value compare, which fails.
+// compare evaluates one compare as etcd's applyCompare, against its range
+// at the current revision.
 func (s *Server) compare(c *pb.Compare) (bool, error) {
 	end := c.RangeEnd
 	if len(end) == 1 && end[0] == 0 {
@@ -190,52 +190,29 @@ func (s *Server) compare(c *pb.Compare) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if len(rr.KVs) == 0 {
-		if c.Target == pb.Compare_VALUE {
-			return false, nil
+	return mvccview.CompareRange(walCompare(c), func(yield func(*mvccview.KeyValue) bool) {
+		for i := range rr.KVs {
+			if !yield(&rr.KVs[i]) {
+				return
+			}
 		}
-		return compareKV(c, mvccview.KeyValue{}), nil
-	}
-	for _, kv := range rr.KVs {
-		if !compareKV(c, kv) {
-			return false, nil
-		}
-	}
-	return true, nil
+	}), nil
 }
 
-func compareKV(c *pb.Compare, kv mvccview.KeyValue) bool {
-	var r int
-	cmp := func(a, b int64) int {
-		switch {
-		case a < b:
-			return -1
-		case a > b:
-			return 1
-		}
-		return 0
+// walCompare is c as a WAL entry holds it, the form mvccview compares.
+func walCompare(c *pb.Compare) *walfmt.Compare {
+	w := &walfmt.Compare{Result: walfmt.CompareResult(c.Result), Target: walfmt.CompareTarget(c.Target), Key: c.Key, RangeEnd: c.RangeEnd}
+	switch u := c.TargetUnion.(type) {
+	case *pb.Compare_Version:
+		w.Version = &u.Version
+	case *pb.Compare_CreateRevision:
+		w.CreateRevision = &u.CreateRevision
+	case *pb.Compare_ModRevision:
+		w.ModRevision = &u.ModRevision
+	case *pb.Compare_Lease:
+		w.Lease = &u.Lease
+	case *pb.Compare_Value:
+		w.Value = u.Value
 	}
-	switch c.Target {
-	case pb.Compare_VALUE:
-		r = bytes.Compare(kv.Value, c.GetValue())
-	case pb.Compare_CREATE:
-		r = cmp(kv.CreateRevision, c.GetCreateRevision())
-	case pb.Compare_MOD:
-		r = cmp(kv.ModRevision, c.GetModRevision())
-	case pb.Compare_VERSION:
-		r = cmp(kv.Version, c.GetVersion())
-	case pb.Compare_LEASE:
-		r = cmp(kv.Lease, c.GetLease())
-	}
-	switch c.Result {
-	case pb.Compare_EQUAL:
-		return r == 0
-	case pb.Compare_NOT_EQUAL:
-		return r != 0
-	case pb.Compare_GREATER:
-		return r > 0
-	case pb.Compare_LESS:
-		return r < 0
-	}
-	return false
+	return w
 }
