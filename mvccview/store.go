@@ -217,17 +217,15 @@ func orNone(rev *int64) int64 {
 	return *rev
 }
 
-// DecodeConfState decodes the conf state (raftpb.ConfState as JSON, as
-// etcd 3.5 and later write it, server/storage/schema/confstate.go). It
-// returns an error when there is none (a db etcd 3.4 wrote) or it does
-// not decode.
+// DecodeConfState decodes the voters and learners of the conf state
+// (raftpb.ConfState as JSON, as etcd 3.5 and later write it,
+// server/storage/schema/confstate.go); etcd never leaves a joint
+// configuration there. It returns an error when there is none (a db etcd
+// 3.4 wrote) or it does not decode.
 func (m Meta) DecodeConfState() (walfmt.ConfState, error) {
 	var cs struct {
-		Voters         []uint64 `json:"voters"`
-		Learners       []uint64 `json:"learners"`
-		VotersOutgoing []uint64 `json:"voters_outgoing"`
-		LearnersNext   []uint64 `json:"learners_next"`
-		AutoLeave      bool     `json:"auto_leave"`
+		Voters   []uint64 `json:"voters"`
+		Learners []uint64 `json:"learners"`
 	}
 	if m.ConfState == "" {
 		return walfmt.ConfState{}, errors.New("mvccview: the meta bucket has no confState")
@@ -235,7 +233,7 @@ func (m Meta) DecodeConfState() (walfmt.ConfState, error) {
 	if err := json.Unmarshal([]byte(m.ConfState), &cs); err != nil {
 		return walfmt.ConfState{}, fmt.Errorf("mvccview: confState: %w", err)
 	}
-	return walfmt.ConfState{Voters: cs.Voters, Learners: cs.Learners, VotersOutgoing: cs.VotersOutgoing, LearnersNext: cs.LearnersNext, AutoLeave: cs.AutoLeave}, nil
+	return walfmt.ConfState{Voters: cs.Voters, Learners: cs.Learners}, nil
 }
 
 // checkRev applies etcd's rules for a requested revision; 0 means current.
@@ -301,13 +299,9 @@ func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResult, error) 
 			if v == nil {
 				return fmt.Errorf("mvccview: the key bucket has no record %s", want[i])
 			}
-			kv, err := DecodeKeyValue(v)
+			kv, err := rangeKV(v, opts.KeysOnly)
 			if err != nil {
 				return fmt.Errorf("mvccview: record %s: %w", want[i], err)
-			}
-			kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
-			if opts.KeysOnly {
-				kv.Value = nil
 			}
 			res.KVs[i] = kv
 			return nil
@@ -323,22 +317,25 @@ func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResult, error) 
 		if err != nil || tomb {
 			return nil
 		}
-		i, ok := pos[r]
-		if !ok {
-			return nil
+		if i, ok := pos[r]; ok {
+			res.KVs[i], _ = rangeKV(v, opts.KeysOnly) // a record that does not decode stays empty
 		}
-		kv, err := DecodeKeyValue(v)
-		if err != nil {
-			return nil
-		}
-		kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
-		if opts.KeysOnly {
-			kv.Value = nil
-		}
-		res.KVs[i] = kv
 		return nil
 	})
 	return res, err
+}
+
+// rangeKV decodes a record Range answers with, copied out of the source.
+func rangeKV(v []byte, keysOnly bool) (KeyValue, error) {
+	kv, err := DecodeKeyValue(v)
+	if err != nil {
+		return KeyValue{}, err
+	}
+	if keysOnly {
+		kv.Value = nil
+	}
+	kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
+	return kv, nil
 }
 
 // HistoryRecord is one record of a key's history.
