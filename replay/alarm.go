@@ -1,18 +1,10 @@
 package replay
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
 	"github.com/etcdscope/etcdscope/walfmt"
-)
-
-// Errors etcd's alarm appliers return: the requests stay in the WAL but
-// change nothing.
-var (
-	errNoSpace = errors.New("etcdserver: mvcc: database space exceeded")
-	errCorrupt = errors.New("etcdserver: corrupt cluster")
 )
 
 type alarmKey struct {

@@ -11,14 +11,6 @@ import (
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
-// Errors a request meets at apply time, as etcd's applier returns them:
-// the request then changes nothing (the entry still advances the index).
-// A compaction fails with mvccview.ErrCompacted or ErrFutureRev.
-var (
-	errLeaseNotFound = errors.New("lease not found")
-	errKeyNotFound   = errors.New("key not found")
-)
-
 // store is the state a replay builds: the live keys with their current
 // KeyValue, the key index, the leases, and the db it writes to.
 type store struct {

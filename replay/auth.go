@@ -37,13 +37,9 @@ type authPerm struct {
 	key, rangeEnd []byte
 }
 
-var (
-	errAuth     = errors.New("auth request refused")
-	errNotFound = errors.New("not found")
-	// errUnchanged is an authApplier's answer for a request etcd accepts
-	// without changing anything.
-	errUnchanged = errors.New("unchanged")
-)
+// errUnchanged is an authApplier's answer for a request etcd accepts
+// without changing anything.
+var errUnchanged = errors.New("unchanged")
 
 func newAuthState() *authState {
 	return &authState{revision: 1, users: map[string]*authUser{}, roles: map[string][]authPerm{}}

@@ -1,7 +1,6 @@
 package replay
 
 import (
-	"errors"
 	"slices"
 
 	"go.etcd.io/etcd/pkg/v3/adt"
@@ -14,12 +13,6 @@ import (
 // them when the entry is applied, against the auth state of that moment and
 // the user and auth revision in the request header. A refused write is in
 // the WAL but changed nothing, so replay refuses it too.
-
-var (
-	errUserEmpty        = errors.New("auth: user name is empty")
-	errAuthOldRevision  = errors.New("auth: revision in header is old")
-	errPermissionDenied = errors.New("auth: permission denied")
-)
 
 // authPermission types, as authpb.Permission_Type numbers them.
 const (
