@@ -52,6 +52,7 @@ var testOnly = []string{
 	module + "/internal/etcdtest",
 	module + "/internal/fixture",
 	module + "/internal/benchutil",
+	module + "/internal/replaytest",
 }
 
 type pkgFile struct {

@@ -8,8 +8,8 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/mvccview"
 )
 
@@ -35,20 +35,6 @@ type etcdHash []struct {
 	} `json:"HashKV"`
 }
 
-func openStore(t *testing.T, dataDir string) *mvccview.Store {
-	t.Helper()
-	db, err := boltfmt.Open(filepath.Join(dataDir, "member", "snap", "db"), boltfmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 // TestRangeAndHashMatchLiveEtcd compares mvccview, on the db a real etcd
 // left behind, with what that etcd answered while it ran: get "" --prefix
 // --rev R and endpoint hashkv --rev R at every recorded revision above the
@@ -59,7 +45,7 @@ func TestRangeAndHashMatchLiveEtcd(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
 			defer etcdtest.RequireUnchanged(t, dir)()
-			s := openStore(t, dir)
+			s := replaytest.OpenStore(t, filepath.Join(dir, "member", "snap", "db"))
 			if len(s.BadRecords) > 0 {
 				t.Fatalf("bad records: %v", s.BadRecords)
 			}
@@ -98,10 +84,7 @@ func TestRangeAndHashMatchLiveEtcd(t *testing.T) {
 				if err := json.Unmarshal(p.HashKV, &wh); err != nil || len(wh) != 1 {
 					t.Fatalf("%s: hashkv %s: %v", p.Name, p.HashKV, err)
 				}
-				h, err := s.HashKV(p.Revision)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := replaytest.HashKV(t, s, p.Revision)
 				if h.Hash != wh[0].HashKV.Hash || h.CompactRevision != wh[0].HashKV.CompactRevision {
 					t.Errorf("%s (rev %d): hash %d compact %d, etcd %d %d", p.Name, p.Revision, h.Hash, h.CompactRevision, wh[0].HashKV.Hash, wh[0].HashKV.CompactRevision)
 				}
@@ -120,10 +103,7 @@ func TestRangeAndHashMatchLiveEtcd(t *testing.T) {
 func TestKeyValueEncodingMatchesEtcd(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		dir, _ := etcdtest.Generate(t, v, etcdtest.GenOptions{})
-		db, err := boltfmt.Open(filepath.Join(dir, "member", "snap", "db"), boltfmt.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := replaytest.OpenDB(t, filepath.Join(dir, "member", "snap", "db"))
 		n := 0
 		src := &mvccview.BoltSource{DB: db}
 		src.ForEach("key", func(k, val []byte) error {
@@ -137,7 +117,6 @@ func TestKeyValueEncodingMatchesEtcd(t *testing.T) {
 			n++
 			return nil
 		})
-		db.Close()
 		if n < 300 {
 			t.Errorf("etcd %s: only %d records", v, n)
 		}
@@ -149,15 +128,7 @@ func TestKeyValueEncodingMatchesEtcd(t *testing.T) {
 // "key" and every record HashedRecords hands out, at every compaction a
 // caller may choose at or above the store's.
 func TestHashKVAtStreams(t *testing.T) {
-	db, err := boltfmt.Open(filepath.Join(etcdtest.SampleDir(t), "member", "snap", "db"), boltfmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	s, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := replaytest.OpenStore(t, filepath.Join(etcdtest.SampleDir(t), "member", "snap", "db"))
 	for _, c := range []int64{s.CompactRev, s.CompactRev + 1, s.CurrentRev / 2, s.CurrentRev} {
 		for _, r := range []int64{s.CurrentRev, s.CurrentRev - 1, c} {
 			if r < c {

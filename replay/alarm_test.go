@@ -2,18 +2,15 @@ package replay_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/replay"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // TestReplayAlarms: etcd proposes writes without looking at its alarms and
@@ -27,21 +24,7 @@ import (
 func TestReplayAlarms(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		t.Run(v, func(t *testing.T) {
-			m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), etcdtest.MemberOptions{SnapshotCount: 10000})
-			for _, args := range [][]string{
-				{"user", "add", "root:rootpw"},
-				{"user", "add", "alice:alicepw"},
-				{"role", "add", "rw"},
-				{"role", "grant-permission", "rw", "readwrite", "/a/", "--prefix"},
-				{"user", "grant-role", "alice", "rw"},
-				{"auth", "enable"},
-			} {
-				m.Ctl(t, args...)
-			}
-			m.Auth = "root:rootpw"
-			root := m.Client(t)
-			m.Auth = "alice:alicepw"
-			alice := m.Client(t)
+			m, root, alice := replaytest.AuthMember(t, v, []string{"readwrite", "/a/", "--prefix"})
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 
@@ -110,23 +93,9 @@ func TestReplayAlarms(t *testing.T) {
 			must("hashkv", err)
 			m.Stop(t)
 
-			files, err := walfmt.OpenPath(filepath.Join(m.DataDir, "member", "wal"))
-			must("open wal", err)
-			defer files.Close()
-			out := filepath.Join(t.TempDir(), "db")
-			res, err := replay.Run(files.Segments, replay.Options{Out: out})
-			must("replay", err)
+			out, res := replaytest.Replay(t, m.DataDir, replay.Options{})
 			t.Logf("etcd %s: revision %d (live %d); refused %v", v, res.Revision, h.Header.Revision, res.Stats.Failed)
-			db, err := boltfmt.Open(out, boltfmt.Options{})
-			must("open replayed db", err)
-			defer db.Close()
-			sv, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-			must("mvcc view", err)
-			got, err := sv.HashKV(h.Header.Revision)
-			must("replayed hashkv", err)
-			if res.Revision != h.Header.Revision || got.Hash != h.Hash {
-				t.Errorf("replayed revision %d hash %d, live %d %d", res.Revision, got.Hash, h.Header.Revision, h.Hash)
-			}
+			replaytest.CheckLive(t, res, out, h.Header.Revision, h.Hash)
 			if res.Stats.Failed["put"] == 0 || res.Stats.Failed["lease-grant"] == 0 {
 				t.Errorf("no put or lease grant refused: %v", res.Stats.Failed)
 			}

@@ -2,17 +2,14 @@ package replay_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/replay"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // TestReplayRefusesDeniedWrites: etcd proposes a write without checking the
@@ -22,25 +19,9 @@ import (
 func TestReplayRefusesDeniedWrites(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		t.Run(v, func(t *testing.T) {
-			m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), etcdtest.MemberOptions{SnapshotCount: 10000})
-			for _, args := range [][]string{
-				{"user", "add", "root:rootpw"},
-				{"user", "add", "alice:alicepw"},
-				{"role", "add", "rw"},
-				{"role", "grant-permission", "rw", "readwrite", "/a/", "--prefix"},
-				{"role", "grant-permission", "rw", "read", "/b/", "--prefix"},
-				{"user", "grant-role", "alice", "rw"},
-				{"auth", "enable"},
-			} {
-				m.Ctl(t, args...)
-			}
-			m.Auth = "root:rootpw"
+			m, root, alice := replaytest.AuthMember(t, v, []string{"readwrite", "/a/", "--prefix"}, []string{"read", "/b/", "--prefix"})
 			m.Ctl(t, "put", "/b/seed", "v")
 			m.Ctl(t, "put", "/c/seed", "v")
-			root := m.Client(t)
-
-			m.Auth = "alice:alicepw"
-			alice := m.Client(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			allowed := []func() error{
@@ -81,37 +62,13 @@ func TestReplayRefusesDeniedWrites(t *testing.T) {
 			}
 			m.Stop(t)
 
-			files, err := walfmt.OpenPath(filepath.Join(m.DataDir, "member", "wal"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer files.Close()
-			out := filepath.Join(t.TempDir(), "db")
-			res, err := replay.Run(files.Segments, replay.Options{Out: out})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, res := replaytest.Replay(t, m.DataDir, replay.Options{})
 			t.Logf("etcd %s: revision %d (live %d); refused %v", v, res.Revision, h.Header.Revision, res.Stats.Failed)
 			refused := res.Stats.Failed["put"] + res.Stats.Failed["delete-range"] + res.Stats.Failed["txn"]
 			if refused != int64(len(denied)) {
 				t.Errorf("refused %d writes, etcd refused %d", refused, len(denied))
 			}
-			db, err := boltfmt.Open(out, boltfmt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := st.HashKV(h.Header.Revision)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Revision != h.Header.Revision || got.Hash != h.Hash {
-				t.Errorf("replayed revision %d hash %d, live %d %d", res.Revision, got.Hash, h.Header.Revision, h.Hash)
-			}
+			replaytest.CheckLive(t, res, out, h.Header.Revision, h.Hash)
 		})
 	}
 }

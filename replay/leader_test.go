@@ -3,15 +3,15 @@ package replay_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/mvccview"
+	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/replay"
-	"github.com/etcdscope/etcdscope/walfmt"
+	"github.com/etcdscope/etcdscope/snapfmt"
 )
 
 // TestReplayLeaderSnapshot: a member of a real 3-member cluster lags so far
@@ -72,42 +72,37 @@ func TestReplayLeaderSnapshot(t *testing.T) {
 				m.Stop(t)
 			}
 
-			files, err := walfmt.OpenPath(filepath.Join(lag.DataDir, "member", "wal"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer files.Close()
+			files := replaytest.WAL(t, lag.DataDir)
 			if _, err := replay.Run(files.Segments, replay.Options{Out: filepath.Join(t.TempDir(), "x")}); err == nil {
 				t.Errorf("replaying from an empty state across the snapshot gap should fail")
 			}
-			out := filepath.Join(t.TempDir(), "db")
-			res, err := replay.Run(files.Segments, replay.Options{Out: out, Base: captured})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, res := replaytest.Run(t, files.Segments, replay.Options{Base: captured})
 			t.Logf("etcd %s: captured %016x.snap.db; base %s; applied through %d; revision %d (leader %d)", v, idx, res.Base, res.AppliedIndex, res.Revision, rev)
-			db, err := boltfmt.Open(out, boltfmt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, err := st.HashKV(rev)
-			if err != nil {
-				t.Fatal(err)
-			}
 			if res.BaseIndex != idx {
 				t.Errorf("base at raft index %d, the captured snapshot is %d", res.BaseIndex, idx)
 			}
 			if res.AppliedIndex <= res.BaseIndex {
 				t.Errorf("nothing replayed past the base (applied through %d)", res.AppliedIndex)
 			}
-			if h.Hash != hash || res.Revision != rev {
-				t.Errorf("replayed revision %d hash %d, the leader %d %d", res.Revision, h.Hash, rev, hash)
+			replaytest.CheckLive(t, res, out, rev, hash)
+
+			// With the .snap.db in a snap dir, AutoBase finds it.
+			snapDir := t.TempDir()
+			snapDB, err := os.ReadFile(captured)
+			if err != nil {
+				t.Fatal(err)
 			}
+			if err := os.WriteFile(filepath.Join(snapDir, snapfmt.DBName(idx)), snapDB, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(snapDir, snapfmt.DBName(idx+1)), []byte("not a db"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, auto := replaytest.Run(t, files.Segments, replay.Options{AutoBase: snapDir})
+			if auto.BaseIndex != idx {
+				t.Errorf("AutoBase: base at raft index %d (%s), the captured snapshot is %d", auto.BaseIndex, auto.Base, idx)
+			}
+			replaytest.CheckLive(t, auto, out, rev, hash)
 		})
 	}
 }

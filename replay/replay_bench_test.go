@@ -1,20 +1,16 @@
 package replay_test
 
 import (
-	"bufio"
 	"context"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/etcdscope/etcdscope/internal/benchutil"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/replay"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // BenchmarkReplay compares, on the same WAL in the same run, replay.Run
@@ -29,11 +25,7 @@ import (
 func BenchmarkReplay(b *testing.B) {
 	n := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_ENTRIES", 1_000_000)
 	src := etcdtest.LargeEntries(b, "3.6", n)
-	files, err := walfmt.OpenPath(filepath.Join(src, "member", "wal"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer files.Close()
+	files := replaytest.WAL(b, src)
 	bins := etcdtest.Binaries(b, "3.6")
 
 	var ours, theirs time.Duration
@@ -68,7 +60,7 @@ func BenchmarkReplay(b *testing.B) {
 		m := etcdtest.StartMember(b, bins, etcdtest.MemberOptions{DataDir: dir})
 		cli := m.Client(b)
 		for {
-			etcdHeap = max(etcdHeap, heapAlloc(m.ClientURL))
+			etcdHeap = max(etcdHeap, benchutil.RemoteHeap(m.ClientURL))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			st, err := cli.Status(ctx, m.ClientURL)
 			cancel()
@@ -88,24 +80,4 @@ func BenchmarkReplay(b *testing.B) {
 	b.ReportMetric(theirs.Seconds()/ours.Seconds(), "replay-x-etcd")
 	b.ReportMetric(float64(heap)/(1<<20), "replay-peak-heap-MiB")
 	b.ReportMetric(float64(etcdHeap)/(1<<20), "etcd-peak-heap-MiB")
-}
-
-// heapAlloc reads go_memstats_heap_alloc_bytes, the live heap, from an etcd
-// member's /metrics: the same figure benchutil.Measure samples in-process.
-// It gives 0 while the member is not serving yet.
-func heapAlloc(clientURL string) uint64 {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get(clientURL + "/metrics")
-	if err != nil {
-		return 0
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_alloc_bytes "); ok {
-			f, _ := strconv.ParseFloat(v, 64)
-			return uint64(f)
-		}
-	}
-	return 0
 }

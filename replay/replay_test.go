@@ -11,6 +11,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -25,36 +26,19 @@ func TestReplayMatchesLiveEtcd(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
 			defer etcdtest.RequireUnchanged(t, dir)()
-			files, err := walfmt.OpenPath(filepath.Join(dir, "member", "wal"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer files.Close()
-			out := filepath.Join(t.TempDir(), "db")
-			res, err := replay.Run(files.Segments, replay.Options{Out: out})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, res := replaytest.Replay(t, dir, replay.Options{})
 			t.Logf("etcd %s: applied %d entries to index %d (revision %d, compacted at %d) in %v; requests %v; unsupported %v; failed %v",
 				v, res.Stats.Entries, res.AppliedIndex, res.Revision, res.CompactRev, res.Duration, res.Stats.Requests, res.Stats.Unsupported, res.Stats.Failed)
 			if res.Revision != rec.Revision || res.CompactRev != rec.CompactRevision {
 				t.Errorf("revision %d compacted %d, the server said %d and %d", res.Revision, res.CompactRev, rec.Revision, rec.CompactRevision)
 			}
-			db, err := boltfmt.Open(out, boltfmt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			db := replaytest.OpenDB(t, out)
 			walk, _ := db.Walk(boltfmt.WalkOptions{})
 			for _, p := range walk.Problems {
 				t.Errorf("replayed db: %v", p)
 			}
 			// The key buckets hold the same records, byte for byte.
-			orig, err := boltfmt.Open(filepath.Join(dir, "member", "snap", "db"), boltfmt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer orig.Close()
+			orig := replaytest.OpenDB(t, filepath.Join(dir, "member", "snap", "db"))
 			records := func(d *boltfmt.DB) []string {
 				var out []string
 				(&mvccview.BoltSource{DB: d}).ForEach("key", func(k, v []byte) error {
@@ -66,15 +50,9 @@ func TestReplayMatchesLiveEtcd(t *testing.T) {
 			if a, b := records(orig), records(db); !reflect.DeepEqual(a, b) {
 				t.Errorf("key bucket: the original has %d records, the replay %d", len(a), len(b))
 			}
-			st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-			if err != nil {
-				t.Fatal(err)
-			}
+			st := replaytest.Store(t, db)
 			// The other buckets, decoded, equal the original's.
-			ost, err := mvccview.Open(&mvccview.BoltSource{DB: orig})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ost := replaytest.Store(t, orig)
 			for name, get := range map[string]func(*mvccview.Store) (any, error){
 				"auth":    func(s *mvccview.Store) (any, error) { return s.Auth() },
 				"members": func(s *mvccview.Store) (any, error) { return s.Members() },
@@ -100,10 +78,7 @@ func TestReplayMatchesLiveEtcd(t *testing.T) {
 					} `json:"HashKV"`
 				}
 				json.Unmarshal(p.HashKV, &want)
-				h, err := st.HashKV(p.Revision)
-				if err != nil {
-					t.Fatal(err)
-				}
+				h := replaytest.HashKV(t, st, p.Revision)
 				if h.Hash != want[0].HashKV.Hash || h.CompactRevision != want[0].HashKV.CompactRevision {
 					t.Errorf("%s (rev %d): replayed hash %d compact %d, the live server %d %d", p.Name, p.Revision, h.Hash, h.CompactRevision, want[0].HashKV.Hash, want[0].HashKV.CompactRevision)
 				}
@@ -119,13 +94,8 @@ func TestReplayedDataDirStartsRealEtcd(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		t.Run(v, func(t *testing.T) {
 			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
-			files, err := walfmt.OpenPath(filepath.Join(dir, "member", "wal"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer files.Close()
 			out := filepath.Join(t.TempDir(), "replayed")
-			res, err := replay.RunDataDir(files.Segments, out, replay.Options{})
+			res, err := replay.RunDataDir(replaytest.WAL(t, dir).Segments, out, replay.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -170,15 +140,8 @@ func TestReplayToIndexAndProvenance(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		t.Run(v, func(t *testing.T) {
 			dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
-			files, err := walfmt.OpenPath(filepath.Join(dir, "member", "wal"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer files.Close()
-			full, err := replay.Run(files.Segments, replay.Options{Out: filepath.Join(t.TempDir(), "db")})
-			if err != nil {
-				t.Fatal(err)
-			}
+			files := replaytest.WAL(t, dir)
+			_, full := replaytest.Run(t, files.Segments, replay.Options{})
 			// Every position holds the entry it names.
 			at := map[string]uint64{}
 			r := walfmt.NewReader(files.Segments, walfmt.Options{})
@@ -202,24 +165,11 @@ func TestReplayToIndexAndProvenance(t *testing.T) {
 				if !ok {
 					t.Fatalf("no provenance for revision %d", p.Revision)
 				}
-				out := filepath.Join(t.TempDir(), "db")
-				res, err := replay.Run(files.Segments, replay.Options{Out: out, ToIndex: src.Index})
-				if err != nil {
-					t.Fatal(err)
-				}
+				out, res := replaytest.Run(t, files.Segments, replay.Options{ToIndex: src.Index})
 				if res.Revision != p.Revision || res.AppliedIndex != src.Index {
 					t.Fatalf("--to-index %d: revision %d applied %d, want revision %d", src.Index, res.Revision, res.AppliedIndex, p.Revision)
 				}
-				db, err := boltfmt.Open(out, boltfmt.Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := st.Range([]byte{0}, []byte{}, mvccview.RangeOptions{})
-				db.Close()
+				got, err := replaytest.OpenStore(t, out).Range([]byte{0}, []byte{}, mvccview.RangeOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -270,29 +220,11 @@ func TestReplayFromBackup(t *testing.T) {
 			rec := <-done
 			m.Stop(t)
 
-			files, err := walfmt.OpenPath(filepath.Join(m.DataDir, "member", "wal"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer files.Close()
 			defer etcdtest.RequireUnchanged(t, backup)()
-			out := filepath.Join(t.TempDir(), "db")
-			res, err := replay.Run(files.Segments, replay.Options{Out: out, Base: backup})
-			if err != nil {
-				t.Fatal(err)
-			}
+			out, res := replaytest.Replay(t, m.DataDir, replay.Options{Base: backup})
 			t.Logf("etcd %s: base %s; applied through %d; revision %d", v, res.Base, res.AppliedIndex, res.Revision)
 			if res.BaseIndex < 10 || res.BaseIndex >= res.AppliedIndex {
 				t.Fatalf("the backup was not taken mid-workload: base index %d, applied %d", res.BaseIndex, res.AppliedIndex)
-			}
-			db, err := boltfmt.Open(out, boltfmt.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
-			if err != nil {
-				t.Fatal(err)
 			}
 			final := rec.Point(etcdtest.PointFinal)
 			var want []struct {
@@ -301,10 +233,7 @@ func TestReplayFromBackup(t *testing.T) {
 				} `json:"HashKV"`
 			}
 			json.Unmarshal(final.HashKV, &want)
-			h, err := st.HashKV(final.Revision)
-			if err != nil {
-				t.Fatal(err)
-			}
+			h := replaytest.HashKV(t, replaytest.OpenStore(t, out), final.Revision)
 			if res.Revision != rec.Revision || h.Hash != want[0].HashKV.Hash {
 				t.Errorf("revision %d hash %d, the live server %d %d", res.Revision, h.Hash, rec.Revision, want[0].HashKV.Hash)
 			}

@@ -4,10 +4,13 @@
 package benchutil
 
 import (
+	"bufio"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,4 +66,25 @@ func EnvInt(tb testing.TB, name string, def int64) int64 {
 		tb.Fatalf("%s=%q: want a positive integer", name, s)
 	}
 	return v
+}
+
+// RemoteHeap reads go_memstats_heap_alloc_bytes, the live heap, from the
+// /metrics of the Go server at baseURL (an etcd member's client URL): the
+// figure Measure samples in-process. It gives 0 while the server does not
+// answer.
+func RemoteHeap(baseURL string) uint64 {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(baseURL + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "go_memstats_heap_alloc_bytes "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return uint64(f)
+		}
+	}
+	return 0
 }

@@ -3,7 +3,6 @@ package serve_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -13,7 +12,6 @@ import (
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
@@ -178,12 +176,12 @@ func benchServeSetup(b *testing.B) (etcdCLIs, serveCLIs []*clientv3.Client) {
 	if err := etcdtest.CopyTree(filepath.Join(m.DataDir, "member", "snap", "db"), db); err != nil {
 		b.Fatal(err)
 	}
-	addr := benchServe(b, serve.Options{DB: db})
+	_, addr := start(b, serve.Options{DB: db})
 	m.Restart(b)
 
 	for range benchClients {
-		etcdCLIs = append(etcdCLIs, benchClient(b, m.ClientURL))
-		serveCLIs = append(serveCLIs, benchClient(b, "http://"+addr))
+		etcdCLIs = append(etcdCLIs, client(b, m.ClientURL, nil))
+		serveCLIs = append(serveCLIs, client(b, "http://"+addr, nil))
 	}
 	benchCheckSame(b, etcdCLIs[0], serveCLIs[0])
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -252,39 +250,4 @@ func benchSameKVs(a, b []*mvccpb.KeyValue) bool {
 		}
 	}
 	return true
-}
-
-// benchServe serves opts on a free loopback port until b ends and returns
-// the port's address.
-func benchServe(b *testing.B, opts serve.Options) string {
-	b.Helper()
-	srv, err := serve.New(opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(lis) }()
-	b.Cleanup(func() {
-		srv.Stop()
-		if err := <-done; err != nil {
-			b.Errorf("Serve: %v", err)
-		}
-	})
-	return lis.Addr().String()
-}
-
-// benchClient is a client of endpoint with the one configuration both
-// targets get. b.Cleanup closes it.
-func benchClient(b *testing.B, endpoint string) *clientv3.Client {
-	b.Helper()
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cli.Close() })
-	return cli
 }

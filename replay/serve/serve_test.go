@@ -23,57 +23,40 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/replay/serve"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
-// replayed replays a harness data dir into a db and returns it with the
-// replay's result.
-func replayed(t *testing.T, dir string) (string, *replay.Result) {
-	t.Helper()
-	files, err := walfmt.OpenPath(filepath.Join(dir, "member", "wal"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer files.Close()
-	out := filepath.Join(t.TempDir(), "db")
-	res, err := replay.Run(files.Segments, replay.Options{Out: out})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out, res
-}
-
 // start serves db on a free loopback port until the test ends.
-func start(t *testing.T, opts serve.Options) (*serve.Server, string) {
-	t.Helper()
+func start(tb testing.TB, opts serve.Options) (*serve.Server, string) {
+	tb.Helper()
 	srv, err := serve.New(opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(lis) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		srv.Stop()
 		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
+			tb.Errorf("Serve: %v", err)
 		}
 	})
 	return srv, lis.Addr().String()
 }
 
-func client(t *testing.T, endpoint string, tlsCfg *tls.Config) *clientv3.Client {
-	t.Helper()
+func client(tb testing.TB, endpoint string, tlsCfg *tls.Config) *clientv3.Client {
+	tb.Helper()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second, TLS: tlsCfg, Logger: zap.NewNop()})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { cli.Close() })
+	tb.Cleanup(func() { cli.Close() })
 	return cli
 }
 
@@ -83,7 +66,7 @@ func client(t *testing.T, endpoint string, tlsCfg *tls.Config) *clientv3.Client 
 // status, hashkv, members and leases; and every write fails.
 func TestServeClientV3(t *testing.T) {
 	dir, rec := etcdtest.Generate(t, "3.6", etcdtest.GenOptions{})
-	db, res := replayed(t, dir)
+	db, res := replaytest.Replay(t, dir, replay.Options{})
 	defer etcdtest.RequireUnchanged(t, dir)()
 	_, addr := start(t, serve.Options{DB: db, ClusterID: res.ClusterID, MemberID: res.NodeID, RaftTerm: res.AppliedTerm, RaftIndex: res.AppliedIndex})
 	ref := filepath.Join(t.TempDir(), "ref")
@@ -251,7 +234,7 @@ func TestServeClientV3(t *testing.T) {
 // certificate it signed.
 func TestServeTLS(t *testing.T) {
 	dir, _ := etcdtest.Generate(t, "3.6", etcdtest.GenOptions{})
-	db, _ := replayed(t, dir)
+	db, _ := replaytest.Replay(t, dir, replay.Options{})
 	ca, caKey := newCert(t, nil, nil, "etcdscope test CA", true)
 	srvCert, srvKey := newCert(t, ca, caKey, "127.0.0.1", false)
 	cliCert, cliKey := newCert(t, ca, caKey, "client", false)
