@@ -47,9 +47,14 @@ func copyBase(base, out string) (bool, error) {
 	}
 	if _, err := io.Copy(f, io.NewSectionReader(in, 0, n)); err != nil {
 		f.Close()
+		os.Remove(out)
 		return false, err
 	}
-	return trailer, f.Close()
+	if err := f.Close(); err != nil {
+		os.Remove(out)
+		return false, err
+	}
+	return trailer, nil
 }
 
 // ChooseBase picks the base for a replay of a member whose WAL no longer

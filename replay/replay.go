@@ -200,6 +200,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	if err := w.close(); err != nil {
+		os.Remove(opts.Out)
 		return nil, err
 	}
 	res.Revision, res.CompactRev, res.Stats, res.members = s.rev, s.compactRev, s.stats, s.members
