@@ -244,21 +244,10 @@ func (t *wtxn) txnOps(ops []walfmt.RequestOp) error {
 // applyRequest applies one decoded normal entry; data is its raw bytes.
 func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 	s.stats.Requests[r.Kind]++
-	var err error
-	switch {
-	case s.alarms.noAuth:
-		// etcd 3.5 with an alarm raised while running: no auth applier.
-	case needsAdmin(r.Kind):
-		err = s.auth.admin(callerOf(r))
-	default:
-		err = s.checkWrite(r)
-	}
-	if err == nil {
-		err = s.alarms.refuse(r)
-	}
+	err := s.refusal(r)
 	switch {
 	case err != nil:
-		// Refused by etcd's auth applier: nothing changes.
+		// Refused by etcd's auth or alarm appliers: nothing changes.
 	case r.Put != nil:
 		if r.Put.Lease != 0 && !r.Put.IgnoreLease && s.leases[r.Put.Lease] == nil {
 			err = errLeaseNotFound
@@ -322,6 +311,24 @@ func (s *store) applyRequest(r *walfmt.Request, data []byte) error {
 		s.stats.Failed[r.Kind]++
 	}
 	return nil
+}
+
+// refusal is the error etcd's auth and alarm appliers, in front of the
+// others, give r, or nil when they pass it on.
+func (s *store) refusal(r *walfmt.Request) error {
+	var err error
+	switch {
+	case s.alarms.noAuth:
+		// etcd 3.5 with an alarm raised while running: no auth applier.
+	case needsAdmin(r.Kind):
+		err = s.auth.admin(callerOf(r))
+	default:
+		err = s.checkWrite(r)
+	}
+	if err != nil {
+		return err
+	}
+	return s.alarms.refuse(r)
 }
 
 // applyAlarm activates or deactivates an alarm: the alarm bucket's key is

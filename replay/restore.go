@@ -144,8 +144,8 @@ func writeWAL(path string, m Member, ctx []byte) error {
 	return err
 }
 
-// v2 store JSON (server/etcdserver/api/v2store store.go, node.go,
-// event_history.go): what etcd's Recovery unmarshals.
+// v2node is a node of the v2 store JSON (server/etcdserver/api/v2store
+// store.go, node.go, event_history.go): what etcd's Recovery unmarshals.
 type v2node struct {
 	Path          string             `json:"Path"`
 	CreatedIndex  uint64             `json:"CreatedIndex"`
