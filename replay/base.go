@@ -2,7 +2,6 @@ package replay
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,33 +12,23 @@ import (
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
-// copyBase copies a base db to out, without the 32-byte SHA-256 trailer
-// etcdctl snapshot save appends (when the file has one and it verifies).
-// It returns whether a trailer was dropped.
+// copyBase copies a base db to out, without the SHA-256 trailer etcdctl
+// snapshot save appends when snapfmt finds one that verifies. It returns
+// whether a trailer was dropped.
 func copyBase(base, out string) (bool, error) {
-	in, err := os.Open(base) // read-only; the base is evidence too
+	d, err := snapfmt.OpenDBFile(base, snapfmt.Options{}) // read-only; the base is evidence too
+	if err != nil {
+		return false, err
+	}
+	in, err := os.Open(base)
 	if err != nil {
 		return false, err
 	}
 	defer in.Close()
-	st, err := in.Stat()
-	if err != nil {
-		return false, err
-	}
-	n := st.Size()
-	trailer := false
-	if n%512 == sha256.Size && n > sha256.Size {
-		h := sha256.New()
-		if _, err := io.Copy(h, io.NewSectionReader(in, 0, n-sha256.Size)); err != nil {
-			return false, err
-		}
-		want := make([]byte, sha256.Size)
-		if _, err := in.ReadAt(want, n-sha256.Size); err != nil {
-			return false, err
-		}
-		if bytes.Equal(h.Sum(nil), want) {
-			n, trailer = n-sha256.Size, true
-		}
+	trailer := d.Trailer == snapfmt.TrailerOK
+	n := d.Size
+	if trailer {
+		n = d.DataLength
 	}
 	f, err := os.OpenFile(out, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
