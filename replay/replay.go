@@ -144,9 +144,10 @@ func RunDataDir(segs []walfmt.Segment, dir string, opts Options) (*Result, error
 	return res, nil
 }
 
-// ErrNeedsBase is returned when the WAL no longer starts at index 1, so an
-// empty state cannot be the base.
-var ErrNeedsBase = errors.New("replay: the WAL does not start at index 1; a base db is needed")
+// ErrNeedsBase is returned (wrapped, with AutoBase) when the WAL no longer
+// starts at index 1, so an empty state cannot be the base, and neither
+// Options.Base nor Options.AutoBase gives one.
+var ErrNeedsBase = errors.New("replay: the WAL does not start at index 1; a base db is needed (an etcdctl snapshot save backup, or a .snap.db)")
 
 // Run replays a member's WAL through a real raft node into a fresh
 // etcd-schema db at opts.Out, from an empty state or from opts.Base. It
