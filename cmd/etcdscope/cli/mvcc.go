@@ -433,12 +433,12 @@ func newMVCCMetaCommand(g *globalOptions) *cobra.Command {
 				return strconv.FormatInt(*p, 10)
 			}
 			rows := [][]string{
-				{"consistent_index", strconv.FormatUint(s.Meta.ConsistentIndex, 10)},
-				{"term", strconv.FormatUint(s.Meta.Term, 10)},
-				{"confState", s.Meta.ConfState},
-				{"storageVersion", s.Meta.StorageVersion},
-				{"scheduledCompactRev", opt(s.Meta.Scheduled)},
-				{"finishedCompactRev", opt(s.Meta.Finished)},
+				{mvccview.MetaConsistentIndex, strconv.FormatUint(s.Meta.ConsistentIndex, 10)},
+				{mvccview.MetaTerm, strconv.FormatUint(s.Meta.Term, 10)},
+				{mvccview.MetaConfState, s.Meta.ConfState},
+				{mvccview.MetaStorageVersion, s.Meta.StorageVersion},
+				{mvccview.MetaScheduledCompactRev, opt(s.Meta.Scheduled)},
+				{mvccview.MetaFinishedCompactRev, opt(s.Meta.Finished)},
 				{"current revision", strconv.FormatInt(s.CurrentRev, 10)},
 				{"compact revision", strconv.FormatInt(s.CompactRev, 10)},
 				{"keys", strconv.Itoa(s.Keys())},
