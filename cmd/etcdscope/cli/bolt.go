@@ -10,6 +10,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 )
 
@@ -44,30 +45,6 @@ func openBolt(arg string) (datadir.Layout, *boltfmt.DB, string, error) {
 	return l, db, path, nil
 }
 
-// boltReport turns boltfmt problems into findings.
-func boltReport(file string, problems []error) *finding.Report {
-	r := &finding.Report{Findings: []finding.Finding{}}
-	for _, p := range problems {
-		f := finding.Finding{
-			Severity: boltfmt.SeverityOf(p),
-			Code:     boltfmt.Code(p),
-			File:     file,
-			Message:  p.Error(),
-		}
-		var pe *boltfmt.PageError
-		if errors.As(p, &pe) {
-			f.Page = finding.Ptr(uint64(pe.Page))
-			f.Offset = finding.Ptr(pe.Offset)
-			f.Message = pe.Message()
-			if pe.Bucket != "" {
-				f.Message += " (bucket " + pe.Bucket + ")"
-			}
-		}
-		r.Add(f)
-	}
-	return r
-}
-
 // ---- bolt check ----
 
 func newBoltCheckCommand(g *globalOptions) *cobra.Command {
@@ -100,7 +77,7 @@ damaged it checks the tree of the more plausible one.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s; %d pages below the high-water mark: %d in the tree, %d free, %d orphaned; %d buckets\n",
 					l.Rel(path), db.Why, rep.HWM, rep.Tree, rep.Free, rep.Orphans, len(rep.Buckets)-1)
 			}
-			fr := boltReport(l.Rel(path), rep.Problems)
+			fr := inspect.Bolt(path, rep.Problems, l.Rel)
 			if format == formatJSON {
 				doc := struct {
 					*finding.Report

@@ -114,6 +114,19 @@ func renderFindings(out, errOut io.Writer, format outputFormat, r *finding.Repor
 	return nil
 }
 
+// writeReport writes doc, a JSON document that carries r's findings (and
+// summary), and returns errFindings when r has errors: -w json of every
+// command that checks.
+func writeReport(out io.Writer, doc any, r *finding.Report) error {
+	if err := writeJSON(out, doc); err != nil {
+		return err
+	}
+	if r.HasErrors() {
+		return errFindings
+	}
+	return nil
+}
+
 func summaryLine(s finding.Summary) string {
 	return fmt.Sprintf("%d %s, %d %s", s.Errors, plural(s.Errors, "error"), s.Warnings, plural(s.Warnings, "warning"))
 }

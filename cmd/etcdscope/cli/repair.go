@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
@@ -30,25 +30,6 @@ raft index, revision and key) and writes nothing.`,
 	}
 	c.AddCommand(newRepairRebuildCommand(g), newRepairWALCommand(g), newRepairBoltCommand(g), newRepairSalvageCommand(g))
 	return c
-}
-
-// inspectVerify is the check every repair runs on its output before it
-// publishes it: inspect, with nothing at error severity.
-func inspectVerify(path string) error {
-	rep, err := runInspect(path)
-	if err != nil {
-		return err
-	}
-	if !rep.report.HasErrors() {
-		return nil
-	}
-	var codes []string
-	for _, f := range rep.report.Findings {
-		if f.Severity == "error" {
-			codes = append(codes, f.Code+" "+f.File)
-		}
-	}
-	return fmt.Errorf("inspect found %d %s: %s", len(codes), plural(len(codes), "error"), strings.Join(codes, "; "))
 }
 
 // renderRepair writes a repair's plan. With -w json it is one document:
@@ -86,31 +67,25 @@ func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, plan any
 	return nil
 }
 
-// inspectFindings is what inspect finds in a member; a member it cannot
-// read gives one finding that says so.
-func inspectFindings(arg string) *finding.Report {
-	rep, err := runInspect(arg)
+// inputFindings is what a check finds in a repair's input (inspect's for
+// a member, bolt check's for a db); an input it cannot read gives one
+// finding that says so.
+func inputFindings(arg string, check func(string) (*finding.Report, error)) *finding.Report {
+	rep, err := check(arg)
 	if err != nil {
-		r := &finding.Report{Findings: []finding.Finding{}}
-		r.Add(finding.Finding{Severity: finding.Error, Code: "input-unreadable", File: arg, Message: err.Error()})
-		return r
+		rep = &finding.Report{Findings: []finding.Finding{}}
+		rep.Add(finding.Finding{Severity: finding.Error, Code: "input-unreadable", File: arg, Message: err.Error()})
 	}
-	return rep.report
+	return rep
 }
 
-// boltFindings is what bolt check finds in a db.
-func boltFindings(l datadir.Layout, path string) *finding.Report {
-	db, err := boltfmt.Open(path, boltfmt.Options{})
-	if err == nil {
-		defer db.Close()
-		var rep *boltfmt.Report
-		if rep, err = db.Walk(boltfmt.WalkOptions{}); err == nil {
-			return boltReport(l.Rel(path), rep.Problems)
-		}
+// memberFindings is what inspect finds in a member.
+func memberFindings(arg string) (*finding.Report, error) {
+	rep, err := inspect.Member(arg, inspect.Options{})
+	if err != nil {
+		return nil, err
 	}
-	r := &finding.Report{Findings: []finding.Finding{}}
-	r.Add(finding.Finding{Severity: finding.Error, Code: "input-unreadable", File: l.Rel(path), Message: err.Error()})
-	return r
+	return &rep.Report, nil
 }
 
 // repairStart checks what every repair needs before it reads: the output
@@ -189,13 +164,13 @@ it was compacted. The plan lists the entries left out (not committed, or after
 			defer files.Close()
 			opts := repair.RebuildOptions{
 				Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())},
-				BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun, Verify: inspectVerify,
+				BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun, Verify: inspect.VerifyMember,
 			}
 			res, err := repair.Rebuild(files.Segments, o.out, opts)
 			if err != nil {
 				return err
 			}
-			return renderRepair(cmd, format, o.dryRun, res, inspectFindings(args[0]), func(w io.Writer) { renderRebuild(w, res) })
+			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], memberFindings), func(w io.Writer) { renderRebuild(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
@@ -280,7 +255,7 @@ output does not have.`,
 			if l.MemberDir == "" {
 				return usagef("repair wal needs a data dir or a member dir, not a lone WAL")
 			}
-			opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Verify: inspectVerify, Peers: map[string][]walfmt.Segment{}}
+			opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Verify: inspect.VerifyMember, Peers: map[string][]walfmt.Segment{}}
 			for _, p := range o.peers {
 				_, pf, err := openWAL(p)
 				if err != nil {
@@ -293,7 +268,7 @@ output does not have.`,
 			if err != nil {
 				return err
 			}
-			return renderRepair(cmd, format, o.dryRun, res, inspectFindings(args[0]), func(w io.Writer) { renderRepairWAL(w, res) })
+			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], memberFindings), func(w io.Writer) { renderRepairWAL(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
@@ -379,7 +354,7 @@ check checks before it is renamed to --out.`,
 			if err != nil {
 				return err
 			}
-			opts := repair.BoltOptions{DryRun: o.dryRun, Verify: boltVerify}
+			opts := repair.BoltOptions{DryRun: o.dryRun, Verify: inspect.VerifyDB}
 			files, err := memberWAL(l)
 			if err != nil {
 				return err
@@ -390,36 +365,12 @@ check checks before it is renamed to --out.`,
 			if err != nil {
 				return err
 			}
-			return renderRepair(cmd, format, o.dryRun, res, boltFindings(l, l.DB), func(w io.Writer) { renderRepairBolt(w, res) })
+			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], inspect.CheckDB), func(w io.Writer) { renderRepairBolt(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be fixed and lost and write nothing")
 	return c
-}
-
-// boltVerify checks a repaired db as bolt check does: nothing at error
-// severity.
-func boltVerify(path string) error {
-	db, err := boltfmt.Open(path, boltfmt.Options{})
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rep, err := db.Walk(boltfmt.WalkOptions{})
-	if err != nil {
-		return err
-	}
-	var bad []string
-	for _, p := range rep.Problems {
-		if boltfmt.SeverityOf(p) == finding.Error {
-			bad = append(bad, p.Error())
-		}
-	}
-	if len(bad) > 0 {
-		return fmt.Errorf("bolt check finds %d %s: %s", len(bad), plural(len(bad), "problem"), strings.Join(bad, "; "))
-	}
-	return nil
 }
 
 func renderRepairBolt(out io.Writer, r *repair.BoltResult) {
@@ -487,7 +438,7 @@ loses (repair rebuild recovers them, when the WAL holds them).`,
 			if err != nil {
 				return err
 			}
-			opts := repair.SalvageOptions{DryRun: o.dryRun, Verify: boltVerify, Replay: replay.Options{Base: o.base}}
+			opts := repair.SalvageOptions{DryRun: o.dryRun, Verify: inspect.VerifyDB, Replay: replay.Options{Base: o.base}}
 			files, err := memberWAL(l)
 			if err != nil {
 				return err
@@ -498,7 +449,7 @@ loses (repair rebuild recovers them, when the WAL holds them).`,
 			if err != nil {
 				return err
 			}
-			return renderRepair(cmd, format, o.dryRun, res, boltFindings(l, l.DB), func(w io.Writer) { renderSalvage(w, res) })
+			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], inspect.CheckDB), func(w io.Writer) { renderSalvage(w, res) })
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")

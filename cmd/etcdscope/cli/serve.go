@@ -3,6 +3,7 @@ package cli
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,8 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/etcdscope/etcdscope/boltfmt"
-	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/replay/serve"
@@ -206,23 +206,12 @@ func copyEvidence(src, dst string) error {
 // checkServable refuses a damaged db: bbolt, which serve reads with,
 // panics on damaged pages.
 func checkServable(path, src string) error {
-	db, err := boltfmt.Open(path, boltfmt.Options{})
+	err := inspect.VerifyDB(path)
+	if ve, ok := errors.AsType[*inspect.VerifyError](err); ok {
+		return fmt.Errorf("serve: %s is damaged (%d problems; see etcdscope bolt check %s); serve needs a sound db: replay the member, or salvage it first", src, len(ve.Findings), src)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: %s: %w", src, err)
-	}
-	defer db.Close()
-	rep, err := db.Walk(boltfmt.WalkOptions{})
-	if err != nil {
-		return fmt.Errorf("serve: %s: %w", src, err)
-	}
-	n := 0
-	for _, p := range rep.Problems {
-		if boltfmt.SeverityOf(p) == finding.Error {
-			n++
-		}
-	}
-	if n > 0 {
-		return fmt.Errorf("serve: %s is damaged (%d problems; see etcdscope bolt check %s); serve needs a sound db: replay the member, or salvage it first", src, n, src)
 	}
 	return nil
 }

@@ -2,11 +2,8 @@ package cli
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -14,9 +11,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/finding"
-	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/snapfmt"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 func newSnapCommand(g *globalOptions) *cobra.Command {
@@ -168,158 +164,49 @@ type newestJSON struct {
 	WouldRename      []string `json:"would_rename"`
 }
 
+// runSnapDump checks the snap files at arg and lays the report out as snap
+// dump's document.
 func runSnapDump(arg string, o *snapDumpOptions) (*snapDumpReport, error) {
-	l, err := datadir.Resolve(arg)
+	sr, err := inspect.CheckSnap(arg, inspect.SnapOptions{IgnoreWAL: o.ignoreWAL})
 	if err != nil {
 		return nil, err
 	}
-	var d *snapfmt.Dir
-	st, err := os.Stat(arg)
-	if err != nil {
-		return nil, &datadir.Error{Path: arg, Err: err}
-	}
-	switch {
-	case l.WALFile != "":
-		return nil, &datadir.Error{Path: arg, Err: errors.New("a WAL segment, not a snapshot file"), Hint: "use etcdscope wal dump"}
-	case !st.IsDir():
-		d, err = snapfmt.Open(arg, snapfmt.Options{})
-	case l.SnapDir != "":
-		d, err = snapfmt.ReadDir(l.SnapDir, snapfmt.Options{})
-	case l.MemberDir == "" && filepath.Base(filepath.Clean(arg)) == "snap":
-		l.SnapDir = arg // a snap dir holding only leftovers
-		d, err = snapfmt.ReadDir(arg, snapfmt.Options{})
-	case l.MemberDir != "":
-		return nil, &datadir.Error{Path: arg, Err: errors.New("the member has no snap directory"), Hint: "etcd keeps .snap files and the db in member/snap"}
-	default:
-		return nil, &datadir.Error{Path: arg, Err: errors.New("no snap directory or snapshot file found"), Hint: "give an etcd data dir, a member dir, its snap directory, a .snap or a .snap.db file"}
-	}
-	if err != nil {
-		return nil, err
-	}
+	d, choice := sr.Files, sr.Choice
 	rep := &snapDumpReport{
-		Path: arg, Dir: l.Rel(d.Path),
+		Path: arg, Dir: sr.Dir,
 		Snaps: []snapJSON{}, SnapDBs: []snapDBJSON{}, Leftovers: []leftoverJSON{},
-		report: &finding.Report{Findings: []finding.Finding{}},
+		Findings: sr.Findings, Summary: sr.Summary,
+		choiceNote: sr.Note(), report: &sr.Report,
 	}
-	rel := func(name string) string { return l.Rel(filepath.Join(d.Path, name)) }
-
-	choice, walNote := snapChoose(l, d, o)
 	outcome := map[*snapfmt.File]snapfmt.Outcome{}
 	for _, s := range choice.Steps {
 		outcome[s.File] = s.Outcome
 	}
 	for _, f := range d.Snaps {
-		rep.Snaps = append(rep.Snaps, snapView(f, rel(f.Name), outcome[f]))
+		rep.Snaps = append(rep.Snaps, snapView(f, sr.File(f.Name), outcome[f]))
 	}
 	for _, f := range d.DBs {
-		rep.SnapDBs = append(rep.SnapDBs, snapDBView(f, rel(f.Name)))
+		rep.SnapDBs = append(rep.SnapDBs, snapDBView(f, sr.File(f.Name)))
 	}
 	if d.DB != nil {
-		v := snapDBView(d.DB, rel(d.DB.Name))
+		v := snapDBView(d.DB, sr.File(d.DB.Name))
 		rep.DB = &v
 	}
 	for _, lo := range d.Leftovers {
-		rep.Leftovers = append(rep.Leftovers, leftoverJSON{Name: lo.Name, File: rel(lo.Name), Kind: lo.Kind.String(), Size: lo.Size, Note: lo.Note()})
+		rep.Leftovers = append(rep.Leftovers, leftoverJSON{Name: lo.Name, File: sr.File(lo.Name), Kind: lo.Kind.String(), Size: lo.Size, Note: lo.Note()})
 	}
 	if f := choice.Loaded; f != nil {
 		id := f.ID()
-		rep.Newest = &newestJSON{Name: f.Name, File: rel(f.Name), Term: id.Term, Index: id.Index,
+		rep.Newest = &newestJSON{Name: f.Name, File: sr.File(f.Name), Term: id.Term, Index: id.Index,
 			ConstrainedByWAL: choice.Constrained, WouldRename: []string{}}
-	}
-	if rep.Newest != nil {
 		for _, r := range choice.Renamed() {
-			rep.Newest.WouldRename = append(rep.Newest.WouldRename, rel(r.Name))
+			rep.Newest.WouldRename = append(rep.Newest.WouldRename, sr.File(r.Name))
+		}
+		if choice.Constrained {
+			rep.Newest.WALSnapshots = sr.WAL.Records
 		}
 	}
-	rep.choiceNote = snapChoiceNote(choice, walNote, rel, len(d.Snaps))
-	if rep.Newest != nil && choice.Constrained {
-		rep.Newest.WALSnapshots = walNote.records
-	}
-	for _, p := range d.Problems() {
-		rep.report.Add(snapFinding(rel, p))
-	}
-	rep.Findings, rep.Summary = rep.report.Findings, rep.report.Summary
 	return rep, nil
-}
-
-// snapWALInfo is what the WAL says about snapshots, for the choice of .snap.
-type snapWALInfo struct {
-	used     bool
-	records  int // committed snapshot records
-	problems int
-	err      error
-}
-
-// snapChoose runs etcd's search: constrained to the WAL's committed
-// snapshot records when the member's WAL is at hand, as etcd 3.5 and 3.6
-// do at boot.
-func snapChoose(l datadir.Layout, d *snapfmt.Dir, o *snapDumpOptions) (snapfmt.Choice, snapWALInfo) {
-	if o.ignoreWAL || l.WALDir == "" || len(d.Snaps) == 0 {
-		return snapfmt.Newest(d.Snaps), snapWALInfo{}
-	}
-	ids, problems, err := snapWALRecords(l.WALDir)
-	if err != nil {
-		return snapfmt.Newest(d.Snaps), snapWALInfo{err: err}
-	}
-	return snapfmt.NewestAvailable(d.Snaps, ids), snapWALInfo{used: true, records: len(ids), problems: problems}
-}
-
-// snapWALRecords returns the WAL's snapshot records whose index is at
-// most the last hard state's commit, as etcd's wal.ValidSnapshotEntries.
-func snapWALRecords(walDir string) ([]snapfmt.SnapshotID, int, error) {
-	files, err := walfmt.OpenPath(walDir)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer files.Close()
-	sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	var commit uint64
-	if sum.HardState != nil {
-		commit = sum.HardState.Commit
-	}
-	ids := []snapfmt.SnapshotID{}
-	for _, s := range sum.Snapshots {
-		if s.Index <= commit {
-			ids = append(ids, snapfmt.SnapshotID{Term: s.Term, Index: s.Index})
-		}
-	}
-	return ids, len(sum.Problems), nil
-}
-
-func snapChoiceNote(c snapfmt.Choice, w snapWALInfo, rel func(string) string, nsnaps int) string {
-	if nsnaps == 0 {
-		return "no .snap files: etcd starts from the db and replays the WAL from its first entry"
-	}
-	var b strings.Builder
-	if f := c.Loaded; f != nil {
-		id := f.ID()
-		fmt.Fprintf(&b, "etcd would load %s (term %d, index %d)", rel(f.Name), id.Term, id.Index)
-	} else {
-		b.WriteString("etcd would find no usable .snap (snap: no available snapshot)")
-	}
-	switch {
-	case w.used:
-		fmt.Fprintf(&b, ", the newest that reads cleanly and matches one of the WAL's %d committed snapshot records (etcd 3.5, 3.6)", w.records)
-		if w.problems > 0 {
-			fmt.Fprintf(&b, "; the WAL has %d problems, which may stop etcd first (see wal verify)", w.problems)
-		}
-	case w.err != nil:
-		fmt.Fprintf(&b, ", the newest that reads cleanly; the WAL could not be read to check it against its snapshot records (%v)", w.err)
-	default:
-		b.WriteString(", the newest that reads cleanly (not checked against WAL snapshot records)")
-	}
-	if r := c.Renamed(); len(r) > 0 {
-		names := make([]string, len(r))
-		for i, f := range r {
-			names[i] = rel(f.Name)
-		}
-		fmt.Fprintf(&b, "; on the way it would rename %s to .broken", strings.Join(names, ", "))
-	}
-	b.WriteString("; etcd 3.7 reads no .snap at boot, it rebuilds the snapshot from the newest WAL snapshot record")
-	return b.String()
 }
 
 func snapHexIDs(ids []uint64) []string {
@@ -377,37 +264,9 @@ func snapDBView(f *snapfmt.DBFile, file string) snapDBJSON {
 	return v
 }
 
-// snapFinding turns a snapfmt problem into a finding with a path relative
-// to the argument.
-func snapFinding(rel func(string) string, p error) finding.Finding {
-	f := finding.Finding{
-		Severity: snapfmt.SeverityOf(p),
-		Code:     snapfmt.Code(p),
-		Message:  p.Error(),
-	}
-	var ce *snapfmt.CorruptionError
-	if errors.As(p, &ce) {
-		f.File = rel(ce.File)
-		if ce.Offset >= 0 {
-			f.Offset = finding.Ptr(ce.Offset)
-		}
-		if ce.Index != 0 {
-			f.Index = finding.Ptr(ce.Index)
-		}
-		f.Message = ce.Message()
-	}
-	return f
-}
-
 func renderSnapDump(out, errOut io.Writer, format outputFormat, rep *snapDumpReport) error {
 	if format == formatJSON {
-		if err := writeJSON(out, rep); err != nil {
-			return err
-		}
-		if rep.report.HasErrors() {
-			return errFindings
-		}
-		return nil
+		return writeReport(out, rep, rep.report)
 	}
 	if format == formatTable {
 		hdr, rows := snapRows(rep)

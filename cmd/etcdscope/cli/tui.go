@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/tui"
@@ -66,11 +67,11 @@ are opened read-only and never locked.`,
 			if l.MemberDir != "" {
 				// Everything inspect finds, its cross-checks included.
 				src.LoadFindings = func() ([]panes.Item, error) {
-					rep, err := runInspect(args[0])
+					rep, err := inspect.Member(args[0], inspect.Options{})
 					if err != nil {
 						return nil, err
 					}
-					return tui.ReportItems(rep.report, src.WAL), nil
+					return tui.ReportItems(&rep.Report, src.WAL), nil
 				}
 			}
 			return tui.Run(cmd.Context(), src, tui.Options{})

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -48,8 +48,30 @@ func openWAL(arg string) (datadir.Layout, *walfmt.Files, error) {
 
 // ---- wal verify ----
 
+// walVerifyOptions are what wal verify runs with: -w; it has no flags of
+// its own.
+type walVerifyOptions struct {
+	g *globalOptions
+}
+
+// AddFlags adds wal verify's own flags: there are none besides -w.
+func (o *walVerifyOptions) AddFlags(*pflag.FlagSet) {}
+
+func (o *walVerifyOptions) run(cmd *cobra.Command, path string) error {
+	format, err := o.g.format()
+	if err != nil {
+		return err
+	}
+	rep, err := inspect.CheckWAL(path)
+	if err != nil {
+		return err
+	}
+	return renderFindings(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, rep)
+}
+
 func newWALVerifyCommand(g *globalOptions) *cobra.Command {
-	return &cobra.Command{
+	o := &walVerifyOptions{g: g}
+	c := &cobra.Command{
 		Use:   "verify PATH",
 		Short: "Check every record, the CRC chain and the log's structure; print findings only",
 		Long: `Reads every segment to its end and reports every problem with its segment,
@@ -58,57 +80,10 @@ each, so only damaged records are reported), CRC chain breaks between segments,
 torn tails, garbage or zeroed regions, non-zero padding, bad lengths, sequence
 gaps, undecodable records, conflicting metadata, committed entries overwritten.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			l, files, err := openWAL(args[0])
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
-			if err != nil {
-				return err
-			}
-			return renderFindings(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, walReport(l, files, sum.Problems))
-		},
+		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
 	}
-}
-
-// walReport turns walfmt problems into findings with paths relative to the
-// argument.
-func walReport(l datadir.Layout, files *walfmt.Files, problems []error) *finding.Report {
-	rel := map[string]string{}
-	for _, s := range files.Segments {
-		rel[s.Name] = l.Rel(s.Path)
-	}
-	r := &finding.Report{Findings: []finding.Finding{}}
-	for _, p := range problems {
-		r.Add(walFinding(rel, p))
-	}
-	return r
-}
-
-func walFinding(rel map[string]string, p error) finding.Finding {
-	f := finding.Finding{
-		Severity: walfmt.SeverityOf(p),
-		Code:     walfmt.Code(p),
-		Message:  p.Error(),
-	}
-	if ce, ok := p.(*walfmt.CorruptionError); ok {
-		f.File = rel[ce.Segment]
-		if f.File == "" {
-			f.File = ce.Segment
-		}
-		f.Offset = finding.Ptr(ce.Offset)
-		if ce.Index != 0 {
-			f.Index = finding.Ptr(ce.Index)
-		}
-		f.Message = ce.Message()
-	}
-	return f
+	o.AddFlags(c.Flags())
+	return c
 }
 
 // ---- wal dump ----
