@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -21,6 +22,8 @@ type BoltOptions struct {
 	// member will hold then; it is only read.
 	WAL    []walfmt.Segment
 	DryRun bool
+	// Verify, when set, replaces the check of the output before it is
+	// renamed into place ([inspect.VerifyDB]); for tests.
 	Verify Verify
 }
 
@@ -191,7 +194,7 @@ func Bolt(in, out string, opts BoltOptions) (*BoltResult, error) {
 	if opts.DryRun {
 		return res, nil
 	}
-	return res, st.commit(opts.Verify)
+	return res, st.commit(opts.Verify.or(inspect.VerifyDB))
 }
 
 // onStart replays the WAL's committed entries past db's consistent index

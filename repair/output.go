@@ -15,9 +15,20 @@ import (
 	"path/filepath"
 )
 
-// Verify checks an output before it is renamed into place (the command
-// runs inspect on it); an error keeps it from being published.
+// Verify checks an output before it is renamed into place; an error keeps
+// it from being published. Every repair checks its output as inspect
+// does, whoever calls it: [inspect.VerifyMember] for a data dir,
+// [inspect.VerifyDB] for a db. An Options.Verify replaces that check, for
+// tests that need one that refuses.
 type Verify func(path string) error
+
+// or is v, or check when v is nil.
+func (v Verify) or(check Verify) Verify {
+	if v == nil {
+		return check
+	}
+	return v
+}
 
 // stage is an output being built: written at Path, a temporary sibling of
 // out, and renamed to out by Commit.
@@ -44,17 +55,15 @@ func newStage(out string) (*stage, error) {
 // Path is where the output is built.
 func (s *stage) Path() string { return filepath.Join(s.tmp, filepath.Base(s.out)) }
 
-// commit fsyncs every file and directory of the output, verifies it and
-// renames it into place, then fsyncs the parent directory.
+// commit fsyncs every file and directory of the output, verifies it with
+// verify and renames it into place, then fsyncs the parent directory.
 func (s *stage) commit(verify Verify) error {
 	defer s.abort()
 	if err := syncTree(s.Path()); err != nil {
 		return err
 	}
-	if verify != nil {
-		if err := verify(s.Path()); err != nil {
-			return fmt.Errorf("repair: the output does not verify, so it was not written to %s: %w", s.out, err)
-		}
+	if err := verify(s.Path()); err != nil {
+		return fmt.Errorf("repair: the output does not verify, so it was not written to %s: %w", s.out, err)
 	}
 	if err := os.Rename(s.Path(), s.out); err != nil {
 		return err

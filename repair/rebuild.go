@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -28,7 +29,8 @@ type RebuildOptions struct {
 	MarkCompacted bool
 	// DryRun builds the member to say what it would hold, then removes it.
 	DryRun bool
-	// Verify checks the member before it is renamed into place.
+	// Verify, when set, replaces the check of the output before it is
+	// renamed into place ([inspect.VerifyMember]); for tests.
 	Verify Verify
 }
 
@@ -89,7 +91,7 @@ func Rebuild(segs []walfmt.Segment, out string, opts RebuildOptions) (*RebuildRe
 	if opts.DryRun {
 		return r, nil
 	}
-	return r, st.commit(opts.Verify)
+	return r, st.commit(opts.Verify.or(inspect.VerifyMember))
 }
 
 // bumpRevision raises the latest revision of the key bucket by n with an

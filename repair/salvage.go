@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -23,6 +24,8 @@ type SalvageOptions struct {
 	// index 1 (its Base); its Out is set by Salvage.
 	Replay replay.Options
 	DryRun bool
+	// Verify, when set, replaces the check of the output before it is
+	// renamed into place ([inspect.VerifyDB]); for tests.
 	Verify Verify
 }
 
@@ -120,7 +123,7 @@ func Salvage(in, out string, opts SalvageOptions) (*SalvageResult, error) {
 	if opts.DryRun {
 		return res, nil
 	}
-	return res, st.commit(opts.Verify)
+	return res, st.commit(opts.Verify.or(inspect.VerifyDB))
 }
 
 // salvageInto copies what the tree reaches, then what the other leaf

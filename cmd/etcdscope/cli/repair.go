@@ -164,7 +164,7 @@ it was compacted. The plan lists the entries left out (not committed, or after
 			defer files.Close()
 			opts := repair.RebuildOptions{
 				Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())},
-				BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun, Verify: inspect.VerifyMember,
+				BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun,
 			}
 			res, err := repair.Rebuild(files.Segments, o.out, opts)
 			if err != nil {
@@ -255,7 +255,7 @@ output does not have.`,
 			if l.MemberDir == "" {
 				return usagef("repair wal needs a data dir or a member dir, not a lone WAL")
 			}
-			opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Verify: inspect.VerifyMember, Peers: map[string][]walfmt.Segment{}}
+			opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Peers: map[string][]walfmt.Segment{}}
 			for _, p := range o.peers {
 				_, pf, err := openWAL(p)
 				if err != nil {
@@ -354,7 +354,7 @@ check checks before it is renamed to --out.`,
 			if err != nil {
 				return err
 			}
-			opts := repair.BoltOptions{DryRun: o.dryRun, Verify: inspect.VerifyDB}
+			opts := repair.BoltOptions{DryRun: o.dryRun}
 			files, err := memberWAL(l)
 			if err != nil {
 				return err
@@ -438,7 +438,7 @@ loses (repair rebuild recovers them, when the WAL holds them).`,
 			if err != nil {
 				return err
 			}
-			opts := repair.SalvageOptions{DryRun: o.dryRun, Verify: inspect.VerifyDB, Replay: replay.Options{Base: o.base}}
+			opts := repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}}
 			files, err := memberWAL(l)
 			if err != nil {
 				return err
