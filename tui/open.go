@@ -5,7 +5,9 @@ import (
 	"io"
 	"sync"
 
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/tui/panes"
 )
 
@@ -20,8 +22,9 @@ type OpenOptions struct {
 // a db file) and opens a source for each thing it holds, read-only and
 // without a lock. Only what the first screen needs is read here: the WAL's
 // segment list and the db's checking walk. The snap files' digests, the
-// key index (a pass over the key bucket) and the findings (a pass over the
-// WAL) are read in commands once the browser runs. The closer closes
+// key index (a pass over the key bucket) and the findings (inspect's: for
+// a member its whole check, else a pass over the WAL) are read in
+// commands once the browser runs. The closer closes
 // every file, those opened later included.
 func Open(path string, opts OpenOptions) (Sources, io.Closer, error) {
 	var src Sources
@@ -63,18 +66,33 @@ func Open(path string, opts OpenOptions) (Sources, io.Closer, error) {
 	if src.WAL == nil && src.Bolt == nil && src.LoadSnap == nil {
 		return src, nil, errors.New("tui: nothing to show: give a data dir, a member dir, a wal dir, a .wal file or a db")
 	}
-	wal, bolt := src.WAL, src.Bolt
-	src.LoadFindings = func() ([]panes.Item, error) {
-		var snaps []panes.Item
+	src.LoadFindings = findingsLoader(path, l, src.WAL, src.Bolt)
+	return src, c, nil
+}
+
+// findingsLoader reads what inspect reports: for a member everything
+// inspect finds, its cross-checks included; for a lone WAL, db or snap
+// dir what its check finds, from the sources' own reads.
+func findingsLoader(path string, l datadir.Layout, wal panes.WALSource, db panes.BoltSource) func() ([]panes.Item, error) {
+	if l.MemberDir != "" {
+		return func() ([]panes.Item, error) {
+			rep, err := inspect.Member(path, inspect.Options{})
+			if err != nil {
+				return nil, err
+			}
+			return ReportItems(&rep.Report, wal), nil
+		}
+	}
+	return func() ([]panes.Item, error) {
+		var snaps *snapfmt.Dir
 		if l.SnapDir != "" {
 			var err error
-			if snaps, err = SnapItems(l.SnapDir); err != nil {
+			if snaps, err = snapfmt.ReadDir(l.SnapDir, snapfmt.Options{}); err != nil {
 				return nil, err
 			}
 		}
-		return FindingItems(wal, bolt, snaps)
+		return FindingItems(wal, db, snaps)
 	}
-	return src, c, nil
 }
 
 // closers closes what Open and its loaders opened; loaders run on the

@@ -15,6 +15,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
@@ -155,6 +156,7 @@ func (w *walFiles) Detail(seg int, r panes.Row) (panes.Detail, error) {
 // opens (the verdict on every page below the high-water mark, a byte
 // each), then page headers read for the pages on screen only.
 type boltFile struct {
+	path     string
 	db       *boltfmt.DB
 	rep      *boltfmt.Report
 	problems []uint64
@@ -172,7 +174,7 @@ func OpenBolt(path string) (panes.BoltSource, io.Closer, error) {
 		db.Close()
 		return nil, nil, err
 	}
-	b := &boltFile{db: db, rep: rep, byPage: map[uint64][]string{}}
+	b := &boltFile{path: path, db: db, rep: rep, byPage: map[uint64][]string{}}
 	for _, p := range rep.Problems {
 		var pe *boltfmt.PageError
 		if errors.As(p, &pe) {
@@ -496,44 +498,29 @@ func preview(v []byte) []string {
 	return cutLines(hexfmt.New(cut, hexfmt.Options{}).String())
 }
 
-// FindingItems lists every problem the decoders find in what the sources
-// read: each damaged WAL frame (enter shows it in the WAL tab), each
-// problem of the db's pages (in the bolt tab), and each snap file's.
-// Reading the WAL takes one pass over it.
-func FindingItems(wal panes.WALSource, db panes.BoltSource, snaps []panes.Item) ([]panes.Item, error) {
-	items := []panes.Item{}
+// FindingItems lists what inspect reports for the files the sources read
+// on their own, without its cross-checks (Open gives a member inspect's
+// whole report): the WAL's problems (reading them takes one pass over
+// it), those of the db's walk and those of the snap files in snaps (nil
+// for none), mapped to findings by inspect.WAL, inspect.Bolt and
+// inspect.Snap and listed by [ReportItems]. Files are named by their base
+// name, as inspect names them given the file or its directory.
+func FindingItems(wal panes.WALSource, db panes.BoltSource, snaps *snapfmt.Dir) ([]panes.Item, error) {
+	rep := &finding.Report{Findings: []finding.Finding{}}
 	if w, ok := wal.(*walFiles); ok {
-		_, err := walfmt.Summarize(walfmt.NewReader(w.files.Segments, walfmt.Options{}), func(f *walfmt.Frame) error {
-			for _, p := range f.Problems {
-				it := panes.Item{Problem: walfmt.SeverityOf(p) == finding.Error, Jump: panes.JumpWAL{Seg: f.SegmentIndex, Offset: f.Offset}}
-				it.Title = fmt.Sprintf("%s %s:%#x", walfmt.Code(p), f.Segment.Name, f.Offset)
-				it.Detail = []string{p.Error(), "", "enter: show the record in the WAL tab"}
-				items = append(items, it)
-			}
-			return nil
-		})
+		sum, err := walfmt.Summarize(walfmt.NewReader(w.files.Segments, walfmt.Options{}), nil)
 		if err != nil {
 			return nil, err
 		}
+		rep.Merge(inspect.WAL(w.files.Segments, sum.Problems, filepath.Base))
 	}
 	if b, ok := db.(*boltFile); ok {
-		for _, p := range b.rep.Problems {
-			it := panes.Item{Problem: boltfmt.SeverityOf(p) == finding.Error, Title: boltfmt.Code(p), Detail: []string{p.Error()}}
-			var pe *boltfmt.PageError
-			if errors.As(p, &pe) {
-				it.Title = fmt.Sprintf("%s page %d", boltfmt.Code(p), pe.Page)
-				it.Jump = panes.JumpPage{ID: uint64(pe.Page)}
-				it.Detail = append(it.Detail, "", "enter: show the page in the bolt tab")
-			}
-			items = append(items, it)
-		}
+		rep.Merge(inspect.Bolt(b.path, b.rep.Problems, filepath.Base))
 	}
-	for _, sn := range snaps {
-		if sn.Problem {
-			items = append(items, panes.Item{Title: "snap " + sn.Title, Problem: true, Detail: sn.Detail})
-		}
+	if snaps != nil {
+		rep.Merge(inspect.Snap(snaps, filepath.Base))
 	}
-	return items, nil
+	return ReportItems(rep, wal), nil
 }
 
 // ReportItems lists a findings report (inspect's: the decoders' problems

@@ -374,16 +374,12 @@ func TestMVCCPane(t *testing.T) {
 }
 
 // TestFindingsPane: on a copy of the sample with one WAL record damaged
-// and one leaf page zeroed, the findings tab lists both; enter on each
+// and one leaf page zeroed, the findings tab lists both as inspect reports
+// them; enter on each
 // shows the record in the WAL tab and the page in the bolt tab.
 func TestFindingsPane(t *testing.T) {
 	dir := fixture.CopyDir(t, etcdtest.SampleDir(t))
-	segs := fixture.Segments(t, filepath.Join(dir, "member", "wal"))
-	fr := fixture.Frames(t, segs[2])
-	bad := fr[len(fr)/2]
-	fixture.FlipBit(t, segs[2], bad.Offset+8+bad.Length-1, 0)
-	db := filepath.Join(dir, "member", "snap", "db")
-	fixture.Zero(t, db, 49*4096, 4096) // a leaf of the key bucket (TestBoltPane)
+	_, bad, db := fixture.DamageRecordAndPage(t, dir) // page 49: a leaf of the key bucket (TestBoltPane)
 	defer etcdtest.RequireUnchanged(t, dir)()
 
 	wal, c1, err := tui.OpenWAL(filepath.Join(dir, "member", "wal"))

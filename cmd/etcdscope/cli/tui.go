@@ -6,11 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/tui"
-	"github.com/etcdscope/etcdscope/tui/panes"
 )
 
 func newTUICommand() *cobra.Command {
@@ -36,8 +34,8 @@ func newTUICommand() *cobra.Command {
   in a data dir replay wrote, the raft entry behind each revision.
 - Findings: everything inspect finds in a member (the decoders' problems in
   the WAL, the snap files and the db, and its cross-checks between them), or
-  the decoders' problems for a lone WAL or db; enter shows a record or a page
-  in its tab.
+  what wal verify, bolt check and snap dump find in a lone WAL, db or snap
+  dir; enter shows a record or a page in its tab.
 
 n and N jump to the next and previous problem; in the bucket browser and the
 MVCC tab, / searches keys and values and n goes to the next match. ] and [
@@ -64,16 +62,6 @@ are opened read-only and never locked.`,
 				return err
 			}
 			defer closer.Close()
-			if l.MemberDir != "" {
-				// Everything inspect finds, its cross-checks included.
-				src.LoadFindings = func() ([]panes.Item, error) {
-					rep, err := inspect.Member(args[0], inspect.Options{})
-					if err != nil {
-						return nil, err
-					}
-					return tui.ReportItems(&rep.Report, src.WAL), nil
-				}
-			}
 			return tui.Run(cmd.Context(), src, tui.Options{})
 		},
 	}
