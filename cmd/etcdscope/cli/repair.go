@@ -101,14 +101,32 @@ func repairStart(g *globalOptions, out, what string) (outputFormat, error) {
 	return format, nil
 }
 
-// repairDB resolves the db a bolt or salvage repair reads: DB, or the db
-// of a data dir.
-func repairDB(arg string) (datadir.Layout, error) {
+// runDBRepair runs a repair of a db (bolt, salvage) given arg, DB or a
+// data dir: it resolves the db and, for a data dir, opens the member's
+// WAL, which run (the repair) may read; then it renders the plan beside
+// what bolt check finds in the input.
+func runDBRepair[R any](cmd *cobra.Command, g *globalOptions, arg, out string, dryRun bool, run func(db string, wal []walfmt.Segment) (R, error), text func(io.Writer, R)) error {
+	format, err := repairStart(g, out, "FILE")
+	if err != nil {
+		return err
+	}
 	l, err := datadir.Resolve(arg)
 	if err == nil && l.DB == "" {
 		err = usagef("%s holds no db", arg)
 	}
-	return l, err
+	if err != nil {
+		return err
+	}
+	files, err := memberWAL(l)
+	if err != nil {
+		return err
+	}
+	res, err := run(l.DB, files.Segments)
+	files.Close() // the plan and the input's findings need it no more
+	if err != nil {
+		return err
+	}
+	return renderRepair(cmd, format, dryRun, res, inputFindings(arg, inspect.CheckDB), func(w io.Writer) { text(w, res) })
 }
 
 // memberWAL opens the WAL of a member given as a data dir, for the repairs
@@ -346,26 +364,9 @@ entries past the output's consistent index. The output is checked as bolt
 check checks before it is renamed to --out.`,
 		Args: exactArgs(1, "one DB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := repairStart(g, o.out, "FILE")
-			if err != nil {
-				return err
-			}
-			l, err := repairDB(args[0])
-			if err != nil {
-				return err
-			}
-			opts := repair.BoltOptions{DryRun: o.dryRun}
-			files, err := memberWAL(l)
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			opts.WAL = files.Segments
-			res, err := repair.Bolt(l.DB, o.out, opts)
-			if err != nil {
-				return err
-			}
-			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], inspect.CheckDB), func(w io.Writer) { renderRepairBolt(w, res) })
+			return runDBRepair(cmd, g, args[0], o.out, o.dryRun, func(db string, wal []walfmt.Segment) (*repair.BoltResult, error) {
+				return repair.Bolt(db, o.out, repair.BoltOptions{DryRun: o.dryRun, WAL: wal})
+			}, renderRepairBolt)
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
@@ -430,26 +431,9 @@ to the same raft index and lists exactly the keys whose state the salvage
 loses (repair rebuild recovers them, when the WAL holds them).`,
 		Args: exactArgs(1, "one DB or DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := repairStart(g, o.out, "FILE")
-			if err != nil {
-				return err
-			}
-			l, err := repairDB(args[0])
-			if err != nil {
-				return err
-			}
-			opts := repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}}
-			files, err := memberWAL(l)
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			opts.WAL = files.Segments
-			res, err := repair.Salvage(l.DB, o.out, opts)
-			if err != nil {
-				return err
-			}
-			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], inspect.CheckDB), func(w io.Writer) { renderSalvage(w, res) })
+			return runDBRepair(cmd, g, args[0], o.out, o.dryRun, func(db string, wal []walfmt.Segment) (*repair.SalvageResult, error) {
+				return repair.Salvage(db, o.out, repair.SalvageOptions{DryRun: o.dryRun, WAL: wal, Replay: replay.Options{Base: o.base}})
+			}, renderSalvage)
 		},
 	}
 	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
