@@ -23,6 +23,7 @@ type SnapOptions struct {
 // SnapReport is what [CheckSnap] finds: the files of a snap dir (or one
 // snapshot file), the .snap etcd would load at boot, and the findings.
 type SnapReport struct {
+	Path  string // as given
 	Files *snapfmt.Dir
 	// Dir is the snap dir (or the file's dir) named as findings name files.
 	Dir string
@@ -58,7 +59,7 @@ func CheckSnap(path string, opts SnapOptions) (*SnapReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &SnapReport{Files: d, Dir: l.Rel(d.Path), Report: *Snap(d, l.Rel), rel: l.Rel}
+	rep := &SnapReport{Path: path, Files: d, Dir: l.Rel(d.Path), Report: *Snap(d, l.Rel), rel: l.Rel}
 	if opts.IgnoreWAL || l.WALDir == "" || len(d.Snaps) == 0 {
 		rep.Choice = snapfmt.Newest(d.Snaps)
 		return rep, nil

@@ -29,7 +29,9 @@ snapdb-missing: etcd's "failed to find database snapshot file" panic, found
 offline; db-missing), the db's members against the WAL's conf state, and the storage
 version against the cluster version the WAL set.`,
 		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd, o.g, args[0], func(p string) (*inspect.Report, error) { return inspect.Member(p, o.check) }, renderInspect)
+		},
 	}
 	o.AddFlags(c.Flags())
 	return c
@@ -45,16 +47,19 @@ type inspectOptions struct {
 // AddFlags adds inspect's own flags: there are none besides -w.
 func (o *inspectOptions) AddFlags(*pflag.FlagSet) {}
 
-func (o *inspectOptions) run(cmd *cobra.Command, path string) error {
-	format, err := o.g.format()
+// runCheck is the body of every command that checks (inspect, wal verify,
+// snap dump): it validates -w, runs check, one library call, on path and
+// renders what it found.
+func runCheck[R any](cmd *cobra.Command, g *globalOptions, path string, check func(path string) (R, error), render func(out, errOut io.Writer, format outputFormat, r R) error) error {
+	format, err := g.format()
 	if err != nil {
 		return err
 	}
-	rep, err := inspect.Member(path, o.check)
+	r, err := check(path)
 	if err != nil {
 		return err
 	}
-	return renderInspect(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, rep)
+	return render(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, r)
 }
 
 // renderInspect writes inspect's report: with -w json the report as one

@@ -26,16 +26,18 @@ func newSnapCommand(g *globalOptions) *cobra.Command {
 
 // ---- snap dump ----
 
+// snapDumpOptions are what snap dump runs with: -w and the check's options.
 type snapDumpOptions struct {
-	ignoreWAL bool
+	g     *globalOptions
+	check inspect.SnapOptions
 }
 
 func (o *snapDumpOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&o.ignoreWAL, "ignore-wal", false, "do not read the WAL's snapshot records; say which .snap the unconstrained search (Snapshotter.Load) picks")
+	fs.BoolVar(&o.check.IgnoreWAL, "ignore-wal", false, "do not read the WAL's snapshot records; say which .snap the unconstrained search (Snapshotter.Load) picks")
 }
 
 func newSnapDumpCommand(g *globalOptions) *cobra.Command {
-	o := &snapDumpOptions{}
+	o := &snapDumpOptions{g: g}
 	c := &cobra.Command{
 		Use:   "dump PATH",
 		Short: "List .snap files (term, index, conf state, CRC, v2 store) and .snap.db files",
@@ -54,15 +56,7 @@ Unlike etcd, nothing is renamed: the files etcd would rename to .broken are
 listed instead.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, snap dir, .snap or .snap.db file)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			rep, err := runSnapDump(args[0], o)
-			if err != nil {
-				return err
-			}
-			return renderSnapDump(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, rep)
+			return runCheck(cmd, o.g, args[0], func(p string) (*inspect.SnapReport, error) { return inspect.CheckSnap(p, o.check) }, renderSnapDump)
 		},
 	}
 	o.AddFlags(c.Flags())
@@ -164,16 +158,11 @@ type newestJSON struct {
 	WouldRename      []string `json:"would_rename"`
 }
 
-// runSnapDump checks the snap files at arg and lays the report out as snap
-// dump's document.
-func runSnapDump(arg string, o *snapDumpOptions) (*snapDumpReport, error) {
-	sr, err := inspect.CheckSnap(arg, inspect.SnapOptions{IgnoreWAL: o.ignoreWAL})
-	if err != nil {
-		return nil, err
-	}
+// snapDumpDoc lays out what CheckSnap found as snap dump's document.
+func snapDumpDoc(sr *inspect.SnapReport) *snapDumpReport {
 	d, choice := sr.Files, sr.Choice
 	rep := &snapDumpReport{
-		Path: arg, Dir: sr.Dir,
+		Path: sr.Path, Dir: sr.Dir,
 		Snaps: []snapJSON{}, SnapDBs: []snapDBJSON{}, Leftovers: []leftoverJSON{},
 		Findings: sr.Findings, Summary: sr.Summary,
 		choiceNote: sr.Note(), report: &sr.Report,
@@ -206,7 +195,7 @@ func runSnapDump(arg string, o *snapDumpOptions) (*snapDumpReport, error) {
 			rep.Newest.WALSnapshots = sr.WAL.Records
 		}
 	}
-	return rep, nil
+	return rep
 }
 
 func snapHexIDs(ids []uint64) []string {
@@ -264,7 +253,8 @@ func snapDBView(f *snapfmt.DBFile, file string) snapDBJSON {
 	return v
 }
 
-func renderSnapDump(out, errOut io.Writer, format outputFormat, rep *snapDumpReport) error {
+func renderSnapDump(out, errOut io.Writer, format outputFormat, sr *inspect.SnapReport) error {
+	rep := snapDumpDoc(sr)
 	if format == formatJSON {
 		return writeReport(out, rep, rep.report)
 	}

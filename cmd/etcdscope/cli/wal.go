@@ -57,18 +57,6 @@ type walVerifyOptions struct {
 // AddFlags adds wal verify's own flags: there are none besides -w.
 func (o *walVerifyOptions) AddFlags(*pflag.FlagSet) {}
 
-func (o *walVerifyOptions) run(cmd *cobra.Command, path string) error {
-	format, err := o.g.format()
-	if err != nil {
-		return err
-	}
-	rep, err := inspect.CheckWAL(path)
-	if err != nil {
-		return err
-	}
-	return renderFindings(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, rep)
-}
-
 func newWALVerifyCommand(g *globalOptions) *cobra.Command {
 	o := &walVerifyOptions{g: g}
 	c := &cobra.Command{
@@ -80,7 +68,9 @@ each, so only damaged records are reported), CRC chain breaks between segments,
 torn tails, garbage or zeroed regions, non-zero padding, bad lengths, sequence
 gaps, undecodable records, conflicting metadata, committed entries overwritten.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.run(cmd, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd, o.g, args[0], inspect.CheckWAL, renderFindings)
+		},
 	}
 	o.AddFlags(c.Flags())
 	return c
