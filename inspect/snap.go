@@ -47,7 +47,9 @@ type SnapWAL struct {
 
 // File names a file of the snap dir as findings do: relative to the path
 // given.
-func (r *SnapReport) File(name string) string { return r.rel(filepath.Join(r.Files.Path, name)) }
+func (r *SnapReport) File(name string) string {
+	return relOrSlash(r.rel)(filepath.Join(r.Files.Path, name))
+}
 
 // CheckSnap reads every file of the snap dir at path (a data dir, a
 // member dir, a snap dir, or a single .snap or .snap.db file) and says
