@@ -123,17 +123,12 @@ func (rep *Report) checkWAL(l datadir.Layout, facts *walFacts) error {
 			Message: "the member has no wal directory; etcd cannot start without its WAL"})
 		return nil
 	}
-	files, err := walfmt.OpenPath(l.WALDir)
-	if err != nil {
-		return err
-	}
-	defer files.Close()
-	sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), facts.visit)
+	segs, sum, err := summarize(l.WALDir, facts.visit)
 	if err != nil {
 		return err
 	}
 	rep.WAL = sum
-	rep.Merge(WAL(files.Segments, sum.Problems, l.Rel))
+	rep.Merge(WAL(segs, sum.Problems, l.Rel))
 	rep.Checked = append(rep.Checked, "wal")
 	if sum.Metadata != nil {
 		rep.Member = fmt.Sprintf("%x", sum.Metadata.NodeID)

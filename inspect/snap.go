@@ -10,7 +10,6 @@ import (
 	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/snapfmt"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // SnapOptions configure [CheckSnap].
@@ -108,12 +107,7 @@ func openSnap(path string) (datadir.Layout, *snapfmt.Dir, error) {
 // walSnapshots reads the WAL at walDir for its committed snapshot
 // records; it also returns how many problems the WAL has.
 func walSnapshots(walDir string) ([]snapfmt.SnapshotID, int, error) {
-	files, err := walfmt.OpenPath(walDir)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer files.Close()
-	sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
+	_, sum, err := summarize(walDir, nil)
 	if err != nil {
 		return nil, 0, err
 	}

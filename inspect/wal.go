@@ -22,16 +22,24 @@ func CheckWAL(path string) (*finding.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := walfmt.OpenPath(p)
+	segs, sum, err := summarize(p, nil)
 	if err != nil {
 		return nil, err
+	}
+	return WAL(segs, sum.Problems, l.Rel), nil
+}
+
+// summarize reads every record of the WAL at path (a wal dir or one
+// segment), calling visit (when not nil) on each. The segments it returns
+// name the files; their readers are closed.
+func summarize(path string, visit func(*walfmt.Frame) error) ([]walfmt.Segment, *walfmt.Summary, error) {
+	files, err := walfmt.OpenPath(path)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer files.Close()
-	sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
-	if err != nil {
-		return nil, err
-	}
-	return WAL(files.Segments, sum.Problems, l.Rel), nil
+	sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), visit)
+	return files.Segments, sum, err
 }
 
 // WAL turns the problems a walfmt reader found in segs into findings,
