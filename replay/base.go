@@ -2,11 +2,15 @@ package replay
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -18,6 +22,9 @@ import (
 func copyBase(base, out string) (bool, error) {
 	d, err := snapfmt.OpenDBFile(base, snapfmt.Options{}) // read-only; the base is evidence too
 	if err != nil {
+		return false, err
+	}
+	if err := checkBase(base); err != nil {
 		return false, err
 	}
 	in, err := os.Open(base)
@@ -44,6 +51,31 @@ func copyBase(base, out string) (bool, error) {
 		return false, err
 	}
 	return trailer, nil
+}
+
+// ErrDamagedBase is returned (wrapped, with the first problem) when the
+// base db's pages do not pass the checking walk: bbolt, which the replay
+// writes the base's copy with, would panic or corrupt it further.
+var ErrDamagedBase = errors.New("replay: the base db is damaged")
+
+// checkBase runs boltfmt's checking walk over the base, read-only, and
+// refuses it at the first problem at error severity.
+func checkBase(path string) error {
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	walk, err := db.Walk(boltfmt.WalkOptions{})
+	if err != nil {
+		return err
+	}
+	for _, p := range walk.Problems {
+		if boltfmt.SeverityOf(p) == finding.Error {
+			return fmt.Errorf("%w: %v; run etcdscope bolt check on it (repair bolt or repair salvage make a usable copy)", ErrDamagedBase, p)
+		}
+	}
+	return nil
 }
 
 // ChooseBase picks the base for a replay of a member whose WAL no longer

@@ -1,6 +1,7 @@
 package replay_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/snapfmt"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // TestChooseBase: the newest .snap.db snapfmt finds usable, else the
@@ -44,4 +46,33 @@ func TestChooseBase(t *testing.T) {
 	check("a newer damaged one and a misnamed one", older, false)
 	newer := put(snapfmt.DBName(0x30), db)
 	check("a newer sound one", newer, false)
+}
+
+// A base whose pages are damaged is refused with ErrDamagedBase before
+// bbolt opens its copy: bbolt panics on a zeroed page ("Page expected to
+// be: 49, but self identifies as 0").
+func TestDamagedBaseIsRefused(t *testing.T) {
+	sample := etcdtest.SampleDir(t)
+	db, err := os.ReadFile(filepath.Join(sample, "member", "snap", "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(db[49*4096 : 50*4096]) // the last leaf of the key bucket
+	base := filepath.Join(t.TempDir(), "base.db")
+	if err := os.WriteFile(base, db, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files, err := walfmt.OpenPath(filepath.Join(sample, "member", "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	out := filepath.Join(t.TempDir(), "out")
+	_, err = replay.Run(files.Segments, replay.Options{Out: out, Base: base})
+	if !errors.Is(err, replay.ErrDamagedBase) {
+		t.Fatalf("Run with a damaged base: %v, want ErrDamagedBase", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a refused replay left %s behind (%v)", out, err)
+	}
 }
