@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -62,6 +64,36 @@ func AppendRevisionKey(b []byte, r Revision, tombstone bool) []byte {
 		b = append(b, tombstoneMark)
 	}
 	return b
+}
+
+// RevisionKeyText shows a key-bucket key as etcdscope does: the revision
+// main_sub, and a trailing t for a tombstone. ok is false when k is not a
+// revision key.
+func RevisionKeyText(k []byte) (s string, ok bool) {
+	rev, tomb, err := DecodeRevisionKey(k)
+	if err != nil {
+		return "", false
+	}
+	if tomb {
+		return rev.String() + "t", true
+	}
+	return rev.String(), true
+}
+
+// ParseRevisionKey is the inverse of [RevisionKeyText]: the key-bucket
+// key that main_sub, or main_subt for a tombstone, names.
+func ParseRevisionKey(s string) ([]byte, error) {
+	text, tomb := strings.CutSuffix(s, string(tombstoneMark))
+	ms, ss, ok := strings.Cut(text, string(revSep))
+	if !ok {
+		return nil, fmt.Errorf("revision %q: want main_sub", s)
+	}
+	main, err1 := strconv.ParseInt(ms, 10, 64)
+	sub, err2 := strconv.ParseInt(ss, 10, 64)
+	if err1 != nil || err2 != nil || main < 0 || sub < 0 {
+		return nil, fmt.Errorf("revision %q: want two non-negative integers main_sub", s)
+	}
+	return AppendRevisionKey(nil, Revision{Main: main, Sub: sub}, tomb), nil
 }
 
 // KeyValue is an mvccpb.KeyValue. Key and Value alias the decoded bytes.

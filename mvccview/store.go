@@ -258,6 +258,21 @@ type RangeOptions struct {
 	KeysOnly  bool
 }
 
+// PrefixEnd returns the end of the range of keys with prefix p, as etcd's
+// client computes it (clientv3.GetPrefixRangeEnd): p with its last byte
+// below 0xff incremented and what follows it dropped, or, when every byte
+// is 0xff, an empty end: every key from p on, for [Store.Range].
+func PrefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return []byte{}
+}
+
 // RangeResult is a Range answer in etcd's terms.
 type RangeResult struct {
 	KVs   []KeyValue

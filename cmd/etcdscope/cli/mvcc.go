@@ -72,18 +72,6 @@ func (o *mvccRangeOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.countOnly, "count-only", false, "only the count")
 }
 
-// prefixEnd returns the range end of a prefix as etcd's client computes it.
-func prefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return []byte{} // every key
-}
-
 func newMVCCRangeCommand(g *globalOptions) *cobra.Command {
 	o := &mvccRangeOptions{}
 	c := &cobra.Command{
@@ -121,7 +109,7 @@ two can be diffed.`,
 			case o.prefix && o.fromKey:
 				return usagef("--prefix and --from-key exclude each other")
 			case o.prefix:
-				end = prefixEnd(key)
+				end = mvccview.PrefixEnd(key)
 			case o.fromKey:
 				end = []byte{}
 			}
