@@ -4,132 +4,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"slices"
 	"strings"
 )
 
-// This file holds what the page browser (bolt pages, page, get) needs
-// beyond [DB.Walk]: a linear scan that tells every page id's header or
-// the overflowing page it continues, and a lookup that descends the tree
-// as bbolt's cursor does instead of reading a whole bucket.
-
-// PageSpan is one page id as a linear scan of the file sees it: a page
-// with its own header, or a continuation page of an overflowing page.
-type PageSpan struct {
-	ID       PageID
-	HeaderID uint64
-	Type     PageType
-	Count    uint16
-	// Items is Count, or for a freelist page using the 0xFFFF escape, the
-	// count stored after the header.
-	Items    uint64
-	Overflow uint32
-	// Continuation is set for the overflow pages of the page at Start.
-	// They have no header of their own; the header fields above are then
-	// Start's.
-	Continuation bool
-	Start        PageID
-}
-
-// Claims reports whether the header claims the page's own id and a known
-// type: what every page bbolt wrote has, and what a zeroed or overwritten
-// page lacks.
-func (s *PageSpan) Claims() bool {
-	return !s.Continuation && s.HeaderID == uint64(s.ID) && knownType(s.Type)
-}
-
-func knownType(t PageType) bool {
-	switch t {
-	case BranchPage, LeafPage, MetaPage, FreelistPage:
-		return true
-	}
-	return false
-}
-
-// SpanOptions configure [DB.PageSpans].
-type SpanOptions struct {
-	// From and To bound the ids scanned; To 0 means the end of the file.
-	// A scan that starts after 0 may start inside an overflow run it
-	// cannot see; such pages are reported as they are.
-	From, To PageID
-	// Live, when set, reports whether a page is in use (a meta page, the
-	// freelist, or reachable from the root; [Report.Status] knows). It
-	// decides what a page inside another page's overflow run is: a run of
-	// a live page covers only pages that are live too (a live page with a
-	// damaged, huge overflow does not swallow the pages after it), and a
-	// run of a page that is not live (a freed page's stale header) covers
-	// only pages that are not live and whose header does not claim their
-	// own id (such a header was written after the run's page was freed).
-	// Without Live every run covers every page whose header does not
-	// claim its id.
-	Live func(PageID) bool
-	// ChunkBytes is the read size; 0 means 4 MiB.
-	ChunkBytes int
-}
-
-// PageSpans reads the file sequentially in large chunks and calls fn for
-// every page id from opts.From to opts.To, in order: the header of a page
-// that has one, or, for the overflow pages of a page, that page's header
-// marked as a continuation. The PageSpan is valid only during the call;
-// an error from fn stops the scan with that error.
-func (db *DB) PageSpans(opts SpanOptions, fn func(*PageSpan) error) error {
-	ps := int64(db.PageSize)
-	chunk := int64(opts.ChunkBytes)
-	if chunk <= 0 {
-		chunk = 4 << 20
-	}
-	chunk = max(chunk/ps, 1) * ps
-	end := db.FilePages()
-	if opts.To != 0 && opts.To < end {
-		end = opts.To
-	}
-	live := opts.Live
-	if live == nil {
-		live = func(PageID) bool { return false }
-	}
-	buf := make([]byte, chunk)
-	var run PageSpan // the page whose overflow run is open
-	var runEnd PageID
-	var runLive bool
-	for first := opts.From; first < end; {
-		n := min(PageID(chunk/ps), end-first)
-		b := buf[:int64(n)*ps]
-		if _, err := db.r.ReadAt(b, int64(first)*ps); err != nil && !errors.Is(err, io.EOF) {
-			return err
-		}
-		for i := PageID(0); i < n; i++ {
-			id := first + i
-			h := b[int64(i)*ps:]
-			s := PageSpan{ID: id, HeaderID: le.Uint64(h), Type: PageType(le.Uint16(h[8:])), Count: le.Uint16(h[10:]), Overflow: le.Uint32(h[12:])}
-			s.Items = uint64(s.Count)
-			claims := s.Claims()
-			if id < runEnd && live(id) == runLive && (runLive || !claims) {
-				c := run
-				c.ID, c.Continuation, c.Start = id, true, run.ID
-				if err := fn(&c); err != nil {
-					return err
-				}
-				continue
-			}
-			runEnd = 0
-			if claims && s.Type == FreelistPage && s.Count == 0xFFFF {
-				s.Items = le.Uint64(h[PageHeaderSize:])
-			}
-			if claims && s.Overflow > 0 {
-				run, runLive = s, live(id)
-				runEnd = end
-				if last := uint64(id) + uint64(s.Overflow); last < uint64(end) {
-					runEnd = PageID(last + 1)
-				}
-			}
-			if err := fn(&s); err != nil {
-				return err
-			}
-		}
-		first += n
-	}
-	return nil
-}
+// This file holds the lookup of one key: a descent of the tree as
+// bbolt's cursor does it instead of reading a whole bucket.
 
 // Lookup errors.
 var (
@@ -346,7 +226,7 @@ func (g *getter) load(id PageID, path []PageID, buf []byte) (p Page, ok bool, er
 		}
 		g.problem(at, int64(at)*int64(g.db.PageSize), ErrPageInvalid, "reference to page %d, outside [2, %d) (path %v)", id, g.hwm, path)
 		return p, false, nil
-	case containsID(path, id):
+	case slices.Contains(path, id):
 		g.problem(id, off, ErrPageDoubleUse, "page %d is its own ancestor: a cycle (path %v)", id, path)
 		return p, false, nil
 	case len(path) >= maxDepth:

@@ -2,6 +2,7 @@ package boltfmt
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -69,7 +70,7 @@ type ranger struct {
 // first (or last) child. It returns false when fn has stopped the range.
 func (r *ranger) walk(id PageID, path []PageID, seek bool) (bool, error) {
 	g := r.g
-	if r.seen[id] && !containsID(path, id) {
+	if r.seen[id] && !slices.Contains(path, id) {
 		g.problem(id, int64(id)*int64(g.db.PageSize), ErrPageDoubleUse, "page %d is referenced again (path %v)", id, path)
 		return true, nil
 	}

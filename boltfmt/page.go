@@ -440,6 +440,17 @@ func elementsFit(data []byte, count int) bool {
 	return PageHeaderSize+count*ElementSize <= len(data)
 }
 
+// elementHeader reads the header of element i as four little-endian u32
+// words (a leaf's flags, pos, ksize and vsize; a branch's pos, ksize and
+// the two halves of its child's id) and returns where it is.
+func elementHeader(data []byte, i int) (off int, w [4]uint32) {
+	off = PageHeaderSize + i*ElementSize
+	for j := range w {
+		w[j] = le.Uint32(data[off+4*j:])
+	}
+	return off, w
+}
+
 // LeafElements decodes the elements of a leaf page image (a page's Data, or
 // an inline bucket's page image), checking every bound against data.
 func LeafElements(data []byte, count int) ([]LeafElement, error) {
@@ -455,33 +466,45 @@ func leafElements(dst []LeafElement, data []byte, count, span int) ([]LeafElemen
 	}
 	els := slicesGrow(dst, count)
 	for i := range els {
-		off := PageHeaderSize + i*ElementSize
 		e := &els[i]
-		e.Index, e.Offset = i, off
-		e.Flags = le.Uint32(data[off:])
-		e.Pos = le.Uint32(data[off+4:])
-		e.KSize = le.Uint32(data[off+8:])
-		e.VSize = le.Uint32(data[off+12:])
-		start := uint64(off) + uint64(e.Pos)
-		kend := start + uint64(e.KSize)
-		vend := kend + uint64(e.VSize)
-		switch {
-		case e.KSize == 0:
-			e.Problem = fmt.Errorf("leaf element %d has an empty key", i)
-		case vend > uint64(span):
-			e.Problem = fmt.Errorf("leaf element %d (pos %d, ksize %d, vsize %d) ends at %d, past the page's %d bytes", i, e.Pos, e.KSize, e.VSize, vend, span)
-		case start < uint64(PageHeaderSize+count*ElementSize):
-			e.Problem = fmt.Errorf("leaf element %d's key at %d overlaps the element array", i, start)
-		default:
-			if kend <= uint64(len(data)) {
-				e.Key = data[start:kend:kend]
-			}
-			if vend <= uint64(len(data)) {
-				e.Value = data[kend:vend:vend]
-			}
+		var w [4]uint32
+		e.Offset, w = elementHeader(data, i)
+		e.Index, e.Flags, e.Pos, e.KSize, e.VSize = i, w[0], w[1], w[2], w[3]
+		start, kend, vend, err := elementBounds(LeafPage, i, e.Offset, e.Pos, e.KSize, e.VSize, count, span)
+		if e.Problem = err; err != nil {
+			continue
+		}
+		if kend <= uint64(len(data)) {
+			e.Key = data[start:kend:kend]
+		}
+		if vend <= uint64(len(data)) {
+			e.Value = data[kend:vend:vend]
 		}
 	}
 	return els, nil
+}
+
+// elementBounds checks where the key (and, for a leaf, the value) of
+// element i, whose header is at off, lie in a page image of span bytes
+// holding count elements: after the element array and inside the page. It
+// returns where the key starts and ends and where the value ends.
+func elementBounds(typ PageType, i, off int, pos, ksize, vsize uint32, count, span int) (start, kend, vend uint64, err error) {
+	start = uint64(off) + uint64(pos)
+	kend = start + uint64(ksize)
+	vend = kend + uint64(vsize)
+	switch {
+	case ksize == 0:
+		err = fmt.Errorf("%s element %d has an empty key", typ, i)
+	case vend > uint64(span):
+		fields := fmt.Sprintf("pos %d, ksize %d", pos, ksize)
+		if typ == LeafPage {
+			fields += fmt.Sprintf(", vsize %d", vsize)
+		}
+		err = fmt.Errorf("%s element %d (%s) ends at %d, past the page's %d bytes", typ, i, fields, vend, span)
+	case start < uint64(PageHeaderSize+count*ElementSize):
+		err = fmt.Errorf("%s element %d's key at %d overlaps the element array", typ, i, start)
+	}
+	return start, kend, vend, err
 }
 
 // BranchElements decodes the elements of a branch page.
@@ -491,22 +514,12 @@ func BranchElements(data []byte, count int) ([]BranchElement, error) {
 	}
 	els := make([]BranchElement, count)
 	for i := range els {
-		off := PageHeaderSize + i*ElementSize
 		e := &els[i]
-		e.Index, e.Offset = i, off
-		e.Pos = le.Uint32(data[off:])
-		e.KSize = le.Uint32(data[off+4:])
-		e.Child = PageID(le.Uint64(data[off+8:]))
-		start := uint64(off) + uint64(e.Pos)
-		end := start + uint64(e.KSize)
-		switch {
-		case e.KSize == 0:
-			e.Problem = fmt.Errorf("branch element %d has an empty key", i)
-		case end > uint64(len(data)):
-			e.Problem = fmt.Errorf("branch element %d (pos %d, ksize %d) ends at %d, past the page's %d bytes", i, e.Pos, e.KSize, end, len(data))
-		case start < uint64(PageHeaderSize+count*ElementSize):
-			e.Problem = fmt.Errorf("branch element %d's key at %d overlaps the element array", i, start)
-		default:
+		var w [4]uint32
+		e.Offset, w = elementHeader(data, i)
+		e.Index, e.Pos, e.KSize, e.Child = i, w[0], w[1], PageID(w[2])|PageID(w[3])<<32
+		start, end, _, err := elementBounds(BranchPage, i, e.Offset, e.Pos, e.KSize, 0, count, len(data))
+		if e.Problem = err; err == nil {
 			e.Key = data[start:end:end]
 		}
 	}

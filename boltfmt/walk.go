@@ -3,6 +3,7 @@ package boltfmt
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -295,7 +296,7 @@ func (w *walker) wanted(path []string) bool {
 	return true
 }
 
-// node is one page on the walk's stack.
+// node is one branch page on the walk's stack.
 type node struct {
 	id     PageID
 	off    int64
@@ -304,141 +305,182 @@ type node struct {
 	lo, hi []byte // keys of this subtree are in [lo, hi); nil means open
 }
 
+// bounds returns the key range of child i: from its key, or the node's
+// low bound when the key is damaged, to the next sound key, or the node's
+// high bound.
+func (n *node) bounds(i int) (lo, hi []byte) {
+	lo, hi = n.lo, n.hi
+	if k := n.els[i].Key; k != nil {
+		lo = k
+	}
+	for j := i + 1; j < len(n.els); j++ {
+		if n.els[j].Key != nil {
+			return lo, n.els[j].Key
+		}
+	}
+	return lo, hi
+}
+
+// tree is the walk of one bucket's tree.
+type tree struct {
+	bucket   int
+	stack    []*node
+	lastKey  []byte // the last leaf key seen: keys must keep increasing across leaves
+	haveLast bool
+}
+
 // walkTree walks one bucket's tree depth first with an explicit stack.
 func (w *walker) walkTree(bucket int, root PageID) error {
-	var stack []*node
-	var lastKey []byte // the last leaf key seen: keys must keep increasing across leaves
-	haveLast := false
+	t := &tree{bucket: bucket}
 	w.path = w.path[:0]
 	parentOff := int64(-1)
 	if bucket == 0 {
 		parentOff = PageHeaderSize // the root's reference is in the meta
 	}
-	visit := func(id PageID, from PageID, fromOff int64, lo, hi []byte) error {
-		if fromOff < 0 {
-			fromOff = w.pageOff(from)
-		}
-		switch {
-		case id < 2 || id >= w.hwm:
-			w.problem(from, fromOff, bucket, ErrPageInvalid, "references page %d, outside [2, %d)", id, w.hwm)
-			return nil
-		case containsID(w.path, id):
-			w.problem(from, fromOff, bucket, ErrPageDoubleUse, "references page %d, its own ancestor: a cycle (path %v)", id, w.path)
-			return nil
-		case w.rep.Status[id] != StatusUnseen:
-			w.problem(id, w.pageOff(id), bucket, ErrPageDoubleUse, "page %d is referenced again from page %d (it is already %s)", id, from, w.rep.Status[id])
-			return nil
-		}
-		depth := len(w.path)
-		for len(w.bufs) <= depth {
-			w.bufs = append(w.bufs, nil)
-		}
-		p, err := w.db.readFirst(id, w.bufs[depth])
-		if err != nil {
-			return err
-		}
-		// A branch needs all its bytes; a leaf only those of its keys and
-		// bucket values, unless the caller wants every value.
-		if p.Overflow > 0 && (p.Type != LeafPage || w.opts.Leaf != nil) {
-			if p, err = w.db.readRest(p, w.hwm); err != nil {
-				return err
-			}
-		}
-		if p.Overflow > 0 {
-			w.db.span(&p, w.hwm) // sets Short when the file ends inside the page
-		}
-		w.bufs[depth] = p.Data[:cap(p.Data)]
-		last := id + PageID(p.Overflow)
-		if last >= w.hwm || last < id {
-			last = id
-		}
-		for i := id; i <= last; i++ {
-			if w.rep.Status[i] == StatusUnseen {
-				w.rep.Status[i] = StatusTree
-				w.rep.Owner[i] = int32(bucket)
-			}
-		}
-		w.rep.Buckets[bucket].Pages += int(last-id) + 1
-		w.path = append(w.path, id)
-		switch {
-		case p.HeaderID != uint64(id):
-			w.problem(id, p.Offset, bucket, ErrPageInvalid, "page header says id %d, type %s (a zeroed or misplaced page)", p.HeaderID, p.Type)
-			w.path = w.path[:len(w.path)-1]
-			return nil
-		case p.Type != BranchPage && p.Type != LeafPage:
-			w.problem(id, p.Offset, bucket, ErrPageInvalid, "type %s, want branch or leaf", p.Type)
-			w.path = w.path[:len(w.path)-1]
-			return nil
-		case id+PageID(p.Overflow) >= w.hwm:
-			w.problem(id, p.Offset, bucket, ErrPageInvalid, "overflow %d runs past the high-water mark %d", p.Overflow, w.hwm)
-		case p.Short:
-			w.problem(id, p.Offset, bucket, ErrPageInvalid, "overflow %d runs past the end of the file", p.Overflow)
-		}
-		if p.Type == LeafPage {
-			w.leaf(bucket, &p, lo, hi, &lastKey, &haveLast)
-			w.path = w.path[:len(w.path)-1]
-			return nil
-		}
-		els, err := BranchElements(p.Data, int(p.Count))
-		if err != nil {
-			w.problem(id, p.Offset, bucket, ErrPageInvalid, "%v", err)
-			w.path = w.path[:len(w.path)-1]
-			return nil
-		}
-		if len(els) == 0 {
-			w.problem(id, p.Offset, bucket, ErrPageInvalid, "branch page with no elements")
-		}
-		// Keys alias the page buffer of this depth, which deeper pages do
-		// not reuse; clone them anyway so that bounds outlive the buffer.
-		for i := range els {
-			e := &els[i]
-			if e.Problem != nil {
-				w.problem(id, p.Offset+int64(e.Offset), bucket, ErrPageInvalid, "%v", e.Problem)
-				continue
-			}
-			e.Key = bytes.Clone(e.Key)
-			w.checkOrder(bucket, id, p.Offset+int64(e.Offset), els, i, lo, hi)
-		}
-		stack = append(stack, &node{id: id, off: p.Offset, els: els, lo: lo, hi: hi})
-		return nil
-	}
-	if err := visit(root, 0, parentOff, nil, nil); err != nil {
+	if err := w.visit(t, root, 0, parentOff, nil, nil); err != nil {
 		return err
 	}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
+	for len(t.stack) > 0 {
+		n := t.stack[len(t.stack)-1]
 		if n.next >= len(n.els) {
-			stack = stack[:len(stack)-1]
+			t.stack = t.stack[:len(t.stack)-1]
 			w.path = w.path[:len(w.path)-1]
 			continue
 		}
 		i := n.next
 		n.next++
-		e := &n.els[i]
-		lo, hi := n.lo, n.hi
-		if e.Key != nil {
-			lo = e.Key
-		}
-		for j := i + 1; j < len(n.els); j++ {
-			if n.els[j].Key != nil {
-				hi = n.els[j].Key
-				break
-			}
-		}
-		if err := visit(e.Child, n.id, n.off+int64(e.Offset), lo, hi); err != nil {
+		lo, hi := n.bounds(i)
+		if err := w.visit(t, n.els[i].Child, n.id, n.off+int64(n.els[i].Offset), lo, hi); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func containsID(path []PageID, id PageID) bool {
-	for _, p := range path {
-		if p == id {
-			return true
+// visit follows the reference to page id from page from (at offset
+// fromOff of the file; -1 for from's own offset), whose keys must lie in
+// [lo, hi): it checks the page, a leaf's elements at once, and pushes a
+// branch on the stack for its children.
+func (w *walker) visit(t *tree, id PageID, from PageID, fromOff int64, lo, hi []byte) error {
+	if !w.followable(t.bucket, id, from, fromOff) {
+		return nil
+	}
+	p, err := w.readTreePage(t.bucket, id)
+	if err != nil {
+		return err
+	}
+	w.path = append(w.path, id)
+	if !w.checkTreePage(t.bucket, &p) {
+		w.path = w.path[:len(w.path)-1]
+		return nil
+	}
+	if p.Type == LeafPage {
+		w.leaf(t.bucket, &p, lo, hi, &t.lastKey, &t.haveLast)
+		w.path = w.path[:len(w.path)-1]
+		return nil
+	}
+	els, err := BranchElements(p.Data, int(p.Count))
+	if err != nil {
+		w.problem(id, p.Offset, t.bucket, ErrPageInvalid, "%v", err)
+		w.path = w.path[:len(w.path)-1]
+		return nil
+	}
+	w.checkBranch(t.bucket, &p, els, lo, hi)
+	t.stack = append(t.stack, &node{id: id, off: p.Offset, els: els, lo: lo, hi: hi})
+	return nil
+}
+
+// followable checks a reference to page id from page from: false, with a
+// problem, when the id is out of range, an ancestor (a cycle), or already
+// seen.
+func (w *walker) followable(bucket int, id, from PageID, fromOff int64) bool {
+	if fromOff < 0 {
+		fromOff = w.pageOff(from)
+	}
+	switch {
+	case id < 2 || id >= w.hwm:
+		w.problem(from, fromOff, bucket, ErrPageInvalid, "references page %d, outside [2, %d)", id, w.hwm)
+		return false
+	case slices.Contains(w.path, id):
+		w.problem(from, fromOff, bucket, ErrPageDoubleUse, "references page %d, its own ancestor: a cycle (path %v)", id, w.path)
+		return false
+	case w.rep.Status[id] != StatusUnseen:
+		w.problem(id, w.pageOff(id), bucket, ErrPageDoubleUse, "page %d is referenced again from page %d (it is already %s)", id, from, w.rep.Status[id])
+		return false
+	}
+	return true
+}
+
+// readTreePage reads page id of a bucket's tree into the buffer of its
+// depth and marks it and its overflow pages as the bucket's. A branch is
+// read whole; a leaf only its first page, unless the caller wants every
+// value.
+func (w *walker) readTreePage(bucket int, id PageID) (Page, error) {
+	depth := len(w.path)
+	for len(w.bufs) <= depth {
+		w.bufs = append(w.bufs, nil)
+	}
+	p, err := w.db.readFirst(id, w.bufs[depth])
+	if err != nil {
+		return p, err
+	}
+	if p.Overflow > 0 && (p.Type != LeafPage || w.opts.Leaf != nil) {
+		if p, err = w.db.readRest(p, w.hwm); err != nil {
+			return p, err
 		}
 	}
-	return false
+	if p.Overflow > 0 {
+		w.db.span(&p, w.hwm) // sets Short when the file ends inside the page
+	}
+	w.bufs[depth] = p.Data[:cap(p.Data)]
+	last := id + PageID(p.Overflow)
+	if last >= w.hwm || last < id {
+		last = id
+	}
+	for i := id; i <= last; i++ {
+		if w.rep.Status[i] == StatusUnseen {
+			w.rep.Status[i] = StatusTree
+			w.rep.Owner[i] = int32(bucket)
+		}
+	}
+	w.rep.Buckets[bucket].Pages += int(last-id) + 1
+	return p, nil
+}
+
+// checkTreePage checks the header of a page a tree references: false,
+// with a problem, when it is not a branch or leaf page of its own id.
+func (w *walker) checkTreePage(bucket int, p *Page) bool {
+	switch {
+	case p.HeaderID != uint64(p.ID):
+		w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "page header says id %d, type %s (a zeroed or misplaced page)", p.HeaderID, p.Type)
+		return false
+	case p.Type != BranchPage && p.Type != LeafPage:
+		w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "type %s, want branch or leaf", p.Type)
+		return false
+	case p.ID+PageID(p.Overflow) >= w.hwm:
+		w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "overflow %d runs past the high-water mark %d", p.Overflow, w.hwm)
+	case p.Short:
+		w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "overflow %d runs past the end of the file", p.Overflow)
+	}
+	return true
+}
+
+// checkBranch checks a branch page's elements and the order of their
+// keys, which it clones: they alias the page buffer of this depth, which
+// deeper pages do not reuse, but the bounds must outlive the buffer.
+func (w *walker) checkBranch(bucket int, p *Page, els []BranchElement, lo, hi []byte) {
+	if len(els) == 0 {
+		w.problem(p.ID, p.Offset, bucket, ErrPageInvalid, "branch page with no elements")
+	}
+	for i := range els {
+		e := &els[i]
+		if e.Problem != nil {
+			w.problem(p.ID, p.Offset+int64(e.Offset), bucket, ErrPageInvalid, "%v", e.Problem)
+			continue
+		}
+		e.Key = bytes.Clone(e.Key)
+		w.checkOrder(bucket, p.ID, p.Offset+int64(e.Offset), els, i, lo, hi)
+	}
 }
 
 // checkOrder checks branch element i's key against its predecessor in the
