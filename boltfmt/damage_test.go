@@ -52,8 +52,8 @@ func zeroEachPage(t *testing.T, img []byte, ids []boltfmt.PageID) (checked int) 
 	for _, id := range ids {
 		off := int(id) * ps
 		inUse := false
-		if int(id) < len(clean.Status) {
-			switch clean.Status[id] {
+		if id < clean.Pages() {
+			switch clean.Status(id) {
 			case boltfmt.StatusMeta, boltfmt.StatusFreelist:
 				inUse = true
 			case boltfmt.StatusTree:
@@ -67,7 +67,7 @@ func zeroEachPage(t *testing.T, img []byte, ids []boltfmt.PageID) (checked int) 
 		if inUse {
 			checked++
 			if rep == nil || !reportedAt(rep, id) {
-				t.Errorf("page %d (%s) zeroed: not reported", id, clean.Status[id])
+				t.Errorf("page %d (%s) zeroed: not reported", id, clean.Status(id))
 			}
 		}
 		copy(img[off:off+ps], orig)
@@ -101,10 +101,10 @@ func TestZeroEachPageLargeDB(t *testing.T) {
 	db, rep := walkBytes(t, img)
 	// 200 pages in use, chosen at random, plus both metas.
 	var inUse []boltfmt.PageID
-	for id, s := range rep.Status {
-		if s == boltfmt.StatusTree {
-			if h, err := db.ReadHeader(boltfmt.PageID(id)); err == nil && h.HeaderID == uint64(id) {
-				inUse = append(inUse, boltfmt.PageID(id))
+	for id := range rep.Pages() {
+		if rep.Status(id) == boltfmt.StatusTree {
+			if h, err := db.ReadHeader(id); err == nil && h.HeaderID == uint64(id) {
+				inUse = append(inUse, id)
 			}
 		}
 	}

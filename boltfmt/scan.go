@@ -137,7 +137,7 @@ type SpanOptions struct {
 	// cannot see; such pages are reported as they are.
 	From, To PageID
 	// Live, when set, reports whether a page is in use (a meta page, the
-	// freelist, or reachable from the root; [Report.Status] knows). It decides
+	// freelist, or reachable from the root: [Report.Live]). It decides
 	// what a page inside another page's overflow run is: a run of a live
 	// page covers only pages that are live too (a live page with a
 	// damaged, huge overflow does not swallow the pages after it), and a

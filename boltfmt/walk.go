@@ -5,41 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 )
-
-// PageStatus is what a walk found a page id to be.
-type PageStatus uint8
-
-const (
-	StatusUnseen    PageStatus = iota // below the high-water mark, neither reached nor free
-	StatusMeta                        // page 0 or 1
-	StatusTree                        // reached from the root (a branch, leaf or overflow page of one)
-	StatusFreelist                    // the persisted freelist page or one of its overflow pages
-	StatusFree                        // listed in the freelist, or unreachable when none is persisted
-	StatusUnreached                   // neither reachable nor free: an orphan
-)
-
-func (s PageStatus) String() string {
-	return [...]string{"unseen", "meta", "reachable", "freelist", "free", "orphan"}[s]
-}
-
-// BucketInfo describes a bucket the walk found.
-type BucketInfo struct {
-	Path     []string // names from the root; the root bucket has none
-	Root     PageID   // 0 for an inline bucket
-	Sequence uint64
-	Inline   bool
-	Keys     int // leaf elements that are not buckets
-	Buckets  int // nested buckets
-	Pages    int // tree pages, overflow included
-	// Page is the page holding the bucket's entry in its parent (for
-	// inline buckets, where its elements live).
-	Page PageID
-}
-
-// Name returns the bucket's path joined with "/".
-func (b *BucketInfo) Name() string { return strings.Join(b.Path, "/") }
 
 // WalkOptions configure [DB.Walk].
 type WalkOptions struct {
@@ -52,23 +18,6 @@ type WalkOptions struct {
 	Bucket []string
 	// NoFreelist skips reading the freelist and the orphan scan.
 	NoFreelist bool
-}
-
-// Report is what a walk found: every problem, the buckets, and the status
-// of every page id below the high-water mark.
-type Report struct {
-	Problems []error
-	Buckets  []BucketInfo
-	// Status and Owner are indexed by page id, up to the high-water mark
-	// (bounded by the file). Owner is an index into Buckets, -1 for none.
-	Status []PageStatus
-	Owner  []int32
-
-	HWM               PageID
-	FreelistPersisted bool
-	Tree, Free        int // page counts
-	Orphans           int
-	MetaUsed          int // the meta the walk started from
 }
 
 // Walk checks every invariant bbolt's Tx.Check verifies and those it does
@@ -133,13 +82,13 @@ func (w *walker) run() (*Report, error) {
 			meta.HWM, fp, db.Size(), fp, meta.HWM-1)
 		w.hwm = fp
 	}
-	rep.Status = make([]PageStatus, w.hwm)
-	rep.Owner = make([]int32, w.hwm)
-	for i := range rep.Owner {
-		rep.Owner[i] = -1
+	rep.status = make([]PageStatus, w.hwm)
+	rep.owner = make([]int32, w.hwm)
+	for i := range rep.owner {
+		rep.owner[i] = -1
 	}
 	for i := PageID(0); i < min(2, w.hwm); i++ {
-		rep.Status[i] = StatusMeta
+		rep.status[i] = StatusMeta
 	}
 	var free []PageID
 	rep.FreelistPersisted = meta.Freelist != NoFreelist
@@ -154,7 +103,7 @@ func (w *walker) run() (*Report, error) {
 		w.applyFreelist(free, meta.Freelist)
 		w.orphans()
 	}
-	for _, s := range rep.Status {
+	for _, s := range rep.status {
 		switch s {
 		case StatusTree:
 			rep.Tree++
@@ -202,7 +151,7 @@ func (w *walker) readFreelist(meta *Meta) []PageID {
 		return nil
 	}
 	for i := id; i <= id+PageID(p.Overflow) && i < w.hwm; i++ {
-		w.rep.Status[i] = StatusFreelist
+		w.rep.status[i] = StatusFreelist
 	}
 	if id+PageID(p.Overflow) >= w.hwm {
 		w.problem(id, p.Offset, -1, ErrFreelistInvalid, "overflow %d runs past the high-water mark %d", p.Overflow, w.hwm)
@@ -221,8 +170,8 @@ func (w *walker) applyFreelist(free []PageID, flID PageID) {
 	rep := w.rep
 	if !rep.FreelistPersisted {
 		for i := PageID(2); i < w.hwm; i++ {
-			if rep.Status[i] == StatusUnseen {
-				rep.Status[i] = StatusFree
+			if rep.status[i] == StatusUnseen {
+				rep.status[i] = StatusFree
 			}
 		}
 		return
@@ -232,15 +181,15 @@ func (w *walker) applyFreelist(free []PageID, flID PageID) {
 		switch {
 		case id < 2 || id >= w.hwm:
 			w.problem(flID, off, -1, ErrFreelistInvalid, "lists page %d, outside [2, %d)", id, w.hwm)
-		case rep.Status[id] == StatusFree:
+		case rep.status[id] == StatusFree:
 			w.problem(id, w.pageOff(id), -1, ErrPageDoubleUse, "freed twice in the freelist")
-		case rep.Status[id] == StatusTree:
-			b := rep.Owner[id]
+		case rep.status[id] == StatusTree:
+			b := rep.owner[id]
 			w.problem(id, w.pageOff(id), int(b), ErrPageDoubleUse, "reachable and free (listed by the freelist on page %d)", flID)
-		case rep.Status[id] == StatusFreelist:
+		case rep.status[id] == StatusFreelist:
 			w.problem(id, w.pageOff(id), -1, ErrPageDoubleUse, "the freelist lists its own page")
 		default:
-			rep.Status[id] = StatusFree
+			rep.status[id] = StatusFree
 		}
 	}
 }
@@ -249,13 +198,13 @@ func (w *walker) applyFreelist(free []PageID, flID PageID) {
 func (w *walker) orphans() {
 	rep := w.rep
 	for i := PageID(2); i < w.hwm; {
-		if rep.Status[i] != StatusUnseen {
+		if rep.status[i] != StatusUnseen {
 			i++
 			continue
 		}
 		j := i
-		for j < w.hwm && rep.Status[j] == StatusUnseen {
-			rep.Status[j] = StatusUnreached
+		for j < w.hwm && rep.status[j] == StatusUnseen {
+			rep.status[j] = StatusUnreached
 			j++
 		}
 		rep.Orphans += int(j - i)
@@ -404,8 +353,8 @@ func (w *walker) followable(bucket int, id, from PageID, fromOff int64) bool {
 	case slices.Contains(w.path, id):
 		w.problem(from, fromOff, bucket, ErrPageDoubleUse, "references page %d, its own ancestor: a cycle (path %v)", id, w.path)
 		return false
-	case w.rep.Status[id] != StatusUnseen:
-		w.problem(id, w.pageOff(id), bucket, ErrPageDoubleUse, "page %d is referenced again from page %d (it is already %s)", id, from, w.rep.Status[id])
+	case w.rep.status[id] != StatusUnseen:
+		w.problem(id, w.pageOff(id), bucket, ErrPageDoubleUse, "page %d is referenced again from page %d (it is already %s)", id, from, w.rep.status[id])
 		return false
 	}
 	return true
@@ -438,9 +387,9 @@ func (w *walker) readTreePage(bucket int, id PageID) (Page, error) {
 		last = id
 	}
 	for i := id; i <= last; i++ {
-		if w.rep.Status[i] == StatusUnseen {
-			w.rep.Status[i] = StatusTree
-			w.rep.Owner[i] = int32(bucket)
+		if w.rep.status[i] == StatusUnseen {
+			w.rep.status[i] = StatusTree
+			w.rep.owner[i] = int32(bucket)
 		}
 	}
 	w.rep.Buckets[bucket].Pages += int(last-id) + 1

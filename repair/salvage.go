@@ -173,9 +173,7 @@ func salvageInto(src *boltfmt.DB, w *batch, res *SalvageResult) error {
 	if err != nil {
 		return err
 	}
-	reached := func(id boltfmt.PageID) bool {
-		return int(id) < len(rep.Status) && rep.Status[id] == boltfmt.StatusTree
-	}
+	reached := func(id boltfmt.PageID) bool { return rep.Status(id) == boltfmt.StatusTree }
 	// The leaves the tree does not reach: records of the key bucket are
 	// known by their shape, a revision key and a KeyValue that says so.
 	var els []boltfmt.LeafElement

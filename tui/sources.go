@@ -189,13 +189,13 @@ func OpenBolt(path string) (panes.BoltSource, io.Closer, error) {
 	return b, db, nil
 }
 
-func (b *boltFile) PageCount() uint64  { return uint64(len(b.rep.Status)) }
+func (b *boltFile) PageCount() uint64  { return uint64(b.rep.Pages()) }
 func (b *boltFile) Problems() []uint64 { return b.problems }
 
 func (b *boltFile) Pages(from, n uint64) ([]panes.BoltPage, error) {
 	var out []panes.BoltPage
 	for id := from; id < from+n && id < b.PageCount(); id++ {
-		st := b.rep.Status[id]
+		st := b.rep.Status(boltfmt.PageID(id))
 		p := panes.BoltPage{ID: id, Status: st.String()}
 		switch st {
 		case boltfmt.StatusMeta:
@@ -225,15 +225,9 @@ func (b *boltFile) Pages(from, n uint64) ([]panes.BoltPage, error) {
 
 func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
 	var d panes.Detail
-	st := boltfmt.StatusUnseen
-	if id < b.PageCount() {
-		st = b.rep.Status[id]
-	}
-	line := fmt.Sprintf("page %d at offset %#x: %s", id, id*uint64(b.db.PageSize), st)
-	if id < uint64(len(b.rep.Owner)) {
-		if o := b.rep.Owner[id]; o >= 0 && int(o) < len(b.rep.Buckets) {
-			line += ", bucket " + b.rep.Buckets[o].Name()
-		}
+	line := fmt.Sprintf("page %d at offset %#x: %s", id, id*uint64(b.db.PageSize), b.rep.Status(boltfmt.PageID(id)))
+	if o, ok := b.rep.Owner(boltfmt.PageID(id)); ok {
+		line += ", bucket " + o.Name()
 	}
 	d.Lines = append(d.Lines, line)
 	p, err := b.db.ReadPage(boltfmt.PageID(id), boltfmt.PageID(b.PageCount()), nil) // with its overflow: the elements may reach into it
@@ -268,10 +262,8 @@ const maxElementLines = 4
 func (b *boltFile) elements(p boltfmt.Page, hb *hexfmt.Builder) []string {
 	var lines []string
 	bucket := ""
-	if id := int(p.ID); id < len(b.rep.Owner) {
-		if o := b.rep.Owner[id]; o > 0 && int(o) < len(b.rep.Buckets) {
-			bucket = b.rep.Buckets[o].Name()
-		}
+	if o, ok := b.rep.Owner(p.ID); ok {
+		bucket = o.Name()
 	}
 	path := strings.Split(bucket, "/")
 	switch p.Type {

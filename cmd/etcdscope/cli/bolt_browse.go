@@ -125,56 +125,28 @@ type pageState struct {
 	file boltfmt.PageID // pages in the file
 }
 
-func (s *pageState) status(id boltfmt.PageID) string {
-	switch {
-	case uint64(id) < uint64(len(s.rep.Status)):
-		return s.rep.Status[id].String()
-	case s.rep.Status == nil:
-		return "unknown" // no meta could be used
-	case id >= s.hwm:
-		return "beyond-hwm"
-	}
-	return "missing" // below the high-water mark, past the end of the file
-}
+func (s *pageState) status(id boltfmt.PageID) string { return s.rep.Status(id).String() }
 
 // owner returns the name of the bucket whose tree holds the page, "(root)"
 // for the root bucket, "" for none.
 func (s *pageState) owner(id boltfmt.PageID) string {
-	if uint64(id) >= uint64(len(s.rep.Owner)) {
-		return ""
-	}
-	o := s.rep.Owner[id]
+	b, ok := s.rep.Owner(id)
 	switch {
-	case o < 0 || int(o) >= len(s.rep.Buckets):
+	case !ok:
 		return ""
-	case o == 0:
+	case b.IsRoot():
 		return "(root)"
 	}
-	return s.rep.Buckets[o].Name()
+	return b.Name()
 }
 
 // bucketOf returns the name of the bucket owning the page, "" for none or
 // the root bucket: the bucket its keys belong to, for boltKeyText.
 func (s *pageState) bucketOf(id boltfmt.PageID) string {
-	if uint64(id) >= uint64(len(s.rep.Owner)) {
-		return ""
-	}
-	if o := s.rep.Owner[id]; o > 0 && int(o) < len(s.rep.Buckets) {
-		return s.rep.Buckets[o].Name()
+	if b, ok := s.rep.Owner(id); ok {
+		return b.Name()
 	}
 	return ""
-}
-
-// live reports whether a page is in use, for [boltfmt.SpanOptions.Live].
-func (s *pageState) live(id boltfmt.PageID) bool {
-	if uint64(id) >= uint64(len(s.rep.Status)) {
-		return false
-	}
-	switch s.rep.Status[id] {
-	case boltfmt.StatusMeta, boltfmt.StatusTree, boltfmt.StatusFreelist:
-		return true
-	}
-	return false
 }
 
 // walkState runs a full walk and warns when it found problems.
@@ -249,7 +221,7 @@ type pageLine struct {
 
 func runBoltPages(out io.Writer, format outputFormat, o *boltPagesOptions, db *boltfmt.DB, st *pageState) error {
 	end := st.hwm
-	if o.all || st.rep.Status == nil {
+	if o.all || st.rep.HWM == 0 { // 0: no meta could be used
 		end = max(end, st.file)
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
@@ -272,7 +244,7 @@ func runBoltPages(out io.Writer, format outputFormat, o *boltPagesOptions, db *b
 		fmt.Fprintf(bw, "%10s  %-22s %7s %8s  %-10s  %s\n", "ID", "TYPE", "ITEMS", "OVERFLOW", "STATUS", "BUCKET")
 	}
 	ps := int64(db.PageSize)
-	err := db.PageSpans(boltfmt.SpanOptions{To: end, Live: st.live}, func(s *boltfmt.PageSpan) error {
+	err := db.PageSpans(boltfmt.SpanOptions{To: end, Live: st.rep.Live}, func(s *boltfmt.PageSpan) error {
 		pl := pageLine{id: s.ID, offset: int64(s.ID) * ps, status: st.status(s.ID), bucket: st.owner(s.ID)}
 		switch {
 		case s.Continuation:
@@ -299,7 +271,7 @@ func runBoltPages(out io.Writer, format outputFormat, o *boltPagesOptions, db *b
 		return err
 	}
 	// Ids below the high-water mark that a truncated file does not hold.
-	for id := st.file; id < st.hwm && st.rep.Status != nil; id++ {
+	for id := st.file; id < st.hwm; id++ {
 		if err := emit(&pageLine{id: id, offset: int64(id) * ps, typ: "-", status: "missing"}); err != nil {
 			return err
 		}
@@ -491,7 +463,7 @@ func continuations(db *boltfmt.DB, st *pageState, ids []boltfmt.PageID) (map[bol
 		}
 		from, to := want[i]-min(want[i], back), want[j]+1
 		next := i
-		err := db.PageSpans(boltfmt.SpanOptions{From: from, To: to, Live: st.live}, func(s *boltfmt.PageSpan) error {
+		err := db.PageSpans(boltfmt.SpanOptions{From: from, To: to, Live: st.rep.Live}, func(s *boltfmt.PageSpan) error {
 			for next <= j && want[next] < s.ID {
 				next++
 			}

@@ -54,13 +54,13 @@ func pageOf(t *testing.T, path, bucket string, typ boltfmt.PageType, ok func(db 
 	if err != nil {
 		t.Fatal(err)
 	}
-	for id, s := range rep.Status {
-		if s != boltfmt.StatusTree || rep.Owner[id] < 0 || rep.Buckets[rep.Owner[id]].Name() != bucket {
+	for id := range rep.Pages() {
+		if b, owned := rep.Owner(id); rep.Status(id) != boltfmt.StatusTree || !owned || b.Name() != bucket {
 			continue
 		}
-		h, err := db.ReadHeader(boltfmt.PageID(id))
-		if err == nil && h.HeaderID == uint64(id) && h.Type == typ && (ok == nil || ok(db, boltfmt.PageID(id))) {
-			return boltfmt.PageID(id), db, rep
+		h, err := db.ReadHeader(id)
+		if err == nil && h.HeaderID == uint64(id) && h.Type == typ && (ok == nil || ok(db, id)) {
+			return id, db, rep
 		}
 	}
 	t.Fatalf("no %s page in bucket %q", typ, bucket)
