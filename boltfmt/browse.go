@@ -9,22 +9,8 @@ import (
 )
 
 // This file holds the lookup of one key: a descent of the tree as
-// bbolt's cursor does it instead of reading a whole bucket.
-
-// Lookup errors.
-var (
-	// ErrBucketNotFound is returned by [DB.Get] when a bucket of the path
-	// does not exist, or the key naming it is not a bucket.
-	ErrBucketNotFound = errors.New("boltfmt: bucket not found")
-
-	// ErrKeyNotFound is returned by [DB.Get] when the bucket holds no such
-	// key.
-	ErrKeyNotFound = errors.New("boltfmt: key not found")
-
-	// ErrIsBucket is returned by [DB.Get] when the key names a nested
-	// bucket, which has no value.
-	ErrIsBucket = errors.New("boltfmt: key is a nested bucket")
-)
+// bbolt's cursor does it instead of reading a whole bucket, and a
+// fallback that reads the whole bucket when damage may hide the key.
 
 // Found is what [DB.Get] found.
 type Found struct {
@@ -38,6 +24,22 @@ type Found struct {
 	// missing may still be in the file; a [DB.Walk] reads every leaf.
 	Problems []error
 }
+
+// Lookup errors.
+var (
+	// ErrBucketNotFound is returned by [DB.Get], [DB.Lookup] and
+	// [DB.Range] when a bucket of the path does not exist, or the key
+	// naming it is not a bucket.
+	ErrBucketNotFound = errors.New("boltfmt: bucket not found")
+
+	// ErrKeyNotFound is returned by [DB.Get] and [DB.Lookup] when the
+	// bucket holds no such key.
+	ErrKeyNotFound = errors.New("boltfmt: key not found")
+
+	// ErrIsBucket is returned by [DB.Get] and [DB.Lookup] when the key
+	// names a nested bucket, which has no value.
+	ErrIsBucket = errors.New("boltfmt: key is a nested bucket")
+)
 
 // maxDepth bounds a descent: a bbolt tree of 2^64 keys is far shallower.
 const maxDepth = 64
@@ -66,6 +68,57 @@ func (db *DB) Get(path []string, key []byte) (*Found, error) {
 		return g.found, fmt.Errorf("bucket %q: %w", g.bucket, ErrIsBucket)
 	}
 	return g.found, nil
+}
+
+// LookupOptions configure [DB.Lookup].
+type LookupOptions struct {
+	// Scan reads the whole bucket instead of descending the tree first,
+	// for a tree whose branch keys may mislead.
+	Scan bool
+}
+
+// Lookup finds key in the bucket at path as [DB.Get] does; when the
+// descent met damage and found neither the key nor the bucket, or always
+// with opts.Scan, it reads the whole bucket with [DB.Walk] instead, which
+// finds a key that a damaged branch hides. Found.Problems are those of
+// the read that answered. The errors are Get's, but that a scan passes
+// over bucket entries: for a nested bucket's name, it returns
+// ErrKeyNotFound.
+func (db *DB) Lookup(path []string, key []byte, opts LookupOptions) (*Found, error) {
+	if !opts.Scan {
+		found, err := db.Get(path, key)
+		missing := errors.Is(err, ErrKeyNotFound) || errors.Is(err, ErrBucketNotFound)
+		if !missing || len(found.Problems) == 0 {
+			return found, err
+		}
+	}
+	return db.scan(path, key)
+}
+
+// scan reads the whole bucket at path for key.
+func (db *DB) scan(path []string, key []byte) (*Found, error) {
+	found := &Found{}
+	hit := false
+	rep, err := db.Walk(WalkOptions{Bucket: path, Leaf: func(b *BucketInfo, page PageID, e *LeafElement) bool {
+		if !hit && e.Problem == nil && slices.Equal(b.Path, path) && bytes.Equal(e.Key, key) {
+			hit = true
+			found.Page, found.Element = page, *e
+			found.Element.Key, found.Element.Value = bytes.Clone(e.Key), append([]byte{}, e.Value...)
+		}
+		return true
+	}})
+	if err != nil {
+		return found, err
+	}
+	found.Problems = rep.Problems
+	name := strings.Join(path, "/")
+	if _, ok := rep.Bucket(path); !ok {
+		return found, fmt.Errorf("bucket %q: %w", name, ErrBucketNotFound)
+	}
+	if !hit {
+		return found, fmt.Errorf("bucket %q: %w", name, ErrKeyNotFound)
+	}
+	return found, nil
 }
 
 // usableMeta returns the active meta or, when neither is valid, the most

@@ -1,7 +1,9 @@
 package boltfmt_test
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,5 +103,116 @@ func TestReportStatusWithoutVerdict(t *testing.T) {
 	}
 	if got := boltfmt.PageStatus(200).String(); got != "status(200)" {
 		t.Errorf("PageStatus(200) = %q", got)
+	}
+}
+
+// TestLookup finds keys by descent and by reading the bucket, and tells
+// what is not there.
+func TestLookup(t *testing.T) {
+	db, err := boltfmt.Open(cursorDB(t), boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, scan := range []bool{false, true} {
+		opts := boltfmt.LookupOptions{Scan: scan}
+		for _, c := range []struct {
+			path       []string
+			key, value string
+		}{
+			{[]string{"a"}, "banana", "v-banana"},
+			{[]string{"big"}, "key000003", "value 1"},
+			{[]string{"inline"}, "yy", "yyyy"},
+			{[]string{"nested", "child", "grandchild"}, "g", "gg"},
+		} {
+			f, err := db.Lookup(c.path, []byte(c.key), opts)
+			if err != nil || string(f.Element.Key) != c.key || string(f.Element.Value) != c.value || len(f.Problems) > 0 {
+				t.Errorf("scan %v: Lookup(%v, %s) = %+v, %v", scan, c.path, c.key, f, err)
+			}
+		}
+		for _, c := range []struct {
+			path []string
+			key  string
+			want error
+		}{
+			{[]string{"big"}, "key000000", boltfmt.ErrKeyNotFound}, // deleted
+			{[]string{"a"}, "nope", boltfmt.ErrKeyNotFound},
+			{[]string{"nope"}, "k", boltfmt.ErrBucketNotFound},
+			{[]string{"a", "nope"}, "k", boltfmt.ErrBucketNotFound},
+		} {
+			if f, err := db.Lookup(c.path, []byte(c.key), opts); !errors.Is(err, c.want) || f == nil {
+				t.Errorf("scan %v: Lookup(%v, %s): %v, want %v", scan, c.path, c.key, err, c.want)
+			}
+		}
+	}
+	// A nested bucket's name: the descent says it is a bucket, a scan
+	// passes over bucket entries.
+	if _, err := db.Lookup([]string{"a"}, []byte("bucket-in-a"), boltfmt.LookupOptions{}); !errors.Is(err, boltfmt.ErrIsBucket) {
+		t.Errorf("descent to a nested bucket's name: %v", err)
+	}
+	if _, err := db.Lookup([]string{"a"}, []byte("bucket-in-a"), boltfmt.LookupOptions{Scan: true}); !errors.Is(err, boltfmt.ErrKeyNotFound) {
+		t.Errorf("scan for a nested bucket's name: %v", err)
+	}
+}
+
+// TestLookupFallsBackToScan damages the element of big's root that leads
+// to a key: the descent passes over it and does not find the key, so
+// Lookup reads the whole bucket, which still reaches the child.
+func TestLookupFallsBackToScan(t *testing.T) {
+	path := cursorDB(t)
+	img, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := boltfmt.New(bytes.NewReader(img), int64(len(img)), boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := bucketRoot(t, db, "big")
+	p, err := db.ReadPage(root, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	els, err := boltfmt.BranchElements(p.Data, int(p.Count))
+	if err != nil || len(els) < 3 {
+		t.Fatalf("big's root: %d elements, %v", len(els), err)
+	}
+	e := els[len(els)/2]
+	key := firstKey(t, db, e.Child) // a key below the element
+	// Its ksize now runs past the page.
+	binary.LittleEndian.PutUint32(img[int(p.Offset)+e.Offset+4:], 1<<20)
+	db, err = boltfmt.New(bytes.NewReader(img), int64(len(img)), boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Get([]string{"big"}, key); !errors.Is(err, boltfmt.ErrKeyNotFound) {
+		t.Fatalf("the descent finds %s past the damaged element: %v", key, err)
+	}
+	f, err := db.Lookup([]string{"big"}, key, boltfmt.LookupOptions{})
+	if err != nil || !bytes.Equal(f.Element.Key, key) || len(f.Problems) == 0 {
+		t.Fatalf("Lookup %s: %v, %d problems", key, err, len(f.Problems))
+	}
+}
+
+// firstKey returns the first key of the leftmost leaf below page id.
+func firstKey(t *testing.T, db *boltfmt.DB, id boltfmt.PageID) []byte {
+	t.Helper()
+	for {
+		p, err := db.ReadPage(id, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Type == boltfmt.LeafPage {
+			els, err := boltfmt.LeafElements(p.Data, int(p.Count))
+			if err != nil || len(els) == 0 {
+				t.Fatalf("leaf %d: %d elements, %v", id, len(els), err)
+			}
+			return slices.Clone(els[0].Key)
+		}
+		els, err := boltfmt.BranchElements(p.Data, int(p.Count))
+		if err != nil || len(els) == 0 {
+			t.Fatalf("branch %d: %d elements, %v", id, len(els), err)
+		}
+		id = els[0].Child
 	}
 }

@@ -1282,52 +1282,18 @@ func (o *boltGetOptions) parseKey(bucket, arg string) ([]byte, error) {
 // lookupKey finds a key by descent, falling back to reading the whole
 // bucket when the descent met damage (or with --scan).
 func lookupKey(cmd *cobra.Command, o *boltGetOptions, path string, db *boltfmt.DB, bucket []string, key []byte) (*boltfmt.Found, error) {
-	file := path
 	name := strings.Join(bucket, "/")
-	notFound := func() error {
-		return fmt.Errorf("%s: key %s not found in bucket %s; list the keys with etcdscope bolt keys", file, boltKeyText(name, key), bytesText([]byte(name)))
-	}
-	var found *boltfmt.Found
-	var err error
-	if !o.scan {
-		found, err = db.Get(bucket, key)
-		missing := errors.Is(err, boltfmt.ErrKeyNotFound) || errors.Is(err, boltfmt.ErrBucketNotFound)
-		if !missing || len(found.Problems) == 0 {
-			browseWarn(cmd.ErrOrStderr(), file, found.Problems)
-			switch {
-			case errors.Is(err, boltfmt.ErrKeyNotFound):
-				return nil, notFound()
-			case errors.Is(err, boltfmt.ErrBucketNotFound):
-				return nil, bucketNotFound(file, name)
-			case errors.Is(err, boltfmt.ErrIsBucket):
-				return nil, fmt.Errorf("%s: key %s in bucket %s is a nested bucket, which has no value; see etcdscope bolt buckets", file, bytesText(key), bytesText([]byte(name)))
-			case err != nil:
-				return nil, fmt.Errorf("reading %s: %w", path, err)
-			}
-			return found, nil
-		}
-	}
-	// Read the whole bucket.
-	found = &boltfmt.Found{}
-	hit := false
-	rep, err := db.Walk(boltfmt.WalkOptions{Bucket: bucket, Leaf: func(b *boltfmt.BucketInfo, page boltfmt.PageID, e *boltfmt.LeafElement) bool {
-		if !hit && e.Problem == nil && slices.Equal(b.Path, bucket) && string(e.Key) == string(key) {
-			hit = true
-			found.Page, found.Element = page, *e
-			found.Element.Key, found.Element.Value = append([]byte(nil), e.Key...), append([]byte{}, e.Value...)
-		}
-		return true
-	}})
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	found.Problems = rep.Problems
-	browseWarn(cmd.ErrOrStderr(), file, rep.Problems)
+	found, err := db.Lookup(bucket, key, boltfmt.LookupOptions{Scan: o.scan})
+	browseWarn(cmd.ErrOrStderr(), path, found.Problems)
 	switch {
-	case !hasBucket(rep, bucket):
-		return nil, bucketNotFound(file, name)
-	case !hit:
-		return nil, notFound()
+	case errors.Is(err, boltfmt.ErrKeyNotFound):
+		return nil, fmt.Errorf("%s: key %s not found in bucket %s; list the keys with etcdscope bolt keys", path, boltKeyText(name, key), bytesText([]byte(name)))
+	case errors.Is(err, boltfmt.ErrBucketNotFound):
+		return nil, bucketNotFound(path, name)
+	case errors.Is(err, boltfmt.ErrIsBucket):
+		return nil, fmt.Errorf("%s: key %s in bucket %s is a nested bucket, which has no value; see etcdscope bolt buckets", path, bytesText(key), bytesText([]byte(name)))
+	case err != nil:
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return found, nil
 }
