@@ -49,12 +49,20 @@
 //		// p is a *PageError: page, offset, bucket, path; boltfmt.Code(p)
 //	}
 //
+// The [Report] says what every page id is ([Report.Status], [Report.Live])
+// and which bucket's tree holds it ([Report.Owner]).
+//
 // [DB.Get] finds one key and [DB.Range] a window of a bucket's elements
 // from a seek key, either way, descending as bbolt's cursor does: a page
-// per level, never the whole bucket.
+// per level, never the whole bucket. [DB.Lookup] falls back to reading the
+// whole bucket when damage on the way may hide the key.
 //
-// [DB.ScanPages] reads the file sequentially in large chunks and visits
-// every page with a header, reachable or not, for salvage.
+// [DB.PageSpans] and [DB.ScanPages] read the file sequentially in large
+// chunks: the first tells what every page id is (a header, an overflow
+// page of an earlier page, zeros), the second visits every page with a
+// header, reachable or not, for salvage. [DB.DescribePages] lays pages out
+// field by field, with an annotation for every byte range it decodes, for
+// people (bolt page, the tui's page detail).
 //
 // # Guarantees
 //

@@ -110,6 +110,22 @@ func FuzzWalk(f *testing.F) {
 		if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc > uint64(64*len(img))+8<<20 {
 			t.Fatalf("allocated %d bytes for a %d-byte image", alloc, len(img))
 		}
+		// The layout of the first pages names only bytes it read.
+		ids := make([]boltfmt.PageID, min(db.FilePages(), 16))
+		for i := range ids {
+			ids[i] = boltfmt.PageID(i)
+		}
+		err = db.DescribePages(rep, ids, boltfmt.DescribeOptions{Annotate: true}, func(l *boltfmt.PageLayout) error {
+			for _, a := range l.Annotations {
+				if a.Offset < 0 || a.Length < 0 || a.Offset+a.Length > len(l.Data) {
+					t.Fatalf("page %d: annotation %+v outside its %d bytes", l.ID, a, len(l.Data))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("DescribePages on an in-memory image: %v", err)
+		}
 	})
 }
 

@@ -223,90 +223,68 @@ func (b *boltFile) Pages(from, n uint64) ([]panes.BoltPage, error) {
 	return out, nil
 }
 
-func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
-	var d panes.Detail
-	line := fmt.Sprintf("page %d at offset %#x: %s", id, id*uint64(b.db.PageSize), b.rep.Status(boltfmt.PageID(id)))
-	if o, ok := b.rep.Owner(boltfmt.PageID(id)); ok {
-		line += ", bucket " + o.Name()
-	}
-	d.Lines = append(d.Lines, line)
-	p, err := b.db.ReadPage(boltfmt.PageID(id), boltfmt.PageID(b.PageCount()), nil) // with its overflow: the elements may reach into it
-	if err == nil {
-		d.Lines = append(d.Lines, fmt.Sprintf("header: id %d, type %s, %d elements, %d overflow pages", p.HeaderID, p.Type, p.Count, p.Overflow))
-	} else {
-		d.Lines = append(d.Lines, "unreadable: "+err.Error())
-	}
-	d.Lines = append(d.Lines, b.byPage[id]...)
-	if len(p.Data) == 0 {
-		return d, nil
-	}
-	data := p.Data[:min(len(p.Data), 512)] // the hex shows the first 512 bytes
-	hb := hexfmt.New(data, hexfmt.Options{Base: p.Offset, Squeeze: true})
-	if len(data) >= 16 {
-		hb.Add(0, 8, "id")
-		hb.Add(8, 2, "flags")
-		hb.Add(10, 2, "count")
-		hb.Add(12, 4, "overflow")
-	}
-	d.Lines = append(d.Lines, b.elements(p, hb)...)
-	d.Hex = hb.String()
-	return d, nil
-}
-
 // maxElementLines is how many of a page's elements its detail lists;
 // bolt page lists them all.
 const maxElementLines = 4
 
-// elements describes the first elements of a branch or leaf page and
-// annotates their headers in hb.
-func (b *boltFile) elements(p boltfmt.Page, hb *hexfmt.Builder) []string {
+// PageDetail lays the page out as bolt page --hex does: its header, the
+// walk's problems on it, its first elements, and the hex of its first
+// 512 bytes with every field named.
+func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
+	var d panes.Detail
+	pid := boltfmt.PageID(id)
+	line := fmt.Sprintf("page %d at offset %#x: %s", id, id*uint64(b.db.PageSize), b.rep.Status(pid))
+	if o, ok := b.rep.Owner(pid); ok {
+		line += ", bucket " + o.Name()
+	}
+	d.Lines = append(d.Lines, line)
+	l, err := b.db.DescribePage(b.rep, pid, boltfmt.DescribeOptions{Annotate: true, Key: func(bucket string, k []byte) string {
+		return keyText(strings.Split(bucket, "/"), k)
+	}})
+	if err != nil {
+		d.Lines = append(d.Lines, "unreadable: "+err.Error())
+		return d, nil
+	}
+	if l.Kind == boltfmt.KindOverflow {
+		d.Lines = append(d.Lines, fmt.Sprintf("overflow page %d of page %d, which has the header: it has none of its own", id-uint64(l.Start.Start), l.Start.Start))
+	} else {
+		d.Lines = append(d.Lines, fmt.Sprintf("header: id %d, type %s, %d elements, %d overflow pages", l.HeaderID, l.Type, l.Count, l.Overflow))
+	}
+	d.Lines = append(d.Lines, b.byPage[id]...)
+	for _, p := range l.Problems {
+		d.Lines = append(d.Lines, "! "+p.Error())
+	}
+	d.Lines = append(d.Lines, elementLines(l)...)
+	data := l.Data[:min(len(l.Data), 512)] // the hex shows the first 512 bytes
+	hb := hexfmt.New(data, hexfmt.Options{Base: l.Offset, Squeeze: true})
+	for _, a := range l.Annotations {
+		if a.Offset < len(data) {
+			hb.Add(a.Offset, a.Length, "%s", a.Text)
+		}
+	}
+	d.Hex = hb.String()
+	return d, nil
+}
+
+// elementLines describes the first elements of a branch or leaf page.
+func elementLines(l *boltfmt.PageLayout) []string {
 	var lines []string
-	bucket := ""
-	if o, ok := b.rep.Owner(p.ID); ok {
-		bucket = o.Name()
-	}
-	path := strings.Split(bucket, "/")
-	switch p.Type {
-	case boltfmt.LeafPage:
-		els, err := boltfmt.LeafElements(p.Data, int(p.Count))
-		if err != nil {
-			return []string{"elements: " + err.Error()}
-		}
-		for i := range els {
-			e := &els[i]
-			hb.Add(e.Offset, 16, "element %d: flags, pos, ksize, vsize", i)
-			if i >= maxElementLines {
-				continue
-			}
-			switch {
-			case e.Problem != nil:
-				lines = append(lines, fmt.Sprintf("  %d: %v", i, e.Problem))
-			case e.IsBucket():
-				lines = append(lines, fmt.Sprintf("  %d: bucket %s", i, showText(e.Key)))
-			default:
-				lines = append(lines, fmt.Sprintf("  %d: key %s, value %d bytes", i, keyText(path, e.Key), len(e.Value)))
-			}
-		}
-	case boltfmt.BranchPage:
-		els, err := boltfmt.BranchElements(p.Data, int(p.Count))
-		if err != nil {
-			return []string{"elements: " + err.Error()}
-		}
-		for i := range els {
-			e := &els[i]
-			hb.Add(e.Offset, 16, "element %d: pos, ksize, child page", i)
-			if i >= maxElementLines {
-				continue
-			}
-			if e.Problem != nil {
-				lines = append(lines, fmt.Sprintf("  %d: %v", i, e.Problem))
-				continue
-			}
+	for i := range l.Elements[:min(len(l.Elements), maxElementLines)] {
+		e := &l.Elements[i]
+		path := strings.Split(e.KeyBucket, "/")
+		switch {
+		case e.Problem != nil:
+			lines = append(lines, fmt.Sprintf("  %d: %v", i, e.Problem))
+		case e.Branch:
 			lines = append(lines, fmt.Sprintf("  %d: key %s → page %d", i, keyText(path, e.Key), e.Child))
+		case e.Bucket != nil:
+			lines = append(lines, fmt.Sprintf("  %d: bucket %s", i, showText(e.Key)))
+		default:
+			lines = append(lines, fmt.Sprintf("  %d: key %s, value %d bytes", i, keyText(path, e.Key), len(e.Value)))
 		}
 	}
-	if n := int(p.Count); n > maxElementLines {
-		lines = append(lines, fmt.Sprintf("  … and %d more (etcdscope bolt page %d lists them all)", n-maxElementLines, p.ID))
+	if n := len(l.Elements); n > maxElementLines {
+		lines = append(lines, fmt.Sprintf("  … and %d more (etcdscope bolt page %d lists them all)", n-maxElementLines, l.ID))
 	}
 	return lines
 }
@@ -695,11 +673,8 @@ func protoFields(v []byte) (lines []string, ok bool) {
 // tombstone) in etcd's key bucket, else text when printable, else hex.
 func keyText(path []string, k []byte) string {
 	if isKeyBucket(path) {
-		if rev, tomb, err := mvccview.DecodeRevisionKey(k); err == nil {
-			if tomb {
-				return rev.String() + "t"
-			}
-			return rev.String()
+		if s, ok := mvccview.RevisionKeyText(k); ok {
+			return s
 		}
 	}
 	return showText(k)
