@@ -22,12 +22,7 @@ type kv struct {
 // a copy (bbolt takes a shared lock; the original is never touched).
 func boltKeys(t *testing.T, path string) []kv {
 	t.Helper()
-	cp := filepath.Join(fixture.CopyDir(t, filepath.Dir(path)), filepath.Base(path))
-	db, err := bolt.Open(cp, 0o400, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := fixture.OpenBoltCopy(t, path)
 	var out []kv
 	var walk func(prefix []string, b *bolt.Bucket)
 	walk = func(prefix []string, b *bolt.Bucket) {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -9,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,14 +28,23 @@ func run(t *testing.T, args ...string) (string, string, int) {
 
 func verifyJSON(t *testing.T, dir string) (*finding.Report, int) {
 	t.Helper()
-	defer etcdtest.RequireUnchanged(t, dir)()
-	out, errOut, code := run(t, "wal", "verify", "-w", "json", dir)
+	return reportJSON(t, dir, "wal", "verify")
+}
+
+// reportJSON runs a checking command (args) with -w json on path and
+// returns its findings and exit code; an exit 2 or a change to path fails
+// the test.
+func reportJSON(t *testing.T, path string, args ...string) (*finding.Report, int) {
+	t.Helper()
+	defer etcdtest.RequireUnchanged(t, path)()
+	cmd := strings.Join(args, " ")
+	out, errOut, code := run(t, slices.Concat(args, []string{"-w", "json", path})...)
 	if code == ExitTrouble {
-		t.Fatalf("wal verify exit 2: %s", errOut)
+		t.Fatalf("%s exit 2: %s", cmd, errOut)
 	}
 	var rep finding.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
-		t.Fatalf("wal verify -w json: %v\n%s", err, out)
+		t.Fatalf("%s -w json: %v\n%s", cmd, err, out)
 	}
 	return &rep, code
 }
@@ -59,17 +68,7 @@ func dumpJSON(t *testing.T, args ...string) []dumpLine {
 	if code != ExitOK {
 		t.Fatalf("wal dump exit %d: %s", code, errOut)
 	}
-	var lines []dumpLine
-	sc := bufio.NewScanner(strings.NewReader(out))
-	sc.Buffer(nil, 16<<20)
-	for sc.Scan() {
-		var l dumpLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("dump line %q: %v", sc.Text(), err)
-		}
-		lines = append(lines, l)
-	}
-	return lines
+	return ndjson[dumpLine](t, out)
 }
 
 func TestWALVerifyCleanRealWAL(t *testing.T) {

@@ -40,12 +40,7 @@ type browseTruth struct {
 // touched).
 func browseOracle(t *testing.T, path string) *browseTruth {
 	t.Helper()
-	cp := filepath.Join(fixture.CopyDir(t, filepath.Dir(path)), filepath.Base(path))
-	db, err := bolt.Open(cp, 0o400, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := fixture.OpenBoltCopy(t, path)
 	tr := &browseTruth{keys: map[string][]browseKV{}, nested: map[string]int{}}
 	var walk func(name string, b *bolt.Bucket)
 	walk = func(name string, b *bolt.Bucket) {
@@ -61,7 +56,7 @@ func browseOracle(t *testing.T, path string) *browseTruth {
 			return nil
 		})
 	}
-	err = db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
 			walk(string(name), b)
 			return nil
@@ -322,12 +317,8 @@ func checkBrowse(t *testing.T, path string) {
 	t.Logf("pages below the high-water mark %d: %v", chk.HWM, count)
 	out, _, code = run(t, "bolt", "pages", "-w", "json", "--all", path)
 	all := ndjson[pagesLine](t, out)
-	db, err := boltfmt.Open(path, boltfmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	filePages := uint64(db.FilePages())
-	db.Close()
+	_, fp := boltSize(t, path)
+	filePages := uint64(fp)
 	if code != ExitOK || uint64(len(all)) != max(filePages, chk.HWM) {
 		t.Fatalf("bolt pages --all: exit %d, %d lines, file holds %d pages", code, len(all), filePages)
 	}
@@ -384,6 +375,27 @@ func checkBrowse(t *testing.T, path string) {
 	}
 }
 
+// boltSize returns a db's high-water mark and the number of pages its
+// file holds.
+func boltSize(t *testing.T, path string) (hwm, filePages boltfmt.PageID) {
+	t.Helper()
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	return db.HWM(), db.FilePages()
+}
+
+// idArgs are the page ids from 0 to n-1, as arguments.
+func idArgs(n boltfmt.PageID) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(i)
+	}
+	return ids
+}
+
 func TestBoltBrowseMatchesBbolt(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		t.Run(v, func(t *testing.T) {
@@ -421,16 +433,9 @@ func TestBoltBrowseSnapshot(t *testing.T) {
 func TestBoltPageHexEverySamplePage(t *testing.T) {
 	path := sampleDB(t)
 	defer etcdtest.RequireUnchanged(t, path)()
-	db, err := boltfmt.Open(path, boltfmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := int(db.FilePages())
-	db.Close()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = strconv.Itoa(i)
-	}
+	_, fp := boltSize(t, path)
+	n := int(fp)
+	ids := idArgs(fp)
 	for _, f := range []string{"simple", "table", "json"} {
 		out, errOut, code := run(t, append([]string{"bolt", "page", "--hex", "--values", "-w", f, path}, ids...)...)
 		if code != ExitOK || errOut != "" {
@@ -550,54 +555,9 @@ func TestBoltBrowseDamaged(t *testing.T) {
 // etcd has neither, so the sample is first compacted by bbolt into a file
 // that persists its freelist, and buckets are added.
 func TestBoltPageFreelist(t *testing.T) {
-	src := sampleDB(t)
-	dst := filepath.Join(t.TempDir(), "persisted.db")
-	sdb, err := bolt.Open(src, 0o400, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ddb, err := bolt.Open(dst, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bolt.Compact(ddb, sdb, 1<<20); err != nil {
-		t.Fatal(err)
-	}
 	// More writes, so that the freelist holds pages, and nested buckets,
 	// one inline and one with pages of its own.
-	for i := range 3 {
-		err := ddb.Update(func(tx *bolt.Tx) error {
-			x, err := tx.CreateBucketIfNotExists([]byte("extra"))
-			if err != nil {
-				return err
-			}
-			if err := x.Put([]byte{0xff, byte(i)}, []byte("binary key")); err != nil {
-				return err
-			}
-			small, err := x.CreateBucketIfNotExists([]byte("small"))
-			if err != nil {
-				return err
-			}
-			if err := small.Put([]byte(fmt.Sprint("k", i)), []byte("v")); err != nil {
-				return err
-			}
-			big, err := x.CreateBucketIfNotExists([]byte("big"))
-			if err != nil {
-				return err
-			}
-			for j := range 200 {
-				if err := big.Put([]byte(fmt.Sprintf("key %03d-%d", j, i)), bytes.Repeat([]byte{byte(j)}, 100)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	sdb.Close()
-	ddb.Close()
+	dst := persistedCopy(t, func(ddb *bolt.DB) { addNested(t, ddb) })
 	checkBrowse(t, dst)
 
 	db, err := boltfmt.Open(dst, boltfmt.Options{})
@@ -627,6 +587,43 @@ func TestBoltPageFreelist(t *testing.T) {
 	out, _, _ = run(t, "bolt", "page", "--hex", dst, strconv.FormatUint(uint64(fl), 10))
 	if !strings.Contains(out, fmt.Sprintf("freelist: %d free page", len(want))) || !strings.Contains(out, fmt.Sprintf("# free page %d", want[0])) {
 		t.Errorf("bolt page freelist:\n%s", out)
+	}
+}
+
+// addNested writes to db three times, so that its freelist holds pages,
+// an extra bucket with a binary key and nested buckets, one inline and
+// one with pages of its own.
+func addNested(t *testing.T, db *bolt.DB) {
+	for i := range 3 {
+		err := db.Update(func(tx *bolt.Tx) error {
+			x, err := tx.CreateBucketIfNotExists([]byte("extra"))
+			if err != nil {
+				return err
+			}
+			if err := x.Put([]byte{0xff, byte(i)}, []byte("binary key")); err != nil {
+				return err
+			}
+			small, err := x.CreateBucketIfNotExists([]byte("small"))
+			if err != nil {
+				return err
+			}
+			if err := small.Put([]byte(fmt.Sprint("k", i)), []byte("v")); err != nil {
+				return err
+			}
+			big, err := x.CreateBucketIfNotExists([]byte("big"))
+			if err != nil {
+				return err
+			}
+			for j := range 200 {
+				if err := big.Put([]byte(fmt.Sprintf("key %03d-%d", j, i)), bytes.Repeat([]byte{byte(j)}, 100)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -682,12 +679,8 @@ func TestBoltBrowseLargeDB(t *testing.T) {
 // the missing ids, and every command still does its job.
 func TestBoltBrowseTruncated(t *testing.T) {
 	path := sampleDB(t)
-	db, err := boltfmt.Open(path, boltfmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hwm := uint64(db.HWM())
-	db.Close()
+	h, _ := boltSize(t, path)
+	hwm := uint64(h)
 	keep := hwm * 3 / 4
 	fixture.Truncate(t, path, int64(keep)*4096)
 	defer etcdtest.RequireUnchanged(t, path)()
@@ -717,16 +710,9 @@ func TestBoltBrowseTruncated(t *testing.T) {
 // 2 with one line.
 func TestBoltBrowseRandomDamage(t *testing.T) {
 	src := sampleDB(t)
-	db, err := boltfmt.Open(src, boltfmt.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hwm := int64(db.HWM())
-	db.Close()
-	var ids []string
-	for i := int64(0); i < hwm; i++ {
-		ids = append(ids, strconv.FormatInt(i, 10))
-	}
+	h, _ := boltSize(t, src)
+	hwm := int64(h)
+	ids := idArgs(h)
 	seed := uint64(0x9e3779b97f4a7c15)
 	rnd := func(n int64) int64 { // splitmix64
 		seed += 0x9e3779b97f4a7c15
@@ -766,4 +752,227 @@ func TestBoltBrowseRandomDamage(t *testing.T) {
 		}
 	}
 	t.Logf("exit codes: %v", codes)
+}
+
+// ---- bolt check, and the fixtures of every bolt test ----
+
+// checkJSON runs bolt check -w json and returns the report, exit code and
+// the stderr of a simple run (which says which meta was used).
+func checkJSON(t *testing.T, path string) (*finding.Report, int, string) {
+	t.Helper()
+	defer etcdtest.RequireUnchanged(t, path)()
+	rep, code := reportJSON(t, path, "bolt", "check")
+	_, simpleErr, _ := run(t, "bolt", "check", path)
+	return rep, code, simpleErr
+}
+
+func hasFinding(r *finding.Report, code string, page uint64) bool {
+	for _, f := range r.Findings {
+		if f.Code == code && f.Page != nil && *f.Page == page {
+			return true
+		}
+	}
+	return false
+}
+
+// pageOf finds a page by its bucket, type and a predicate, on a clean db.
+func pageOf(t *testing.T, path, bucket string, typ boltfmt.PageType, ok func(db *boltfmt.DB, id boltfmt.PageID) bool) (boltfmt.PageID, *boltfmt.DB, *boltfmt.Report) {
+	t.Helper()
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	rep, err := db.Walk(boltfmt.WalkOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range rep.Pages() {
+		if b, owned := rep.Owner(id); rep.Status(id) != boltfmt.StatusTree || !owned || b.Name() != bucket {
+			continue
+		}
+		h, err := db.ReadHeader(id)
+		if err == nil && h.HeaderID == uint64(id) && h.Type == typ && (ok == nil || ok(db, id)) {
+			return id, db, rep
+		}
+	}
+	t.Fatalf("no %s page in bucket %q", typ, bucket)
+	return 0, nil, nil
+}
+
+func sampleDB(t *testing.T) string {
+	dir := fixture.CopyDir(t, etcdtest.SampleDir(t))
+	return filepath.Join(dir, "member", "snap", "db")
+}
+
+// largeDB copies the db of a larger real etcd member, whose key bucket is
+// three levels deep.
+func largeDB(t *testing.T) string {
+	src := filepath.Join(etcdtest.LargeWAL(t, "3.6", 32<<20), "member", "snap", "db")
+	dst := filepath.Join(t.TempDir(), "db")
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// persistedCopy has bbolt compact the sample db into a new file that
+// persists its freelist (etcd never does: NoFreelistSync), calls update
+// with it open, and returns its path.
+func persistedCopy(t *testing.T, update func(db *bolt.DB)) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "persisted.db")
+	sdb, err := bolt.Open(sampleDB(t), 0o400, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	ddb, err := bolt.Open(dst, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ddb.Close()
+	if err := bolt.Compact(ddb, sdb, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	update(ddb)
+	return dst
+}
+
+func branchChildAt(t *testing.T, db *boltfmt.DB, id boltfmt.PageID, i int) int64 {
+	p, err := db.ReadPage(id, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	els, err := boltfmt.BranchElements(p.Data, int(p.Count))
+	if err != nil || len(els) <= i {
+		t.Fatalf("branch %d: %v (%d elements)", id, err, len(els))
+	}
+	return p.Offset + int64(els[i].Offset) + 8
+}
+
+func TestBoltCheckCleanSample(t *testing.T) {
+	rep, code, _ := checkJSON(t, sampleDB(t))
+	if code != ExitOK || rep.Summary.Errors != 0 {
+		t.Fatalf("exit %d, %+v", code, rep.Findings)
+	}
+}
+
+func TestBoltCheckZeroedKeyLeaf(t *testing.T) {
+	path := sampleDB(t)
+	id, db, _ := pageOf(t, path, "key", boltfmt.LeafPage, nil)
+	off := int64(id) * int64(db.PageSize)
+	fixture.Zero(t, path, off, int64(db.PageSize))
+	rep, code, errOut := checkJSON(t, path)
+	if code != ExitFindings || !hasFinding(rep, "bolt-page-invalid", uint64(id)) {
+		t.Fatalf("zeroed key leaf %d: exit %d, findings %+v", id, code, rep.Findings)
+	}
+	if !strings.Contains(errOut, "10 buckets") {
+		t.Errorf("the rest of the db was not checked: %s", errOut)
+	}
+}
+
+func TestBoltCheckMeta0Checksum(t *testing.T) {
+	path := sampleDB(t)
+	fixture.FlipBit(t, path, 16+48, 0) // meta 0's txid, under the checksum
+	rep, code, errOut := checkJSON(t, path)
+	if code != ExitFindings || !hasFinding(rep, "bolt-meta-invalid", 0) {
+		t.Fatalf("exit %d, findings %+v", code, rep.Findings)
+	}
+	if !strings.Contains(errOut, "using meta 1") || !strings.Contains(errOut, "10 buckets") {
+		t.Errorf("want a fallback to meta 1 and the tree checked: %s", errOut)
+	}
+	if rep.Summary.Errors != 1 {
+		t.Errorf("want only the meta finding, got %+v", rep.Findings)
+	}
+}
+
+func TestBoltCheckBothMetas(t *testing.T) {
+	path := sampleDB(t)
+	fixture.FlipBit(t, path, 16+48, 0)
+	fixture.FlipBit(t, path, 4096+16+48, 0)
+	rep, code, errOut := checkJSON(t, path)
+	if code != ExitFindings || !hasFinding(rep, "bolt-meta-invalid", 0) || !hasFinding(rep, "bolt-meta-invalid", 1) {
+		t.Fatalf("exit %d, findings %+v", code, rep.Findings)
+	}
+	if !strings.Contains(errOut, "10 buckets") {
+		t.Errorf("the tree was not checked: %s", errOut)
+	}
+}
+
+// TestBoltCheckFreelist corrupts a persisted freelist. etcd never persists
+// one (NoFreelistSync), so the etcd db is first compacted by bbolt itself
+// into a file that does.
+func TestBoltCheckFreelist(t *testing.T) {
+	dst := persistedCopy(t, func(ddb *bolt.DB) {
+		// One more write so that the freelist holds pages.
+		if err := ddb.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("key")).Put([]byte("x"), []byte("y")) }); err != nil {
+			t.Fatal(err)
+		}
+	})
+	rep, code, _ := checkJSON(t, dst)
+	if code != ExitOK {
+		t.Fatalf("compacted copy: exit %d, %+v", code, rep.Findings)
+	}
+	db, err := boltfmt.Open(dst, boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := db.Meta().Freelist
+	db.Close()
+	if fl == boltfmt.NoFreelist {
+		t.Fatal("bbolt did not persist a freelist")
+	}
+	// The freelist page now claims to be a leaf.
+	off := int64(fl) * 4096
+	fixture.WriteAt(t, dst, off+8, binary.LittleEndian.AppendUint16(nil, uint16(boltfmt.LeafPage)))
+	rep, code, errOut := checkJSON(t, dst)
+	if code != ExitFindings || !hasFinding(rep, "bolt-freelist-invalid", uint64(fl)) {
+		t.Fatalf("exit %d, findings %+v", code, rep.Findings)
+	}
+	if !strings.Contains(errOut, "10 buckets") {
+		t.Errorf("the tree was not checked: %s", errOut)
+	}
+}
+
+func TestBoltCheckBranchPastHWM(t *testing.T) {
+	path := largeDB(t)
+	id, db, _ := pageOf(t, path, "key", boltfmt.BranchPage, nil)
+	fixture.PutUint64(t, path, branchChildAt(t, db, id, 1), uint64(db.HWM())+100)
+	rep, code, _ := checkJSON(t, path)
+	if code != ExitFindings || !hasFinding(rep, "bolt-page-invalid", uint64(id)) {
+		t.Fatalf("branch %d: exit %d, findings %+v", id, code, rep.Findings)
+	}
+}
+
+func TestBoltCheckBranchCycle(t *testing.T) {
+	path := largeDB(t)
+	// A: a branch page of the key bucket whose first child B is a branch too.
+	var childB boltfmt.PageID
+	a, db, _ := pageOf(t, path, "key", boltfmt.BranchPage, func(db *boltfmt.DB, id boltfmt.PageID) bool {
+		p, err := db.ReadPage(id, 0, nil)
+		if err != nil {
+			return false
+		}
+		els, err := boltfmt.BranchElements(p.Data, int(p.Count))
+		if err != nil || len(els) == 0 {
+			return false
+		}
+		h, err := db.ReadHeader(els[0].Child)
+		if err == nil && h.Type == boltfmt.BranchPage {
+			childB = els[0].Child
+			return true
+		}
+		return false
+	})
+	// B's first child now points back at A: A -> B -> A.
+	fixture.PutUint64(t, path, branchChildAt(t, db, childB, 0), uint64(a))
+	rep, code, _ := checkJSON(t, path)
+	if code != ExitFindings || !hasFinding(rep, "bolt-page-double-use", uint64(childB)) {
+		t.Fatalf("cycle %d -> %d -> %d: exit %d, findings %+v", a, childB, a, code, rep.Findings)
+	}
 }
