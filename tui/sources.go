@@ -246,7 +246,7 @@ func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
 		return d, nil
 	}
 	if l.Kind == boltfmt.KindOverflow {
-		d.Lines = append(d.Lines, fmt.Sprintf("overflow page %d of page %d, which has the header: it has none of its own", id-uint64(l.Start.Start), l.Start.Start))
+		d.Lines = append(d.Lines, fmt.Sprintf("overflow page %d of page %d: no header of its own", id-uint64(l.Start.Start), l.Start.Start))
 	} else {
 		d.Lines = append(d.Lines, fmt.Sprintf("header: id %d, type %s, %d elements, %d overflow pages", l.HeaderID, l.Type, l.Count, l.Overflow))
 	}
