@@ -15,7 +15,9 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/spf13/cobra"
 
+	"github.com/etcdscope/etcdscope/cmd/etcdscope/cli"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 )
@@ -343,3 +345,106 @@ var (
 	jsonDuration = regexp.MustCompile(`("duration_ns":\s*)\d+`)
 	cellPadding  = regexp.MustCompile(`DURATION +│`)
 )
+
+// helpOnly are the commands the scripts run only with --help, and why.
+var helpOnly = map[string]string{
+	"serve": "it serves until a signal (TestServeSignals runs it)",
+	"tui":   "it needs a terminal (TestTUIInTmux and the tui package run it)",
+}
+
+// TestScriptsCoverCommands: the scripts run every command of the tree
+// with --help, and every runnable one in each -w mode, so that a new
+// command or subcommand comes with its script.
+func TestScriptsCoverCommands(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "script", "*.txtar"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	ran := map[string]bool{} // "wal dump --help", "wal dump -w json", ...
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "-- ") {
+				break // the golden files
+			}
+			path, mode, help, ok := scriptInvocation(line)
+			if !ok {
+				continue
+			}
+			if help {
+				ran[path+" --help"] = true
+			} else {
+				ran[path+" -w "+mode] = true
+			}
+		}
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		path := strings.TrimSpace(strings.TrimPrefix(c.CommandPath(), c.Root().Name()))
+		if !ran[path+" --help"] {
+			t.Errorf("no script runs etcdscope %s --help", path)
+		}
+		if _, ok := helpOnly[path]; c.Runnable() && !ok {
+			for _, mode := range []string{"simple", "table", "json"} {
+				if !ran[path+" -w "+mode] {
+					t.Errorf("no script runs etcdscope %s in -w %s", path, mode)
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				walk(sub)
+			}
+		}
+	}
+	walk(cli.NewRootCommand())
+}
+
+// scriptInvocation parses a script line that runs etcdscope (exec or
+// exits N): the command path (the arguments before the first one that is
+// not a known command name), the -w mode and whether it asks for --help.
+func scriptInvocation(line string) (path, mode string, help, ok bool) {
+	f := strings.Fields(line)
+	switch {
+	case len(f) >= 2 && f[0] == "exec" && f[1] == "etcdscope":
+		f = f[2:]
+	case len(f) >= 3 && f[0] == "exits" && f[2] == "etcdscope":
+		f = f[3:]
+	default:
+		return "", "", false, false
+	}
+	mode = "simple"
+	var words []string
+	c := cli.NewRootCommand()
+	for i := 0; i < len(f); i++ {
+		switch a := f[i]; {
+		case a == "-w" || a == "--write-out":
+			if i+1 < len(f) {
+				mode = f[i+1]
+				i++
+			}
+		case a == "--help" || a == "-h":
+			help = true
+		case a == "help" && len(words) == 0:
+			help = true
+		default:
+			if sub := findSub(c, a); sub != nil && !strings.HasPrefix(a, "-") {
+				c = sub
+				words = append(words, a)
+			}
+		}
+	}
+	return strings.Join(words, " "), mode, help, true
+}
+
+func findSub(c *cobra.Command, name string) *cobra.Command {
+	for _, sub := range c.Commands() {
+		if sub.Name() == name {
+			return sub
+		}
+	}
+	return nil
+}
