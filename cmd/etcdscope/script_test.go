@@ -309,18 +309,26 @@ func cmdUnchanged(ts *testscript.TestScript, neg bool, args []string) {
 // durations matches a Go time.Duration as String prints it.
 var durations = regexp.MustCompile(`(\d+(\.\d+)?(ns|µs|us|ms|s|m|h))+`)
 
-// cmdScrub writes stdout or stderr of the last exec to FILE, with what
-// changes from one run to the next replaced: the script's work dir by
-// $WORK, and on lines that name a duration, the duration by DURATION (a
-// table cell's padding after it dropped, and a JSON duration_ns's number).
-// Output that does not end in a newline, which a txtar file cannot hold
-// (bolt get's raw value), gets one and the line [no newline at end].
+// cmdScrub writes stdout or stderr of the last exec to FILE, scrubbed.
 func cmdScrub(ts *testscript.TestScript, neg bool, args []string) {
 	positive(ts, neg, "scrub")
 	if len(args) != 2 || (args[0] != "stdout" && args[0] != "stderr") {
 		ts.Fatalf("usage: scrub stdout|stderr FILE")
 	}
-	text := strings.ReplaceAll(ts.ReadFile(args[0]), ts.Getenv("WORK"), "$WORK")
+	text := scrub(ts.ReadFile(args[0]), ts.Getenv("WORK"))
+	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(text), 0o666); err != nil {
+		ts.Fatalf("scrub: %v", err)
+	}
+}
+
+// scrub replaces in a command's output what changes from one run to the
+// next: the script's work dir by $WORK, and on lines that name a
+// duration, the duration by DURATION (a table cell's padding after it
+// dropped, and a JSON duration_ns's number). Output that does not end in
+// a newline, which a txtar file cannot hold (bolt get's raw value), gets
+// one and the line [no newline at end].
+func scrub(text, work string) string {
+	text = strings.ReplaceAll(text, work, "$WORK")
 	lines := strings.SplitAfter(text, "\n")
 	for i, l := range lines {
 		if !strings.Contains(strings.ToLower(l), "duration") {
@@ -332,11 +340,9 @@ func cmdScrub(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	text = strings.Join(lines, "")
 	if text != "" && !strings.HasSuffix(text, "\n") {
-		text += "\n" + noFinalNewline + "\n" // a txtar file always ends in one
+		text += "\n" + noFinalNewline + "\n"
 	}
-	if err := os.WriteFile(ts.MkAbs(args[1]), []byte(text), 0o666); err != nil {
-		ts.Fatalf("scrub: %v", err)
-	}
+	return text
 }
 
 const noFinalNewline = "[no newline at end]"
@@ -447,4 +453,22 @@ func findSub(c *cobra.Command, name string) *cobra.Command {
 		}
 	}
 	return nil
+}
+
+func TestScrub(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"out: /w/x/out\n", "out: $WORK/x/out\n"},
+		{"duration:    11.749599ms\n", "duration:    DURATION\n"},
+		{"duration:    1m2.5s\n", "duration:    DURATION\n"},
+		{"duration:    350µs\n", "duration:    DURATION\n"},
+		{"│ duration    │ 12.386617ms          │\n", "│ duration    │ DURATION │\n"},
+		{`  "duration_ns": 12450889,` + "\n", `  "duration_ns": DURATION,` + "\n"},
+		{"revision 337, took 5ms\n", "revision 337, took 5ms\n"}, // not a duration line
+		{"\x00\x01o", "\x00\x01o\n" + noFinalNewline + "\n"},
+		{"", ""},
+	} {
+		if got := scrub(c.in, "/w"); got != c.want {
+			t.Errorf("scrub(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
 }
