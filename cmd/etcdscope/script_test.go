@@ -455,20 +455,22 @@ func findSub(c *cobra.Command, name string) *cobra.Command {
 	return nil
 }
 
+// TestScrub: what scrub replaces, and what it leaves.
 func TestScrub(t *testing.T) {
-	for _, c := range []struct{ in, want string }{
-		{"out: /w/x/out\n", "out: $WORK/x/out\n"},
-		{"duration:    11.749599ms\n", "duration:    DURATION\n"},
-		{"duration:    1m2.5s\n", "duration:    DURATION\n"},
-		{"duration:    350µs\n", "duration:    DURATION\n"},
-		{"│ duration    │ 12.386617ms          │\n", "│ duration    │ DURATION │\n"},
-		{`  "duration_ns": 12450889,` + "\n", `  "duration_ns": DURATION,` + "\n"},
-		{"revision 337, took 5ms\n", "revision 337, took 5ms\n"}, // not a duration line
-		{"\x00\x01o", "\x00\x01o\n" + noFinalNewline + "\n"},
-		{"", ""},
-	} {
-		if got := scrub(c.in, "/w"); got != c.want {
-			t.Errorf("scrub(%q) = %q, want %q", c.in, got, c.want)
+	want := map[string]string{ // input: scrubbed, with the work dir /w
+		"out: /w/x/out\n":                          "out: $WORK/x/out\n",
+		"duration:    11.749599ms\n":               "duration:    DURATION\n",
+		"duration:    1m2.5s\n":                    "duration:    DURATION\n",
+		"duration:    350µs\n":                     "duration:    DURATION\n",
+		"│ duration    │ 12.386617ms          │\n": "│ duration    │ DURATION │\n",
+		`  "duration_ns": 12450889,` + "\n":        `  "duration_ns": DURATION,` + "\n",
+		"revision 337, took 5ms\n":                 "revision 337, took 5ms\n", // not a duration line
+		"\x00\x01o":                                "\x00\x01o\n" + noFinalNewline + "\n",
+		"":                                         "",
+	}
+	for in, out := range want {
+		if got := scrub(in, "/w"); got != out {
+			t.Errorf("scrub(%q) = %q, want %q", in, got, out)
 		}
 	}
 }
