@@ -193,12 +193,21 @@ func (pl *pageRecord) typeText() string {
 	return pl.Type.String()
 }
 
+// bucketText is a bucket's name in a column: blank for none (a meta,
+// freelist or free page), else as textfmt shows names.
+func bucketText(name string) string {
+	if name == "" {
+		return ""
+	}
+	return textfmt.BareString(name)
+}
+
 func (pl *pageRecord) row() []string {
 	items, overflow := "", ""
 	if pl.headed() {
 		items, overflow = strconv.FormatUint(pl.Items, 10), strconv.FormatUint(uint64(pl.Overflow), 10)
 	}
-	return []string{strconv.FormatUint(uint64(pl.ID), 10), pl.typeText(), items, overflow, pl.status, textfmt.BareString(pl.bucket)}
+	return []string{strconv.FormatUint(uint64(pl.ID), 10), pl.typeText(), items, overflow, pl.status, bucketText(pl.bucket)}
 }
 
 func (pl *pageRecord) appendText(b []byte) []byte {
