@@ -40,10 +40,13 @@ const depsRules = `
 	# and severity, the input error that names a path, the read-only open.
 	finding, internal/textfmt < internal/problem;
 
+	# The one protobuf walker behind every hand-written decoder.
+	STD, google.golang.org/protobuf/encoding/protowire < internal/pbwire;
+
 	# All a format decoder may import: the standard library, protobuf's wire
 	# layer and the small helpers above. The decoders decode walpb, snappb
 	# and etcd's requests by hand rather than import etcd's server module.
-	internal/problem, internal/hexfmt,
+	internal/problem, internal/hexfmt, internal/pbwire,
 	google.golang.org/protobuf/encoding/protowire, go.etcd.io/raft/v3/raftpb
 	< DECODER_DEPS;
 

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
 
 // Lease is a leasepb.Lease from the lease bucket, with the keys attached
@@ -52,46 +54,10 @@ func DecodeLease(k, v []byte) Lease {
 	} else {
 		l.Problem = fmt.Sprintf("key of %d bytes, want 8", len(k))
 	}
-	err := varintFields(v, func(num protowire.Number, x uint64) {
-		switch num {
-		case 1:
-			l.ID = int64(x)
-		case 2:
-			l.TTL = int64(x)
-		case 3:
-			l.RemainingTTL = int64(x)
-		}
-	})
-	if err != nil {
+	if err := pbwire.Varints(v, "Lease", pbwire.Proto, &l.ID, &l.TTL, &l.RemainingTTL); err != nil {
 		l.Problem = err.Error()
 	}
 	return l
-}
-
-// varintFields calls f for every varint field of a protobuf message.
-func varintFields(b []byte, f func(protowire.Number, uint64)) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
-		if typ == protowire.VarintType {
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			f(num, v)
-			b = b[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return protowire.ParseError(n)
-		}
-		b = b[n:]
-	}
-	return nil
 }
 
 // Member is a member record from the members bucket (JSON, as etcd writes
@@ -207,20 +173,7 @@ func ReadAuth(src Source) (*Auth, error) {
 	}
 	err = src.ForEach(AuthUsersBucket, func(k, v []byte) error {
 		u := AuthUser{Name: string(k), Roles: []string{}}
-		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
-			switch {
-			case num == 2 && typ == protowire.BytesType:
-				u.HasPassword, u.Password = len(bs) > 0, bytes.Clone(bs)
-			case num == 3 && typ == protowire.BytesType:
-				u.Roles = append(u.Roles, string(bs))
-			case num == 4 && typ == protowire.BytesType:
-				varintFields(bs, func(n protowire.Number, x uint64) {
-					if n == 1 {
-						u.NoPassword = x != 0
-					}
-				})
-			}
-		}); err != nil {
+		if err := decodeUser(v, &u); err != nil {
 			u.Problem = err.Error()
 		}
 		a.Users = append(a.Users, u)
@@ -231,30 +184,7 @@ func ReadAuth(src Source) (*Auth, error) {
 	}
 	err = src.ForEach(AuthRolesBucket, func(k, v []byte) error {
 		r := AuthRole{Name: string(k), Permissions: []AuthPermission{}}
-		if err := messageFields(v, func(num protowire.Number, bs []byte, x uint64, typ protowire.Type) {
-			if num != 2 || typ != protowire.BytesType {
-				return
-			}
-			var p AuthPermission
-			messageFields(bs, func(n protowire.Number, b []byte, x uint64, t protowire.Type) {
-				switch {
-				case n == 1 && t == protowire.VarintType:
-					p.PermType = x
-					p.Type = [...]string{"READ", "WRITE", "READWRITE"}[min(x, 2)]
-					if x > 2 {
-						p.Type = fmt.Sprintf("type(%d)", x)
-					}
-				case n == 2 && t == protowire.BytesType:
-					p.Key = append([]byte(nil), b...)
-				case n == 3 && t == protowire.BytesType:
-					p.RangeEnd = append([]byte(nil), b...)
-				}
-			})
-			if p.Type == "" {
-				p.Type = "READ"
-			}
-			r.Permissions = append(r.Permissions, p)
-		}); err != nil {
+		if err := decodeRole(v, &r); err != nil {
 			r.Problem = err.Error()
 		}
 		a.Roles = append(a.Roles, r)
@@ -263,39 +193,66 @@ func ReadAuth(src Source) (*Auth, error) {
 	return a, err
 }
 
-// messageFields calls f for every field of a protobuf message.
-func messageFields(b []byte, f func(num protowire.Number, bs []byte, x uint64, typ protowire.Type)) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return protowire.ParseError(n)
+// decodeUser decodes an authpb.User.
+func decodeUser(v []byte, u *AuthUser) error {
+	return pbwire.Walk(v, "User", pbwire.Proto, func(f pbwire.Field) error {
+		switch f.Num {
+		case 2:
+			if f.Type == protowire.BytesType {
+				u.HasPassword, u.Password = len(f.B) > 0, bytes.Clone(f.B)
+			}
+		case 3:
+			return f.AppendText(&u.Roles)
+		case 4:
+			it, ok, err := f.Message("UserAddOptions")
+			if !ok {
+				return err
+			}
+			return it.Each(func(f pbwire.Field) error {
+				if f.Num == 1 {
+					return f.Bool(&u.NoPassword)
+				}
+				return nil
+			})
 		}
-		b = b[n:]
-		switch typ {
-		case protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			f(num, nil, v, typ)
-			b = b[n:]
-		case protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			f(num, v, 0, typ)
-			b = b[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return protowire.ParseError(n)
-			}
-			b = b[n:]
-		}
-	}
-	return nil
+		return nil
+	})
 }
+
+// decodeRole decodes an authpb.Role.
+func decodeRole(v []byte, r *AuthRole) error {
+	return pbwire.Walk(v, "Role", pbwire.Proto, func(f pbwire.Field) error {
+		if f.Num != 2 {
+			return nil
+		}
+		it, ok, err := f.Message("Permission")
+		if !ok {
+			return err
+		}
+		var p AuthPermission
+		err = it.Each(func(f pbwire.Field) error {
+			switch f.Num {
+			case 1:
+				return f.Uint64(&p.PermType)
+			case 2:
+				return f.Bytes(&p.Key)
+			case 3:
+				return f.Bytes(&p.RangeEnd)
+			}
+			return nil
+		})
+		p.Type = permissionTypes[min(p.PermType, 2)]
+		if p.PermType > 2 {
+			p.Type = fmt.Sprintf("type(%d)", p.PermType)
+		}
+		p.Key, p.RangeEnd = append([]byte(nil), p.Key...), append([]byte(nil), p.RangeEnd...) // copies; nil when empty
+		r.Permissions = append(r.Permissions, p)
+		return err
+	})
+}
+
+// permissionTypes names authpb.Permission_Type.
+var permissionTypes = [...]string{"READ", "WRITE", "READWRITE"}
 
 // Cluster is the cluster and alarm buckets.
 type Cluster struct {
@@ -324,15 +281,11 @@ func ReadCluster(src Source) (*Cluster, error) {
 		return nil, err
 	}
 	err = src.ForEach(AlarmBucket, func(k, v []byte) error {
-		var member, alarm uint64
-		varintFields(k, func(n protowire.Number, x uint64) {
-			switch n {
-			case 1:
-				member = x
-			case 2:
-				alarm = x
-			}
-		})
+		member, alarm, err := decodeAlarmMember(k)
+		if err != nil {
+			c.Alarms = append(c.Alarms, fmt.Sprintf("undecodable alarm key %x: %v", k, err))
+			return nil
+		}
 		name := [...]string{"NONE", "NOSPACE", "CORRUPT"}[min(alarm, 2)]
 		c.Alarms = append(c.Alarms, fmt.Sprintf("%s on member %x", name, member))
 		return nil
@@ -348,17 +301,16 @@ func (s *Store) Alarms(fn func(member uint64, alarm int32)) error { return ReadA
 // ReadAlarms is [Store.Alarms] for a Source read without its key index.
 func ReadAlarms(src Source, fn func(member uint64, alarm int32)) error {
 	return src.ForEach(AlarmBucket, func(k, _ []byte) error {
-		var member, alarm uint64
-		if varintFields(k, func(n protowire.Number, x uint64) {
-			switch n {
-			case 1:
-				member = x
-			case 2:
-				alarm = x
-			}
-		}) == nil {
+		if member, alarm, err := decodeAlarmMember(k); err == nil {
 			fn(member, int32(alarm))
 		}
 		return nil
 	})
+}
+
+// decodeAlarmMember decodes an etcdserverpb.AlarmMember, the key of an
+// alarm record.
+func decodeAlarmMember(k []byte) (member, alarm uint64, err error) {
+	err = pbwire.Varints(k, "AlarmMember", pbwire.Proto, &member, &alarm)
+	return member, alarm, err
 }

@@ -1,6 +1,7 @@
 package mvccview
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
 
 // Revision is an MVCC revision: the main revision of a write transaction
@@ -110,47 +113,26 @@ type KeyValue struct {
 // mod_revision=3, version=4, value=5, lease=6).
 func DecodeKeyValue(b []byte) (KeyValue, error) {
 	var kv KeyValue
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return kv, fmt.Errorf("%w: KeyValue tag: %v", ErrBadRecord, protowire.ParseError(n))
+	var err error
+	it := pbwire.Fields(b, "KeyValue", pbwire.Proto) // a loop, not pbwire.Walk: it does not escape
+	for err == nil && it.Next() {
+		switch f := it.Field(); f.Num {
+		case 1:
+			err = f.Bytes(&kv.Key)
+		case 2:
+			err = f.Int64(&kv.CreateRevision)
+		case 3:
+			err = f.Int64(&kv.ModRevision)
+		case 4:
+			err = f.Int64(&kv.Version)
+		case 5:
+			err = f.Bytes(&kv.Value)
+		case 6:
+			err = f.Int64(&kv.Lease)
 		}
-		b = b[n:]
-		switch {
-		case (num == 1 || num == 5) && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return kv, fmt.Errorf("%w: KeyValue field %d: %v", ErrBadRecord, num, protowire.ParseError(n))
-			}
-			if num == 1 {
-				kv.Key = v
-			} else {
-				kv.Value = v
-			}
-			b = b[n:]
-		case num >= 2 && num <= 6 && num != 5 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return kv, fmt.Errorf("%w: KeyValue field %d: %v", ErrBadRecord, num, protowire.ParseError(n))
-			}
-			switch num {
-			case 2:
-				kv.CreateRevision = int64(v)
-			case 3:
-				kv.ModRevision = int64(v)
-			case 4:
-				kv.Version = int64(v)
-			case 6:
-				kv.Lease = int64(v)
-			}
-			b = b[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return kv, fmt.Errorf("%w: KeyValue field %d: %v", ErrBadRecord, num, protowire.ParseError(n))
-			}
-			b = b[n:]
-		}
+	}
+	if err = cmp.Or(err, it.Err()); err != nil {
+		return kv, fmt.Errorf("%w: %w", ErrBadRecord, err)
 	}
 	return kv, nil
 }
@@ -160,25 +142,18 @@ func DecodeKeyValue(b []byte) (KeyValue, error) {
 // rebuilt store equals etcd's.
 func AppendKeyValue(b []byte, kv KeyValue) []byte {
 	if len(kv.Key) > 0 {
-		b = protowire.AppendTag(b, 1, protowire.BytesType)
-		b = protowire.AppendBytes(b, kv.Key)
+		b = pbwire.AppendBytes(b, 1, kv.Key)
 	}
-	for _, f := range []struct {
-		num protowire.Number
-		v   int64
-	}{{2, kv.CreateRevision}, {3, kv.ModRevision}, {4, kv.Version}} {
-		if f.v != 0 {
-			b = protowire.AppendTag(b, f.num, protowire.VarintType)
-			b = protowire.AppendVarint(b, uint64(f.v))
+	for i, v := range []int64{kv.CreateRevision, kv.ModRevision, kv.Version} {
+		if v != 0 {
+			b = pbwire.AppendVarint(b, protowire.Number(2+i), uint64(v))
 		}
 	}
 	if len(kv.Value) > 0 {
-		b = protowire.AppendTag(b, 5, protowire.BytesType)
-		b = protowire.AppendBytes(b, kv.Value)
+		b = pbwire.AppendBytes(b, 5, kv.Value)
 	}
 	if kv.Lease != 0 {
-		b = protowire.AppendTag(b, 6, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(kv.Lease))
+		b = pbwire.AppendVarint(b, 6, uint64(kv.Lease))
 	}
 	return b
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 	"github.com/etcdscope/etcdscope/internal/problem"
 )
 
@@ -288,9 +289,9 @@ func (f *File) problem(off int64, sentinel error, format string, args ...any) {
 // fieldProblem reports a protobuf error of a layer that starts at base.
 func (f *File) fieldProblem(base int64, err error, layer string) {
 	off, detail := base, err.Error()
-	var fe *fieldError
-	if errors.As(err, &fe) {
-		off, detail = base+fe.off, fe.detail
+	var pe *pbwire.Error
+	if errors.As(err, &pe) {
+		off = base + int64(pe.Offset)
 	}
 	if off >= f.Size {
 		off = max(f.Size-1, 0)

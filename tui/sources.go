@@ -17,6 +17,7 @@ import (
 	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/tui/panes"
@@ -644,29 +645,22 @@ func protoFields(v []byte) (lines []string, ok bool) {
 	if len(v) == 0 {
 		return nil, false
 	}
-	for b := v; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || typ == protowire.StartGroupType || typ == protowire.EndGroupType {
+	it := pbwire.Fields(v, "", pbwire.Proto)
+	for it.Next() {
+		f := it.Field()
+		if f.Type == protowire.StartGroupType || len(lines) >= maxValueLines {
 			return nil, false // groups are not in etcd's messages
 		}
-		b = b[n:]
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 || len(lines) >= maxValueLines {
-			return nil, false
-		}
-		switch typ {
+		switch f.Type {
 		case protowire.VarintType:
-			x, _ := protowire.ConsumeVarint(b)
-			lines = append(lines, fmt.Sprintf("%d: varint %d", num, x))
+			lines = append(lines, fmt.Sprintf("%d: varint %d", f.Num, f.V))
 		case protowire.BytesType:
-			x, _ := protowire.ConsumeBytes(b)
-			lines = append(lines, fmt.Sprintf("%d: %d bytes %s", num, len(x), showText(x[:min(len(x), 256)])))
+			lines = append(lines, fmt.Sprintf("%d: %d bytes %s", f.Num, len(f.B), showText(f.B[:min(len(f.B), 256)])))
 		default: // fixed32, fixed64
-			lines = append(lines, fmt.Sprintf("%d: fixed %#x", num, b[:m]))
+			lines = append(lines, fmt.Sprintf("%d: fixed %#x", f.Num, f.B))
 		}
-		b = b[m:]
 	}
-	return lines, true
+	return lines, it.Err() == nil
 }
 
 // keyText shows a key of the bucket at path: a revision main_sub (t for a

@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
 
 // hashedPasswordField is where each request that may carry a password hash
@@ -25,14 +27,14 @@ var hashedPasswordField = map[int32]int32{
 // store what etcd stores.
 func HashedPassword(data []byte) ([]byte, error) {
 	var hashed []byte
-	err := pbWalk(data, "InternalRaftRequest", func(f pbField) error {
-		num, ok := hashedPasswordField[f.num]
-		if !ok || f.typ != protowire.BytesType {
+	err := pbWalk(data, "InternalRaftRequest", func(f pbwire.Field) error {
+		num, ok := hashedPasswordField[int32(f.Num)]
+		if !ok || f.Type != protowire.BytesType {
 			return nil
 		}
-		return pbWalk(f.b, "auth request", func(g pbField) error {
-			if g.num == num && g.typ == protowire.BytesType {
-				hashed = g.b // the last one wins, as in gogo
+		return pbWalk(f.B, "auth request", func(g pbwire.Field) error {
+			if int32(g.Num) == num && g.Type == protowire.BytesType {
+				hashed = g.B // the last one wins, as in gogo
 			}
 			return nil
 		})

@@ -1,9 +1,13 @@
 package walfmt
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
 
 // EntryKind is raftpb.EntryType. On-disk format; do not change
@@ -16,161 +20,89 @@ const (
 	EntryConfChangeV2 EntryKind = 2
 )
 
-func (k EntryKind) String() string {
-	switch k {
-	case EntryNormal:
-		return "normal"
-	case EntryConfChange:
-		return "confchange"
-	case EntryConfChangeV2:
-		return "confchangev2"
-	}
-	return fmt.Sprintf("entrytype(%d)", int32(k))
-}
+var entryKindNames = []string{"normal", "confchange", "confchangev2"}
+
+func (k EntryKind) String() string { return enumString(entryKindNames, "entrytype", k) }
 
 // ParseEntryKind parses the names String returns.
-func ParseEntryKind(s string) (EntryKind, bool) {
-	for k := EntryNormal; k <= EntryConfChangeV2; k++ {
-		if k.String() == s {
-			return k, true
-		}
-	}
-	return 0, false
-}
+func ParseEntryKind(s string) (EntryKind, bool) { return parseName[EntryKind](entryKindNames, s) }
 
 // Entry is a raftpb.Entry. Data aliases the decoded bytes.
 type Entry struct {
-	Term  uint64
-	Index uint64
-	Type  EntryKind
-	Data  []byte
+	Term  uint64    `json:"term"`
+	Index uint64    `json:"index"`
+	Type  EntryKind `json:"type"`
+	Data  []byte    `json:"data,omitempty"`
 }
 
 // HardState is a raftpb.HardState.
 type HardState struct {
-	Term   uint64
-	Vote   uint64
-	Commit uint64
+	Term   uint64 `json:"term"`
+	Vote   uint64 `json:"vote"`
+	Commit uint64 `json:"commit"`
 }
 
-// ConfState is a raftpb.ConfState.
-type ConfState struct {
-	Voters         []uint64
-	Learners       []uint64
-	VotersOutgoing []uint64
-	LearnersNext   []uint64
-	AutoLeave      bool
-}
+// ConfState is a raftpb.ConfState, the same type as snapfmt.ConfState.
+type ConfState = pbwire.ConfState
 
 // Snapshot is a walpb.Snapshot: the raft index and term of a snapshot, and
 // since etcd 3.5 its ConfState (nil when absent).
 type Snapshot struct {
-	Index     uint64
-	Term      uint64
-	ConfState *ConfState
+	Index     uint64     `json:"index"`
+	Term      uint64     `json:"term"`
+	ConfState *ConfState `json:"conf_state,omitempty"`
 }
 
 // Metadata is an etcdserverpb.Metadata: the member and cluster ids every
 // segment repeats.
 type Metadata struct {
-	NodeID    uint64
-	ClusterID uint64
+	NodeID    uint64 `json:"node_id"`
+	ClusterID uint64 `json:"cluster_id"`
 }
 
-// fields walks a protobuf message and calls f for each field. f receives
-// the varint value for varint fields and the bytes for length-delimited
-// ones; other wire types are skipped. Unknown fields are ignored.
-func fields(b []byte, f func(num protowire.Number, v uint64, bs []byte, typ protowire.Type) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return fmt.Errorf("%w: tag: %v", errProto, protowire.ParseError(n))
-		}
-		b = b[n:]
-		switch typ {
-		case protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return fmt.Errorf("%w: field %d: %v", errProto, num, protowire.ParseError(n))
-			}
-			b = b[n:]
-			if err := f(num, v, nil, typ); err != nil {
-				return err
-			}
-		case protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return fmt.Errorf("%w: field %d: %v", errProto, num, protowire.ParseError(n))
-			}
-			b = b[n:]
-			if err := f(num, 0, v, typ); err != nil {
-				return err
-			}
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return fmt.Errorf("%w: field %d: %v", errProto, num, protowire.ParseError(n))
-			}
-			b = b[n:]
-		}
+// errProto is wrapped by every protobuf decoding error of this package.
+var errProto = errors.New("bad protobuf")
+
+// protoError wraps a decoding error of pbwire in errProto.
+func protoError(err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("%w: %w", errProto, err)
 }
+
+// The records and raft payloads are read as protobuf-go reads them
+// (pbwire.Proto): a known field with another wire type is skipped.
 
 // DecodeEntry decodes a raftpb.Entry without allocating.
 func DecodeEntry(b []byte) (Entry, error) {
 	var e Entry
-	// Fast path: etcd writes fields 1,2,3,4 in order as single-byte tags.
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return e, fmt.Errorf("%w: entry tag: %v", errProto, protowire.ParseError(n))
-		}
-		b = b[n:]
-		switch {
-		case typ == protowire.VarintType && num >= 1 && num <= 3:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return e, fmt.Errorf("%w: entry field %d: %v", errProto, num, protowire.ParseError(n))
+	var err error
+	it := pbwire.Fields(b, "Entry", pbwire.Proto) // a loop, not pbwire.Walk: it does not escape
+	for err == nil && it.Next() {
+		switch f := it.Field(); f.Num {
+		case 1:
+			err = f.Int32((*int32)(&e.Type))
+		case 2:
+			err = f.Uint64(&e.Term)
+		case 3:
+			err = f.Uint64(&e.Index)
+		case 4:
+			if f.Type == protowire.BytesType {
+				e.Data = f.B // with the capacity of b: see DecodeRecord
 			}
-			b = b[n:]
-			switch num {
-			case 1:
-				e.Type = EntryKind(int32(v))
-			case 2:
-				e.Term = v
-			case 3:
-				e.Index = v
-			}
-		case typ == protowire.BytesType && num == 4:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return e, fmt.Errorf("%w: entry data: %v", errProto, protowire.ParseError(n))
-			}
-			e.Data = v
-			b = b[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return e, fmt.Errorf("%w: entry field %d: %v", errProto, num, protowire.ParseError(n))
-			}
-			b = b[n:]
 		}
 	}
-	return e, nil
+	return e, protoError(cmp.Or(err, it.Err()))
 }
 
 // AppendEntry appends the raftpb.Entry encoding etcd writes.
 func AppendEntry(b []byte, e Entry) []byte {
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(e.Type))
-	b = protowire.AppendTag(b, 2, protowire.VarintType)
-	b = protowire.AppendVarint(b, e.Term)
-	b = protowire.AppendTag(b, 3, protowire.VarintType)
-	b = protowire.AppendVarint(b, e.Index)
+	b = pbwire.AppendVarint(b, 1, uint64(e.Type))
+	b = pbwire.AppendVarint(b, 2, e.Term)
+	b = pbwire.AppendVarint(b, 3, e.Index)
 	if e.Data != nil {
-		b = protowire.AppendTag(b, 4, protowire.BytesType)
-		b = protowire.AppendBytes(b, e.Data)
+		b = pbwire.AppendBytes(b, 4, e.Data)
 	}
 	return b
 }
@@ -178,89 +110,59 @@ func AppendEntry(b []byte, e Entry) []byte {
 // DecodeHardState decodes a raftpb.HardState.
 func DecodeHardState(b []byte) (HardState, error) {
 	var h HardState
-	err := fields(b, func(num protowire.Number, v uint64, _ []byte, typ protowire.Type) error {
-		if typ != protowire.VarintType {
-			return nil
-		}
-		switch num {
-		case 1:
-			h.Term = v
-		case 2:
-			h.Vote = v
-		case 3:
-			h.Commit = v
-		}
-		return nil
-	})
-	return h, err
+	return h, protoError(pbwire.Varints(b, "HardState", pbwire.Proto, &h.Term, &h.Vote, &h.Commit))
 }
 
 // AppendHardState appends the raftpb.HardState encoding etcd writes.
 func AppendHardState(b []byte, h HardState) []byte {
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, h.Term)
-	b = protowire.AppendTag(b, 2, protowire.VarintType)
-	b = protowire.AppendVarint(b, h.Vote)
-	b = protowire.AppendTag(b, 3, protowire.VarintType)
-	return protowire.AppendVarint(b, h.Commit)
+	b = pbwire.AppendVarint(b, 1, h.Term)
+	b = pbwire.AppendVarint(b, 2, h.Vote)
+	return pbwire.AppendVarint(b, 3, h.Commit)
 }
 
 // DecodeMetadata decodes an etcdserverpb.Metadata.
 func DecodeMetadata(b []byte) (Metadata, error) {
 	var m Metadata
-	err := fields(b, func(num protowire.Number, v uint64, _ []byte, typ protowire.Type) error {
-		if typ != protowire.VarintType {
-			return nil
-		}
-		switch num {
-		case 1:
-			m.NodeID = v
-		case 2:
-			m.ClusterID = v
-		}
-		return nil
-	})
-	return m, err
+	return m, protoError(pbwire.Varints(b, "Metadata", pbwire.Proto, &m.NodeID, &m.ClusterID))
 }
 
 // AppendMetadata appends an etcdserverpb.Metadata encoding.
 func AppendMetadata(b []byte, m Metadata) []byte {
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, m.NodeID)
-	b = protowire.AppendTag(b, 2, protowire.VarintType)
-	return protowire.AppendVarint(b, m.ClusterID)
+	b = pbwire.AppendVarint(b, 1, m.NodeID)
+	return pbwire.AppendVarint(b, 2, m.ClusterID)
 }
 
 // DecodeSnapshot decodes a walpb.Snapshot.
 func DecodeSnapshot(b []byte) (Snapshot, error) {
 	var s Snapshot
-	err := fields(b, func(num protowire.Number, v uint64, bs []byte, typ protowire.Type) error {
-		switch {
-		case num == 1 && typ == protowire.VarintType:
-			s.Index = v
-		case num == 2 && typ == protowire.VarintType:
-			s.Term = v
-		case num == 3 && typ == protowire.BytesType:
-			cs, err := DecodeConfState(bs)
-			if err != nil {
-				return fmt.Errorf("conf_state: %w", err)
+	err := pbwire.Walk(b, "Snapshot", pbwire.Proto, func(f pbwire.Field) error {
+		switch f.Num {
+		case 1:
+			return f.Uint64(&s.Index)
+		case 2:
+			return f.Uint64(&s.Term)
+		case 3:
+			it, ok, err := f.Message("conf_state")
+			if !ok {
+				return err
+			}
+			var cs ConfState
+			if err := pbwire.ReadConfState(&it, &cs); err != nil {
+				return err
 			}
 			s.ConfState = &cs
 		}
 		return nil
 	})
-	return s, err
+	return s, protoError(err)
 }
 
 // AppendSnapshot appends a walpb.Snapshot encoding.
 func AppendSnapshot(b []byte, s Snapshot) []byte {
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, s.Index)
-	b = protowire.AppendTag(b, 2, protowire.VarintType)
-	b = protowire.AppendVarint(b, s.Term)
+	b = pbwire.AppendVarint(b, 1, s.Index)
+	b = pbwire.AppendVarint(b, 2, s.Term)
 	if s.ConfState != nil {
-		b = protowire.AppendTag(b, 3, protowire.BytesType)
-		b = protowire.AppendBytes(b, AppendConfState(nil, *s.ConfState))
+		b = pbwire.AppendBytes(b, 3, AppendConfState(nil, *s.ConfState))
 	}
 	return b
 }
@@ -269,50 +171,9 @@ func AppendSnapshot(b []byte, s Snapshot) []byte {
 // repeated fields.
 func DecodeConfState(b []byte) (ConfState, error) {
 	var c ConfState
-	err := fields(b, func(num protowire.Number, v uint64, bs []byte, typ protowire.Type) error {
-		var dst *[]uint64
-		switch num {
-		case 1:
-			dst = &c.Voters
-		case 2:
-			dst = &c.Learners
-		case 3:
-			dst = &c.VotersOutgoing
-		case 4:
-			dst = &c.LearnersNext
-		case 5:
-			if typ == protowire.VarintType {
-				c.AutoLeave = v != 0
-			}
-			return nil
-		default:
-			return nil
-		}
-		if typ == protowire.VarintType {
-			*dst = append(*dst, v)
-			return nil
-		}
-		for len(bs) > 0 { // packed
-			x, n := protowire.ConsumeVarint(bs)
-			if n < 0 {
-				return fmt.Errorf("%w: packed field %d: %v", errProto, num, protowire.ParseError(n))
-			}
-			*dst = append(*dst, x)
-			bs = bs[n:]
-		}
-		return nil
-	})
-	return c, err
+	it := pbwire.Fields(b, "ConfState", pbwire.Proto)
+	return c, protoError(pbwire.ReadConfState(&it, &c))
 }
 
 // AppendConfState appends the unpacked raftpb.ConfState encoding gogo writes.
-func AppendConfState(b []byte, c ConfState) []byte {
-	for i, ids := range [][]uint64{c.Voters, c.Learners, c.VotersOutgoing, c.LearnersNext} {
-		for _, id := range ids {
-			b = protowire.AppendTag(b, protowire.Number(i+1), protowire.VarintType)
-			b = protowire.AppendVarint(b, id)
-		}
-	}
-	b = protowire.AppendTag(b, 5, protowire.VarintType)
-	return protowire.AppendVarint(b, protowire.EncodeBool(c.AutoLeave))
-}
+func AppendConfState(b []byte, c ConfState) []byte { return pbwire.AppendConfState(b, c) }

@@ -41,19 +41,9 @@ const (
 	KindDamage
 )
 
-func (k FrameKind) String() string {
-	switch k {
-	case KindSegment:
-		return "segment"
-	case KindRecord:
-		return "record"
-	case KindZero:
-		return "zero"
-	case KindDamage:
-		return "damage"
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
+var frameKindNames = []string{"segment", "record", "zero", "damage"}
+
+func (k FrameKind) String() string { return enumString(frameKindNames, "kind", k) }
 
 // Frame is one run of bytes of a segment as the reader classified it. The
 // frames of a segment tile it: each starts where the previous one ended.

@@ -1,10 +1,12 @@
 package walfmt
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
 
 // RecordType is a walpb.Record type. On-disk format; do not change
@@ -19,31 +21,12 @@ const (
 	SnapshotType RecordType = 5
 )
 
-func (t RecordType) String() string {
-	switch t {
-	case MetadataType:
-		return "metadata"
-	case EntryType:
-		return "entry"
-	case StateType:
-		return "state"
-	case CRCType:
-		return "crc"
-	case SnapshotType:
-		return "snapshot"
-	}
-	return fmt.Sprintf("type(%d)", int64(t))
-}
+var recordTypeNames = []string{1: "metadata", 2: "entry", 3: "state", 4: "crc", 5: "snapshot"}
+
+func (t RecordType) String() string { return enumString(recordTypeNames, "type", t) }
 
 // ParseRecordType parses the names String returns.
-func ParseRecordType(s string) (RecordType, bool) {
-	for t := MetadataType; t <= SnapshotType; t++ {
-		if t.String() == s {
-			return t, true
-		}
-	}
-	return 0, false
-}
+func ParseRecordType(s string) (RecordType, bool) { return parseName[RecordType](recordTypeNames, s) }
 
 // Record is a decoded walpb.Record (etcd server/storage/wal/walpb/record.proto):
 //
@@ -52,57 +35,36 @@ func ParseRecordType(s string) (RecordType, bool) {
 // Data aliases the reader's buffer and is valid until the next call to
 // [Reader.Next].
 type Record struct {
-	Type RecordType
-	CRC  uint32
-	Data []byte
+	Type RecordType `json:"type"`
+	CRC  uint32     `json:"crc"`
+	Data []byte     `json:"data,omitempty"`
 	// DataOffset is where Data starts in the record's bytes.
-	DataOffset int
+	DataOffset int `json:"data_offset"`
 }
-
-// errProto is wrapped by every protobuf decoding error of this package.
-var errProto = errors.New("bad protobuf")
 
 // DecodeRecord decodes a walpb.Record. Missing fields keep their zero value
 // and any field order is accepted, as proto2 allows; unknown fields are
 // skipped. It never allocates: Data aliases b.
 func DecodeRecord(b []byte) (Record, error) {
 	var r Record
-	all := len(b)
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return r, fmt.Errorf("%w: record tag: %v", errProto, protowire.ParseError(n))
+	var err error
+	it := pbwire.Fields(b, "Record", pbwire.Proto)
+	for err == nil && it.Next() {
+		switch f := it.Field(); f.Num {
+		case 1:
+			err = f.Int64((*int64)(&r.Type))
+		case 2:
+			err = f.Uint32(&r.CRC)
+		case 3:
+			if f.Type == protowire.BytesType {
+				// Not f.Bytes: Data keeps the capacity of b, by which
+				// [Frame.CloneInto] finds it in the record.
+				r.Data, r.DataOffset = f.B, f.ValOff
+			}
 		}
-		b = b[n:]
-		switch {
-		case num == 1 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return r, fmt.Errorf("%w: record type: %v", errProto, protowire.ParseError(n))
-			}
-			r.Type = RecordType(int64(v))
-			b = b[n:]
-		case num == 2 && typ == protowire.VarintType:
-			v, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return r, fmt.Errorf("%w: record crc: %v", errProto, protowire.ParseError(n))
-			}
-			r.CRC = uint32(v)
-			b = b[n:]
-		case num == 3 && typ == protowire.BytesType:
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return r, fmt.Errorf("%w: record data: %v", errProto, protowire.ParseError(n))
-			}
-			r.Data, r.DataOffset = v, all-len(b)+n-len(v)
-			b = b[n:]
-		default:
-			n := protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return r, fmt.Errorf("%w: record field %d: %v", errProto, num, protowire.ParseError(n))
-			}
-			b = b[n:]
-		}
+	}
+	if err = cmp.Or(err, it.Err()); err != nil {
+		return r, protoError(err)
 	}
 	if r.Type < MetadataType || r.Type > SnapshotType {
 		return r, fmt.Errorf("unknown record type %d", int64(r.Type))
@@ -113,13 +75,10 @@ func DecodeRecord(b []byte) (Record, error) {
 // AppendRecord appends the walpb.Record encoding etcd writes (fields 1, 2, 3
 // in order, type and crc always present, data only when non-nil).
 func AppendRecord(b []byte, r Record) []byte {
-	b = protowire.AppendTag(b, 1, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(r.Type))
-	b = protowire.AppendTag(b, 2, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(r.CRC))
+	b = pbwire.AppendVarint(b, 1, uint64(r.Type))
+	b = pbwire.AppendVarint(b, 2, uint64(r.CRC))
 	if r.Data != nil {
-		b = protowire.AppendTag(b, 3, protowire.BytesType)
-		b = protowire.AppendBytes(b, r.Data)
+		b = pbwire.AppendBytes(b, 3, r.Data)
 	}
 	return b
 }

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
 
 // This file decodes the Data of raft entries the way etcd reads them: normal
@@ -341,39 +341,12 @@ var (
 	permissionTypeNames = []string{"READ", "WRITE", "READWRITE"}
 )
 
-// enumString names v from names, or "<typ>(<v>)" for a value out of range.
-func enumString(names []string, typ string, v int32) string {
-	if v >= 0 && int(v) < len(names) {
-		return names[v]
-	}
-	return typ + "(" + strconv.Itoa(int(v)) + ")"
-}
-
-// parseEnum is the inverse of enumString.
 // unmarshalEnum sets *v from a name (or "typ(N)") for the UnmarshalText
 // methods of the enums.
 func unmarshalEnum[T ~int32](v *T, names []string, typ string, text []byte) error {
-	x, err := parseEnum(names, typ, text)
-	*v = T(x)
+	x, err := parseEnum[T](names, typ, text)
+	*v = x
 	return err
-}
-
-func parseEnum(names []string, typ string, text []byte) (int32, error) {
-	s := string(text)
-	for i, n := range names {
-		if n == s {
-			return int32(i), nil
-		}
-	}
-	if rest, ok := strings.CutPrefix(s, typ+"("); ok {
-		if num, ok := strings.CutSuffix(rest, ")"); ok {
-			v, err := strconv.ParseInt(num, 10, 32)
-			if err == nil {
-				return int32(v), nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("walfmt: unknown %s %q", typ, s)
 }
 
 func (v SortOrder) String() string {
@@ -642,9 +615,7 @@ func (t ConfChangeType) MarshalText() ([]byte, error) { return []byte(t.String()
 
 // UnmarshalText parses what MarshalText returns.
 func (t *ConfChangeType) UnmarshalText(b []byte) error {
-	x, err := parseEnum(confChangeTypeNames, "confchangetype", b)
-	*t = ConfChangeType(x)
-	return err
+	return unmarshalEnum(t, confChangeTypeNames, "confchangetype", b)
 }
 
 // ConfChangeTransition is raftpb.ConfChangeTransition.
@@ -667,9 +638,7 @@ func (t ConfChangeTransition) MarshalText() ([]byte, error) { return []byte(t.St
 
 // UnmarshalText parses what MarshalText returns.
 func (t *ConfChangeTransition) UnmarshalText(b []byte) error {
-	x, err := parseEnum(confChangeTransitionNames, "confchangetransition", b)
-	*t = ConfChangeTransition(x)
-	return err
+	return unmarshalEnum(t, confChangeTransitionNames, "confchangetransition", b)
 }
 
 // ConfChange is a raftpb.ConfChange, the Data of an EntryConfChange entry.
@@ -717,16 +686,16 @@ type ConfChangeSingle struct {
 // [ErrUndecodableRequest]. It never panics.
 func DecodeConfChange(data []byte) (*ConfChange, error) {
 	cc := &ConfChange{}
-	err := pbWalk(data, "ConfChange", func(f pbField) error {
-		switch f.num {
+	err := pbWalk(data, "ConfChange", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.uint64(&cc.ID)
+			return f.Uint64(&cc.ID)
 		case 2:
-			return f.enum((*int32)(&cc.Type))
+			return f.Int32((*int32)(&cc.Type))
 		case 3:
-			return f.uint64(&cc.NodeID)
+			return f.Uint64(&cc.NodeID)
 		case 4:
-			return f.bytes(&cc.Context)
+			return f.Bytes(&cc.Context)
 		}
 		return nil
 	})
@@ -765,26 +734,26 @@ func DecodeConfChange(data []byte) (*ConfChange, error) {
 func DecodeConfChangeV2(data []byte) (*ConfChangeV2, error) {
 	cc := &ConfChangeV2{}
 	var d reqDecoder
-	err := pbWalk(data, "ConfChangeV2", func(f pbField) error {
-		switch f.num {
+	err := pbWalk(data, "ConfChangeV2", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.enum((*int32)(&cc.Transition))
+			return f.Int32((*int32)(&cc.Transition))
 		case 2:
 			cc.Changes = append(cc.Changes, ConfChangeSingle{})
 			c := &cc.Changes[len(cc.Changes)-1]
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "ConfChangeSingle", func(f pbField) error {
-					switch f.num {
+				return pbWalk(b, "ConfChangeSingle", func(f pbwire.Field) error {
+					switch f.Num {
 					case 1:
-						return f.enum((*int32)(&c.Type))
+						return f.Int32((*int32)(&c.Type))
 					case 2:
-						return f.uint64(&c.NodeID)
+						return f.Uint64(&c.NodeID)
 					}
 					return nil
 				})
 			})
 		case 3:
-			return f.bytes(&cc.Context)
+			return f.Bytes(&cc.Context)
 		}
 		return nil
 	})
@@ -794,215 +763,11 @@ func DecodeConfChangeV2(data []byte) (*ConfChangeV2, error) {
 	return cc, nil
 }
 
-// ---- wire level, with gogo's rules ----
+// ---- wire level ----
 
-// gogoVarint reads a varint as gogo's generated code does: at most ten
-// bytes, bits beyond 64 dropped. n is -1 when b ends inside the varint and
-// -2 when it is longer than ten bytes.
-func gogoVarint(b []byte) (v uint64, n int) {
-	for i := 0; i < 10; i++ {
-		if i >= len(b) {
-			return 0, -1
-		}
-		c := b[i]
-		v |= uint64(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			return v, i + 1
-		}
-	}
-	return 0, -2
-}
-
-func gogoVarintError(msg string, n int) error {
-	if n == -1 {
-		return fmt.Errorf("%w: %s: truncated varint", errProto, msg)
-	}
-	return fmt.Errorf("%w: %s: varint overflow", errProto, msg)
-}
-
-// gogoSkip returns the length of the field that starts (with its tag) at
-// b, as gogo's skip functions do: groups are skipped by depth without
-// matching their field numbers.
-func gogoSkip(b []byte, msg string) (int, error) {
-	i, depth := 0, 0
-	for i < len(b) {
-		wire, n := gogoVarint(b[i:])
-		if n < 0 {
-			return 0, gogoVarintError(msg, n)
-		}
-		i += n
-		switch typ := protowire.Type(wire & 7); typ {
-		case protowire.VarintType:
-			_, n := gogoVarint(b[i:])
-			if n < 0 {
-				return 0, gogoVarintError(msg, n)
-			}
-			i += n
-		case protowire.Fixed64Type:
-			i += 8
-		case protowire.BytesType:
-			l, n := gogoVarint(b[i:])
-			if n < 0 {
-				return 0, gogoVarintError(msg, n)
-			}
-			i += n
-			if l > uint64(len(b)-i) {
-				return 0, fmt.Errorf("%w: %s: length %d beyond end", errProto, msg, l)
-			}
-			i += int(l)
-		case protowire.StartGroupType:
-			depth++
-		case protowire.EndGroupType:
-			if depth == 0 {
-				return 0, fmt.Errorf("%w: %s: unexpected end of group", errProto, msg)
-			}
-			depth--
-		case protowire.Fixed32Type:
-			i += 4
-		default:
-			return 0, fmt.Errorf("%w: %s: illegal wire type %d", errProto, msg, typ)
-		}
-		if depth == 0 {
-			if i > len(b) {
-				break
-			}
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %s: truncated field", errProto, msg)
-}
-
-// field is one field of a message. v holds a varint's value, b a
-// length-delimited field's bytes (aliasing the input).
-type pbField struct {
-	msg string
-	num int32
-	typ protowire.Type
-	v   uint64
-	b   []byte
-}
-
-// walk calls f for each field of the message b, with gogo's rules: a
-// field number <= 0 or an end-group tag is an error; fields of other wire
-// types than varint and bytes are skipped first. f must return
-// [pbField.wrongType] for a known field of the wrong wire type and nil for an
-// unknown field.
-func pbWalk(b []byte, msg string, f func(pbField) error) error {
-	for len(b) > 0 {
-		wire, n := gogoVarint(b)
-		if n < 0 {
-			return gogoVarintError(msg, n)
-		}
-		fl := pbField{msg: msg, num: int32(wire >> 3), typ: protowire.Type(wire & 7)}
-		if fl.typ == protowire.EndGroupType {
-			return fmt.Errorf("%w: %s: end group for non-group", errProto, msg)
-		}
-		if fl.num <= 0 {
-			return fmt.Errorf("%w: %s: illegal tag %d", errProto, msg, fl.num)
-		}
-		switch fl.typ {
-		case protowire.VarintType:
-			v, m := gogoVarint(b[n:])
-			if m < 0 {
-				return gogoVarintError(msg, m)
-			}
-			fl.v = v
-			b = b[n+m:]
-		case protowire.BytesType:
-			l, m := gogoVarint(b[n:])
-			if m < 0 {
-				return gogoVarintError(msg, m)
-			}
-			rest := b[n+m:]
-			if l > uint64(len(rest)) {
-				return fmt.Errorf("%w: %s: field %d: length %d beyond end", errProto, msg, fl.num, l)
-			}
-			fl.b = rest[:l]
-			b = rest[l:]
-		default:
-			m, err := gogoSkip(b, msg)
-			if err != nil {
-				return err
-			}
-			b = b[m:]
-		}
-		if err := f(fl); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (f pbField) wrongType() error {
-	return fmt.Errorf("%w: %s: field %d: wrong wire type %d", errProto, f.msg, f.num, f.typ)
-}
-
-func (f pbField) uint64(dst *uint64) error {
-	if f.typ != protowire.VarintType {
-		return f.wrongType()
-	}
-	*dst = f.v
-	return nil
-}
-
-func (f pbField) int64(dst *int64) error {
-	if f.typ != protowire.VarintType {
-		return f.wrongType()
-	}
-	*dst = int64(f.v)
-	return nil
-}
-
-func (f pbField) enum(dst *int32) error {
-	if f.typ != protowire.VarintType {
-		return f.wrongType()
-	}
-	*dst = int32(f.v)
-	return nil
-}
-
-func (f pbField) bool(dst *bool) error {
-	if f.typ != protowire.VarintType {
-		return f.wrongType()
-	}
-	*dst = f.v != 0
-	return nil
-}
-
-func (f pbField) optBool(dst **bool) error {
-	if f.typ != protowire.VarintType {
-		return f.wrongType()
-	}
-	b := f.v != 0
-	*dst = &b
-	return nil
-}
-
-// bytes copies the field, so results never alias the caller's buffer.
-func (f pbField) bytes(dst *[]byte) error {
-	if f.typ != protowire.BytesType {
-		return f.wrongType()
-	}
-	*dst = f.b[:len(f.b):len(f.b)] // alias; the capacity cap keeps appends from writing into data
-	return nil
-}
-
-func (f pbField) string(dst *string) error {
-	if f.typ != protowire.BytesType {
-		return f.wrongType()
-	}
-	*dst = string(f.b)
-	return nil
-}
-
-// present records whether a secret string field is non-empty, and drops
-// the secret.
-func (f pbField) present(dst *bool) error {
-	if f.typ != protowire.BytesType {
-		return f.wrongType()
-	}
-	*dst = len(f.b) > 0
-	return nil
+// pbWalk walks a message with gogo's rules (see the top of this file).
+func pbWalk(b []byte, msg string, f func(pbwire.Field) error) error {
+	return pbwire.Walk(b, msg, pbwire.Gogo, f)
 }
 
 // reqDecoder tracks message nesting.
@@ -1011,15 +776,15 @@ type reqDecoder struct {
 }
 
 // message decodes a nested message field with fn.
-func (d *reqDecoder) message(f pbField, fn func([]byte) error) error {
-	if f.typ != protowire.BytesType {
-		return f.wrongType()
+func (d *reqDecoder) message(f pbwire.Field, fn func([]byte) error) error {
+	if _, ok, err := f.Message(""); !ok {
+		return err
 	}
 	if d.depth >= maxRequestDepth {
-		return fmt.Errorf("%w: %s: field %d: %w", errProto, f.msg, f.num, errTooDeep)
+		return fmt.Errorf("%w: field %d: %w", errProto, f.Num, errTooDeep)
 	}
 	d.depth++
-	err := fn(f.b)
+	err := fn(f.B)
 	d.depth--
 	return err
 }
@@ -1029,24 +794,24 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 	var id uint64
 	var present uint64 // bit i: irrKinds[i] is set
 	var auths [len(irrKinds)]*AuthRequest
-	err := pbWalk(b, "InternalRaftRequest", func(f pbField) error {
-		switch f.num {
+	err := pbWalk(b, "InternalRaftRequest", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.uint64(&id)
+			return f.Uint64(&id)
 		case 100:
 			if r.Header == nil {
 				r.Header = &RequestHeader{}
 			}
 			return d.message(f, func(b []byte) error { return decodeRequestHeader(b, r.Header) })
 		}
-		i, ok := irrKindIndex(f.num)
+		i, ok := irrKindIndex(int32(f.Num))
 		if !ok {
-			r.UnknownFields = append(r.UnknownFields, f.num)
+			r.UnknownFields = append(r.UnknownFields, int32(f.Num))
 			return nil
 		}
 		present |= 1 << i
 		// A repeated message field merges into the first, as in gogo.
-		switch f.num {
+		switch f.Num {
 		case 2:
 			if r.V2 == nil {
 				r.V2 = &V2Request{}
@@ -1078,12 +843,12 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			c := r.Compaction
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "CompactionRequest", func(f pbField) error {
-					switch f.num {
+				return pbWalk(b, "CompactionRequest", func(f pbwire.Field) error {
+					switch f.Num {
 					case 1:
-						return f.int64(&c.Revision)
+						return f.Int64(&c.Revision)
 					case 2:
-						return f.bool(&c.Physical)
+						return f.Bool(&c.Physical)
 					}
 					return nil
 				})
@@ -1094,12 +859,12 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			l := r.LeaseGrant
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "LeaseGrantRequest", func(f pbField) error {
-					switch f.num {
+				return pbWalk(b, "LeaseGrantRequest", func(f pbwire.Field) error {
+					switch f.Num {
 					case 1:
-						return f.int64(&l.TTL)
+						return f.Int64(&l.TTL)
 					case 2:
-						return f.int64(&l.ID)
+						return f.Int64(&l.ID)
 					}
 					return nil
 				})
@@ -1110,9 +875,9 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			l := r.LeaseRevoke
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "LeaseRevokeRequest", func(f pbField) error {
-					if f.num == 1 {
-						return f.int64(&l.ID)
+				return pbWalk(b, "LeaseRevokeRequest", func(f pbwire.Field) error {
+					if f.Num == 1 {
+						return f.Int64(&l.ID)
 					}
 					return nil
 				})
@@ -1123,14 +888,14 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			a := r.Alarm
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "AlarmRequest", func(f pbField) error {
-					switch f.num {
+				return pbWalk(b, "AlarmRequest", func(f pbwire.Field) error {
+					switch f.Num {
 					case 1:
-						return f.enum((*int32)(&a.Action))
+						return f.Int32((*int32)(&a.Action))
 					case 2:
-						return f.uint64(&a.MemberID)
+						return f.Uint64(&a.MemberID)
 					case 3:
-						return f.enum((*int32)(&a.Alarm))
+						return f.Int32((*int32)(&a.Alarm))
 					}
 					return nil
 				})
@@ -1141,19 +906,19 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			l := r.LeaseCheckpoint
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "LeaseCheckpointRequest", func(f pbField) error {
-					if f.num != 1 {
+				return pbWalk(b, "LeaseCheckpointRequest", func(f pbwire.Field) error {
+					if f.Num != 1 {
 						return nil
 					}
 					l.Checkpoints = append(l.Checkpoints, LeaseCheckpoint{})
 					c := &l.Checkpoints[len(l.Checkpoints)-1]
 					return d.message(f, func(b []byte) error {
-						return pbWalk(b, "LeaseCheckpoint", func(f pbField) error {
-							switch f.num {
+						return pbWalk(b, "LeaseCheckpoint", func(f pbwire.Field) error {
+							switch f.Num {
 							case 1:
-								return f.int64(&c.ID)
+								return f.Int64(&c.ID)
 							case 2:
-								return f.int64(&c.RemainingTTL)
+								return f.Int64(&c.RemainingTTL)
 							}
 							return nil
 						})
@@ -1166,9 +931,9 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			c := r.ClusterVersionSet
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "ClusterVersionSetRequest", func(f pbField) error {
-					if f.num == 1 {
-						return f.string(&c.Ver)
+				return pbWalk(b, "ClusterVersionSetRequest", func(f pbwire.Field) error {
+					if f.Num == 1 {
+						return f.Text(&c.Ver)
 					}
 					return nil
 				})
@@ -1184,12 +949,12 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			c := r.DowngradeInfoSet
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "DowngradeInfoSetRequest", func(f pbField) error {
-					switch f.num {
+				return pbWalk(b, "DowngradeInfoSetRequest", func(f pbwire.Field) error {
+					switch f.Num {
 					case 1:
-						return f.bool(&c.Enabled)
+						return f.Bool(&c.Enabled)
 					case 2:
-						return f.string(&c.Ver)
+						return f.Text(&c.Ver)
 					}
 					return nil
 				})
@@ -1200,9 +965,9 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 			}
 			c := r.DowngradeVersionTest
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "DowngradeVersionTestRequest", func(f pbField) error {
-					if f.num == 1 {
-						return f.string(&c.Ver)
+				return pbWalk(b, "DowngradeVersionTestRequest", func(f pbwire.Field) error {
+					if f.Num == 1 {
+						return f.Text(&c.Ver)
 					}
 					return nil
 				})
@@ -1212,7 +977,7 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 		if auths[i] == nil {
 			auths[i] = &AuthRequest{}
 		}
-		return d.message(f, func(b []byte) error { return d.authRequest(b, f.num, auths[i]) })
+		return d.message(f, func(b []byte) error { return d.authRequest(b, int32(f.Num), auths[i]) })
 	})
 	if err != nil {
 		return nil, err
@@ -1242,14 +1007,14 @@ func (d *reqDecoder) internalRaftRequest(b []byte) (*Request, error) {
 }
 
 func decodeRequestHeader(b []byte, h *RequestHeader) error {
-	return pbWalk(b, "RequestHeader", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "RequestHeader", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.uint64(&h.ID)
+			return f.Uint64(&h.ID)
 		case 2:
-			return f.string(&h.Username)
+			return f.Text(&h.Username)
 		case 3:
-			return f.uint64(&h.AuthRevision)
+			return f.Uint64(&h.AuthRevision)
 		}
 		return nil
 	})
@@ -1258,128 +1023,128 @@ func decodeRequestHeader(b []byte, h *RequestHeader) error {
 // v2Request decodes an etcdserverpb.Request. Unknown field numbers are
 // appended to *unknown when unknown is not nil.
 func (d *reqDecoder) v2Request(b []byte, r *V2Request, unknown *[]int32) error {
-	return pbWalk(b, "Request", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "Request", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.uint64(&r.ID)
+			return f.Uint64(&r.ID)
 		case 2:
-			return f.string(&r.Method)
+			return f.Text(&r.Method)
 		case 3:
-			return f.string(&r.Path)
+			return f.Text(&r.Path)
 		case 4:
-			return f.string(&r.Val)
+			return f.Text(&r.Val)
 		case 5:
-			return f.bool(&r.Dir)
+			return f.Bool(&r.Dir)
 		case 6:
-			return f.string(&r.PrevValue)
+			return f.Text(&r.PrevValue)
 		case 7:
-			return f.uint64(&r.PrevIndex)
+			return f.Uint64(&r.PrevIndex)
 		case 8:
-			return f.optBool(&r.PrevExist)
+			return f.OptBool(&r.PrevExist)
 		case 9:
-			return f.int64(&r.Expiration)
+			return f.Int64(&r.Expiration)
 		case 10:
-			return f.bool(&r.Wait)
+			return f.Bool(&r.Wait)
 		case 11:
-			return f.uint64(&r.Since)
+			return f.Uint64(&r.Since)
 		case 12:
-			return f.bool(&r.Recursive)
+			return f.Bool(&r.Recursive)
 		case 13:
-			return f.bool(&r.Sorted)
+			return f.Bool(&r.Sorted)
 		case 14:
-			return f.bool(&r.Quorum)
+			return f.Bool(&r.Quorum)
 		case 15:
-			return f.int64(&r.Time)
+			return f.Int64(&r.Time)
 		case 16:
-			return f.bool(&r.Stream)
+			return f.Bool(&r.Stream)
 		case 17:
-			return f.optBool(&r.Refresh)
+			return f.OptBool(&r.Refresh)
 		}
 		if unknown != nil {
-			*unknown = append(*unknown, f.num)
+			*unknown = append(*unknown, int32(f.Num))
 		}
 		return nil
 	})
 }
 
 func decodeRange(b []byte, r *RangeRequest) error {
-	return pbWalk(b, "RangeRequest", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "RangeRequest", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.bytes(&r.Key)
+			return f.Bytes(&r.Key)
 		case 2:
-			return f.bytes(&r.RangeEnd)
+			return f.Bytes(&r.RangeEnd)
 		case 3:
-			return f.int64(&r.Limit)
+			return f.Int64(&r.Limit)
 		case 4:
-			return f.int64(&r.Revision)
+			return f.Int64(&r.Revision)
 		case 5:
-			return f.enum((*int32)(&r.SortOrder))
+			return f.Int32((*int32)(&r.SortOrder))
 		case 6:
-			return f.enum((*int32)(&r.SortTarget))
+			return f.Int32((*int32)(&r.SortTarget))
 		case 7:
-			return f.bool(&r.Serializable)
+			return f.Bool(&r.Serializable)
 		case 8:
-			return f.bool(&r.KeysOnly)
+			return f.Bool(&r.KeysOnly)
 		case 9:
-			return f.bool(&r.CountOnly)
+			return f.Bool(&r.CountOnly)
 		case 10:
-			return f.int64(&r.MinModRevision)
+			return f.Int64(&r.MinModRevision)
 		case 11:
-			return f.int64(&r.MaxModRevision)
+			return f.Int64(&r.MaxModRevision)
 		case 12:
-			return f.int64(&r.MinCreateRevision)
+			return f.Int64(&r.MinCreateRevision)
 		case 13:
-			return f.int64(&r.MaxCreateRevision)
+			return f.Int64(&r.MaxCreateRevision)
 		}
 		return nil
 	})
 }
 
 func decodePut(b []byte, p *PutRequest) error {
-	return pbWalk(b, "PutRequest", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "PutRequest", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.bytes(&p.Key)
+			return f.Bytes(&p.Key)
 		case 2:
-			return f.bytes(&p.Value)
+			return f.Bytes(&p.Value)
 		case 3:
-			return f.int64(&p.Lease)
+			return f.Int64(&p.Lease)
 		case 4:
-			return f.bool(&p.PrevKV)
+			return f.Bool(&p.PrevKV)
 		case 5:
-			return f.bool(&p.IgnoreValue)
+			return f.Bool(&p.IgnoreValue)
 		case 6:
-			return f.bool(&p.IgnoreLease)
+			return f.Bool(&p.IgnoreLease)
 		}
 		return nil
 	})
 }
 
 func decodeDeleteRange(b []byte, r *DeleteRangeRequest) error {
-	return pbWalk(b, "DeleteRangeRequest", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "DeleteRangeRequest", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.bytes(&r.Key)
+			return f.Bytes(&r.Key)
 		case 2:
-			return f.bytes(&r.RangeEnd)
+			return f.Bytes(&r.RangeEnd)
 		case 3:
-			return f.bool(&r.PrevKV)
+			return f.Bool(&r.PrevKV)
 		}
 		return nil
 	})
 }
 
 func (d *reqDecoder) txnRequest(b []byte, t *TxnRequest) error {
-	return pbWalk(b, "TxnRequest", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "TxnRequest", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
 			t.Compare = append(t.Compare, Compare{})
 			c := &t.Compare[len(t.Compare)-1]
 			return d.message(f, func(b []byte) error { return decodeCompare(b, c) })
 		case 2, 3:
 			ops := &t.Success
-			if f.num == 3 {
+			if f.Num == 3 {
 				ops = &t.Failure
 			}
 			*ops = append(*ops, RequestOp{})
@@ -1393,8 +1158,8 @@ func (d *reqDecoder) txnRequest(b []byte, t *TxnRequest) error {
 // requestOp decodes an etcdserverpb.RequestOp. Each oneof field replaces the
 // previous one, as in gogo.
 func (d *reqDecoder) requestOp(b []byte, op *RequestOp) error {
-	return pbWalk(b, "RequestOp", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "RequestOp", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
 			v := &RangeRequest{}
 			*op = RequestOp{Range: v}
@@ -1418,18 +1183,13 @@ func (d *reqDecoder) requestOp(b []byte, op *RequestOp) error {
 
 func decodeCompare(b []byte, c *Compare) error {
 	// The oneof target_union: each field replaces the previous one.
-	union := func(f pbField) error {
+	union := func(f pbwire.Field) error {
 		c.Version, c.CreateRevision, c.ModRevision, c.Lease, c.Value = nil, nil, nil, nil, nil
-		if f.num == 7 {
-			if f.typ != protowire.BytesType {
-				return f.wrongType()
-			}
-			c.Value = make([]byte, len(f.b)) // non-nil even when empty
-			copy(c.Value, f.b)
-			return nil
+		if f.Num == 7 {
+			return f.Bytes(&c.Value) // non-nil even when empty
 		}
 		v := new(int64)
-		switch f.num {
+		switch f.Num {
 		case 4:
 			c.Version = v
 		case 5:
@@ -1439,39 +1199,39 @@ func decodeCompare(b []byte, c *Compare) error {
 		case 8:
 			c.Lease = v
 		}
-		return f.int64(v)
+		return f.Int64(v)
 	}
-	return pbWalk(b, "Compare", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "Compare", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.enum((*int32)(&c.Result))
+			return f.Int32((*int32)(&c.Result))
 		case 2:
-			return f.enum((*int32)(&c.Target))
+			return f.Int32((*int32)(&c.Target))
 		case 3:
-			return f.bytes(&c.Key)
+			return f.Bytes(&c.Key)
 		case 4, 5, 6, 7, 8:
 			return union(f)
 		case 64:
-			return f.bytes(&c.RangeEnd)
+			return f.Bytes(&c.RangeEnd)
 		}
 		return nil
 	})
 }
 
 func (d *reqDecoder) clusterMemberAttrSet(b []byte, c *ClusterMemberAttrSetRequest) error {
-	return pbWalk(b, "ClusterMemberAttrSetRequest", func(f pbField) error {
-		switch f.num {
+	return pbWalk(b, "ClusterMemberAttrSetRequest", func(f pbwire.Field) error {
+		switch f.Num {
 		case 1:
-			return f.uint64(&c.MemberID)
+			return f.Uint64(&c.MemberID)
 		case 2:
 			return d.message(f, func(b []byte) error {
-				return pbWalk(b, "Attributes", func(f pbField) error {
-					switch f.num {
+				return pbWalk(b, "Attributes", func(f pbwire.Field) error {
+					switch f.Num {
 					case 1:
-						return f.string(&c.Name)
+						return f.Text(&c.Name)
 					case 2:
 						var s string
-						if err := f.string(&s); err != nil {
+						if err := f.Text(&s); err != nil {
 							return err
 						}
 						c.ClientURLs = append(c.ClientURLs, s)
@@ -1486,90 +1246,90 @@ func (d *reqDecoder) clusterMemberAttrSet(b []byte, c *ClusterMemberAttrSetReque
 
 // authRequest decodes the auth request in InternalRaftRequest field num.
 func (d *reqDecoder) authRequest(b []byte, num int32, a *AuthRequest) error {
-	return pbWalk(b, "auth request", func(f pbField) error {
+	return pbWalk(b, "auth request", func(f pbwire.Field) error {
 		switch num {
 		case 1012: // InternalAuthenticateRequest
-			switch f.num {
+			switch f.Num {
 			case 1:
-				return f.string(&a.Name)
+				return f.Text(&a.Name)
 			case 2:
-				return f.present(&a.Password)
+				return f.Present(&a.Password)
 			case 3:
-				return f.present(&a.SimpleToken)
+				return f.Present(&a.SimpleToken)
 			}
 		case 1100: // AuthUserAddRequest
-			switch f.num {
+			switch f.Num {
 			case 1:
-				return f.string(&a.Name)
+				return f.Text(&a.Name)
 			case 2:
-				return f.present(&a.Password)
+				return f.Present(&a.Password)
 			case 3:
 				return d.message(f, func(b []byte) error {
-					return pbWalk(b, "UserAddOptions", func(f pbField) error {
-						if f.num == 1 {
-							return f.bool(&a.NoPassword)
+					return pbWalk(b, "UserAddOptions", func(f pbwire.Field) error {
+						if f.Num == 1 {
+							return f.Bool(&a.NoPassword)
 						}
 						return nil
 					})
 				})
 			case 4:
-				return f.present(&a.HashedPassword)
+				return f.Present(&a.HashedPassword)
 			}
 		case 1101, 1102: // AuthUserDeleteRequest, AuthUserGetRequest
-			if f.num == 1 {
-				return f.string(&a.Name)
+			if f.Num == 1 {
+				return f.Text(&a.Name)
 			}
 		case 1103: // AuthUserChangePasswordRequest
-			switch f.num {
+			switch f.Num {
 			case 1:
-				return f.string(&a.Name)
+				return f.Text(&a.Name)
 			case 2:
-				return f.present(&a.Password)
+				return f.Present(&a.Password)
 			case 3:
-				return f.present(&a.HashedPassword)
+				return f.Present(&a.HashedPassword)
 			}
 		case 1104, 1105: // AuthUserGrantRoleRequest (user=1), AuthUserRevokeRoleRequest (name=1)
-			switch f.num {
+			switch f.Num {
 			case 1:
-				return f.string(&a.Name)
+				return f.Text(&a.Name)
 			case 2:
-				return f.string(&a.Role)
+				return f.Text(&a.Role)
 			}
 		case 1200, 1201, 1202: // AuthRoleAddRequest (name=1), AuthRoleDeleteRequest, AuthRoleGetRequest (role=1)
-			if f.num == 1 {
-				return f.string(&a.Role)
+			if f.Num == 1 {
+				return f.Text(&a.Role)
 			}
 		case 1203: // AuthRoleGrantPermissionRequest
-			switch f.num {
+			switch f.Num {
 			case 1:
-				return f.string(&a.Role)
+				return f.Text(&a.Role)
 			case 2:
 				if a.Perm == nil {
 					a.Perm = &Permission{}
 				}
 				p := a.Perm
 				return d.message(f, func(b []byte) error {
-					return pbWalk(b, "Permission", func(f pbField) error {
-						switch f.num {
+					return pbWalk(b, "Permission", func(f pbwire.Field) error {
+						switch f.Num {
 						case 1:
-							return f.enum((*int32)(&p.Type))
+							return f.Int32((*int32)(&p.Type))
 						case 2:
-							return f.bytes(&p.Key)
+							return f.Bytes(&p.Key)
 						case 3:
-							return f.bytes(&p.RangeEnd)
+							return f.Bytes(&p.RangeEnd)
 						}
 						return nil
 					})
 				})
 			}
 		case 1204: // AuthRoleRevokePermissionRequest
-			switch f.num {
+			switch f.Num {
 			case 1:
-				return f.string(&a.Role)
+				return f.Text(&a.Role)
 			case 2:
-				return f.bytes(&a.Key)
+				return f.Bytes(&a.Key)
 			case 3:
-				return f.bytes(&a.RangeEnd)
+				return f.Bytes(&a.RangeEnd)
 			}
 		}
 		// AuthEnable, AuthDisable, AuthStatus, AuthUserList, AuthRoleList
