@@ -437,8 +437,7 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 			s.stats.Failed["confchange"]++
 			return nil
 		}
-		typ := raftpb.ConfChangeType(cc.Type)
-		rn.ApplyConfChange(&raftpb.ConfChange{Id: &cc.ID, Type: &typ, NodeId: &cc.NodeID, Context: cc.Context})
+		rn.ApplyConfChange(cc.Raft())
 		s.stats.ConfChanges++
 		return s.applyConfChange(cc)
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.etcd.io/raft/v3/raftpb"
+
 	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
 
@@ -654,6 +656,12 @@ type ConfChange struct {
 	Context      []byte         `json:"context,omitempty"`
 	Member       *Member        `json:"member,omitempty"`
 	ContextError string         `json:"context_error,omitempty"`
+}
+
+// Raft returns cc as the raftpb.ConfChange raft applies (RawNode.ApplyConfChange).
+func (cc *ConfChange) Raft() *raftpb.ConfChange {
+	id, typ, node := cc.ID, raftpb.ConfChangeType(cc.Type), cc.NodeID
+	return &raftpb.ConfChange{Id: &id, Type: &typ, NodeId: &node, Context: cc.Context}
 }
 
 // Member is the membership.Member (plus ConfigChangeContext.isPromote) etcd

@@ -630,6 +630,9 @@ func TestDecodeConfChange(t *testing.T) {
 			if d := walfmt.DescribeConfChange(got); d != tc.describe {
 				t.Errorf("DescribeConfChange =\n  %s\nwant\n  %s", d, tc.describe)
 			}
+			if r := got.Raft(); r.GetId() != tc.cc.GetId() || r.GetType() != tc.cc.GetType() || r.GetNodeId() != tc.cc.GetNodeId() || string(r.GetContext()) != string(tc.cc.GetContext()) {
+				t.Errorf("Raft() = %v, want %v", r, tc.cc)
+			}
 		})
 	}
 	if _, err := walfmt.DecodeConfChange([]byte{0x10}); !errors.Is(err, walfmt.ErrUndecodableRequest) {
