@@ -192,7 +192,7 @@ func (l *memberLog) describe(e entry) (string, string) {
 		if len(ent.Data) == 0 {
 			what = "an empty entry"
 		} else if r, err := walfmt.DecodeRequest(ent.Data); err == nil {
-			what = walfmt.DescribeRequest(r, true)
+			what = walfmt.DescribeRequest(r, walfmt.DescribeOptions{Values: true})
 		}
 	case walfmt.EntryConfChange:
 		if cc, err := walfmt.DecodeConfChange(ent.Data); err == nil {

@@ -182,5 +182,5 @@ func describeEntry(e *walfmt.Entry) string {
 	if err != nil {
 		return fmt.Sprintf("undecodable request: %v", err)
 	}
-	return walfmt.DescribeRequest(req, false)
+	return walfmt.DescribeRequest(req, walfmt.DescribeOptions{})
 }

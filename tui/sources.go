@@ -102,7 +102,7 @@ func row(f *walfmt.Frame) panes.Row {
 		r.Summary = e.Type.String()
 		if e.Type == walfmt.EntryNormal && len(e.Data) > 0 {
 			if req, err := walfmt.DecodeRequest(e.Data); err == nil {
-				r.Summary = walfmt.DescribeRequest(req, false)
+				r.Summary = walfmt.DescribeRequest(req, walfmt.DescribeOptions{})
 			}
 		}
 	}

@@ -9,12 +9,12 @@ import (
 )
 
 // hashedPasswordField is where each request that may carry a password hash
-// holds it: InternalRaftRequest field → hashedPassword field of that
-// request (api/etcdserverpb/rpc.proto AuthUserAddRequest,
-// AuthUserChangePasswordRequest). On-disk format; do not change.
-var hashedPasswordField = map[int32]int32{
-	1100: 4, // auth-user-add
-	1103: 3, // auth-user-change-password
+// holds it: the table of the request → its hashedPassword field
+// (api/etcdserverpb/rpc.proto AuthUserAddRequest,
+// AuthUserChangePasswordRequest).
+var hashedPasswordField = map[*msg[AuthRequest]]protowire.Number{
+	authUserAddRequest:            userAddHashedPassword,
+	authUserChangePasswordRequest: userChangePasswordHashedPassword,
 }
 
 // HashedPassword returns the password hash an auth-user-add or
@@ -27,20 +27,29 @@ var hashedPasswordField = map[int32]int32{
 // store what etcd stores.
 func HashedPassword(data []byte) ([]byte, error) {
 	var hashed []byte
-	err := pbWalk(data, "InternalRaftRequest", func(f pbwire.Field) error {
-		num, ok := hashedPasswordField[int32(f.Num)]
+	it := pbwire.Fields(data, "InternalRaftRequest", pbwire.Gogo)
+	for it.Next() {
+		f := it.Field()
+		i, ok := irrIndex[f.Num]
 		if !ok || f.Type != protowire.BytesType {
-			return nil
+			continue
 		}
-		return pbWalk(f.B, "auth request", func(g pbwire.Field) error {
-			if int32(g.Num) == num && g.Type == protowire.BytesType {
+		num, ok := hashedPasswordField[irrFields[i].auth]
+		if !ok {
+			continue
+		}
+		sub := pbwire.Fields(f.B, irrFields[i].auth.name, pbwire.Gogo)
+		for sub.Next() {
+			if g := sub.Field(); g.Num == num && g.Type == protowire.BytesType {
 				hashed = g.B // the last one wins, as in gogo
 			}
-			return nil
-		})
-	})
-	if err != nil || hashed == nil {
-		return nil, err
+		}
+		if err := sub.Err(); err != nil {
+			return nil, protoError(err)
+		}
+	}
+	if err := it.Err(); err != nil || hashed == nil {
+		return nil, protoError(err)
 	}
 	return base64.StdEncoding.DecodeString(string(hashed))
 }

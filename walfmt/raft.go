@@ -20,12 +20,12 @@ const (
 	EntryConfChangeV2 EntryKind = 2
 )
 
-var entryKindNames = []string{"normal", "confchange", "confchangev2"}
+var entryKinds = enum{"entrytype", []string{"normal", "confchange", "confchangev2"}}
 
-func (k EntryKind) String() string { return enumString(entryKindNames, "entrytype", k) }
+func (k EntryKind) String() string { return name(entryKinds, k) }
 
 // ParseEntryKind parses the names String returns.
-func ParseEntryKind(s string) (EntryKind, bool) { return parseName[EntryKind](entryKindNames, s) }
+func ParseEntryKind(s string) (EntryKind, bool) { return lookup[EntryKind](entryKinds, s) }
 
 // Entry is a raftpb.Entry. Data aliases the decoded bytes.
 type Entry struct {

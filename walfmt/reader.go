@@ -41,9 +41,9 @@ const (
 	KindDamage
 )
 
-var frameKindNames = []string{"segment", "record", "zero", "damage"}
+var frameKinds = enum{"kind", []string{"segment", "record", "zero", "damage"}}
 
-func (k FrameKind) String() string { return enumString(frameKindNames, "kind", k) }
+func (k FrameKind) String() string { return name(frameKinds, k) }
 
 // Frame is one run of bytes of a segment as the reader classified it. The
 // frames of a segment tile it: each starts where the previous one ended.

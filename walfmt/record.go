@@ -21,12 +21,12 @@ const (
 	SnapshotType RecordType = 5
 )
 
-var recordTypeNames = []string{1: "metadata", 2: "entry", 3: "state", 4: "crc", 5: "snapshot"}
+var recordTypes = enum{"type", []string{1: "metadata", 2: "entry", 3: "state", 4: "crc", 5: "snapshot"}}
 
-func (t RecordType) String() string { return enumString(recordTypeNames, "type", t) }
+func (t RecordType) String() string { return name(recordTypes, t) }
 
 // ParseRecordType parses the names String returns.
-func ParseRecordType(s string) (RecordType, bool) { return parseName[RecordType](recordTypeNames, s) }
+func ParseRecordType(s string) (RecordType, bool) { return lookup[RecordType](recordTypes, s) }
 
 // Record is a decoded walpb.Record (etcd server/storage/wal/walpb/record.proto):
 //

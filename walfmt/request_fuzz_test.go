@@ -45,7 +45,7 @@ func FuzzDecodeRequest(f *testing.F) {
 			t.Fatal(err)
 		}
 		for _, values := range []bool{false, true} {
-			if d := walfmt.DescribeRequest(r, values); len(d) > outputBound(len(data)) {
+			if d := walfmt.DescribeRequest(r, walfmt.DescribeOptions{Values: values}); len(d) > outputBound(len(data)) {
 				t.Fatalf("description of %d bytes from %d input bytes", len(d), len(data))
 			}
 		}

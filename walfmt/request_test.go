@@ -278,7 +278,7 @@ func TestDecodeRequestEmpty(t *testing.T) {
 		if err != nil || got.Kind != "empty" {
 			t.Fatalf("DecodeRequest(%x) = %+v, %v; want kind empty", data, got, err)
 		}
-		if d := walfmt.DescribeRequest(got, false); d != "empty" {
+		if d := walfmt.DescribeRequest(got, walfmt.DescribeOptions{}); d != "empty" {
 			t.Errorf("DescribeRequest = %q", d)
 		}
 	}
@@ -391,7 +391,7 @@ func TestDecodeRequestGogoRules(t *testing.T) {
 			r, err := walfmt.DecodeRequest(data)
 			got := "error"
 			if err == nil {
-				got = walfmt.DescribeRequest(r, false)
+				got = walfmt.DescribeRequest(r, walfmt.DescribeOptions{})
 			} else if !errors.Is(err, walfmt.ErrUndecodableRequest) || !errors.Is(err, walfmt.ErrUndecodablePayload) {
 				t.Fatalf("error %v does not wrap ErrUndecodableRequest and ErrUndecodablePayload", err)
 			}
@@ -439,7 +439,7 @@ func TestDecodeRequestDeepTxn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := walfmt.DescribeRequest(r, false); !strings.HasPrefix(d, "txn compare=[] success=[txn compare=[] success=[txn") {
+	if d := walfmt.DescribeRequest(r, walfmt.DescribeOptions{}); !strings.HasPrefix(d, "txn compare=[] success=[txn compare=[] success=[txn") {
 		t.Errorf("DescribeRequest = %.80q", d)
 	}
 	if _, err := walfmt.DecodeRequest(nestedTxn(100000)); !errors.Is(err, walfmt.ErrUndecodableRequest) {
@@ -515,11 +515,11 @@ func TestDescribeRequest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := walfmt.DescribeRequest(r, tc.values); got != tc.want {
+			if got := walfmt.DescribeRequest(r, walfmt.DescribeOptions{Values: tc.values}); got != tc.want {
 				t.Errorf("DescribeRequest =\n  %s\nwant\n  %s", got, tc.want)
 			}
 			for _, secret := range []string{"s3cret", "t0ken-XYZ"} {
-				if strings.Contains(mustJSON(t, r), secret) || strings.Contains(walfmt.DescribeRequest(r, true), `"`+secret) {
+				if strings.Contains(mustJSON(t, r), secret) || strings.Contains(walfmt.DescribeRequest(r, walfmt.DescribeOptions{Values: true}), `"`+secret) {
 					t.Errorf("secret %q leaked", secret)
 				}
 			}

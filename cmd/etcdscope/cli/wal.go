@@ -455,7 +455,7 @@ func payloadText(f *walfmt.Frame, d *decoded, o *walDumpOptions) string {
 		case d.err != nil:
 			s += fmt.Sprintf(" undecodable (%v) data=%s", d.err, hex.EncodeToString(e.Data))
 		case d.req != nil:
-			s += " " + walfmt.DescribeRequest(d.req, o.values)
+			s += " " + walfmt.DescribeRequest(d.req, walfmt.DescribeOptions{Values: o.values})
 		case d.cc != nil:
 			s += " " + walfmt.DescribeConfChange(d.cc)
 		case d.cc2 != nil:
