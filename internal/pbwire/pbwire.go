@@ -239,77 +239,46 @@ func (f *Field) errorf(class error, format string, args ...any) error {
 	return &Error{Msg: f.msg, Num: f.Num, Offset: f.Off, Err: class, Detail: fmt.Sprintf(format, args...)}
 }
 
-// The accessors below set their destination when the field has the wire
-// type they read, and otherwise return [Field.mismatch]. They are written
-// out, not generic, so that they inline.
-
-// Uint64 sets *dst to a varint field's value.
-func (f *Field) Uint64(dst *uint64) error {
-	if f.Type != protowire.VarintType {
-		return f.mismatch(protowire.VarintType)
+// set stores v in *dst when f has wire type want, and otherwise returns
+// [Field.mismatch]. The accessors are written with it so that they
+// inline.
+func set[T any](f *Field, want protowire.Type, dst *T, v T) error {
+	if f.Type != want {
+		return f.mismatch(want)
 	}
-	*dst = f.V
+	*dst = v
 	return nil
 }
+
+// Uint64 sets *dst to a varint field's value.
+func (f *Field) Uint64(dst *uint64) error { return set(f, protowire.VarintType, dst, f.V) }
 
 // Int64 sets *dst to a varint field's value as an int64 (int64, and
 // negative int32 and enum values, are ten-byte varints).
-func (f *Field) Int64(dst *int64) error {
-	if f.Type != protowire.VarintType {
-		return f.mismatch(protowire.VarintType)
-	}
-	*dst = int64(f.V)
-	return nil
-}
+func (f *Field) Int64(dst *int64) error { return set(f, protowire.VarintType, dst, int64(f.V)) }
 
 // Int32 sets *dst to a varint field's value truncated to 32 bits, as
 // protobuf reads int32 and enum fields.
-func (f *Field) Int32(dst *int32) error {
-	if f.Type != protowire.VarintType {
-		return f.mismatch(protowire.VarintType)
-	}
-	*dst = int32(f.V)
-	return nil
-}
+func (f *Field) Int32(dst *int32) error { return set(f, protowire.VarintType, dst, int32(f.V)) }
 
 // Uint32 sets *dst to a varint field's value truncated to 32 bits.
-func (f *Field) Uint32(dst *uint32) error {
-	if f.Type != protowire.VarintType {
-		return f.mismatch(protowire.VarintType)
-	}
-	*dst = uint32(f.V)
-	return nil
-}
+func (f *Field) Uint32(dst *uint32) error { return set(f, protowire.VarintType, dst, uint32(f.V)) }
 
 // Bool sets *dst to whether a varint field is not zero.
-func (f *Field) Bool(dst *bool) error {
-	if f.Type != protowire.VarintType {
-		return f.mismatch(protowire.VarintType)
-	}
-	*dst = f.V != 0
-	return nil
-}
+func (f *Field) Bool(dst *bool) error { return set(f, protowire.VarintType, dst, f.V != 0) }
 
 // OptBool sets *dst to a new bool holding whether a varint field is not
 // zero: an optional bool that records presence.
 func (f *Field) OptBool(dst **bool) error {
-	if f.Type != protowire.VarintType {
-		return f.mismatch(protowire.VarintType)
-	}
 	v := f.V != 0
-	*dst = &v
-	return nil
+	return set(f, protowire.VarintType, dst, &v)
 }
 
 // Bytes sets *dst to a length-delimited field's bytes. They alias the
 // walked bytes; their capacity ends with them, so that an append copies
 // rather than writes into the input.
 func (f *Field) Bytes(dst *[]byte) error {
-	if f.Type != protowire.BytesType {
-		return f.mismatch(protowire.BytesType)
-	}
-	*dst = f.B[:len(f.B):len(f.B)]
-	return nil
+	return set(f, protowire.BytesType, dst, f.B[:len(f.B):len(f.B)])
 }
 
 // Text sets *dst to a length-delimited field's bytes as a string (a copy,
@@ -334,13 +303,7 @@ func (f *Field) AppendText(dst *[]string) error {
 
 // Present sets *dst to whether a length-delimited field is not empty,
 // without keeping its bytes: for secrets.
-func (f *Field) Present(dst *bool) error {
-	if f.Type != protowire.BytesType {
-		return f.mismatch(protowire.BytesType)
-	}
-	*dst = len(f.B) > 0
-	return nil
-}
+func (f *Field) Present(dst *bool) error { return set(f, protowire.BytesType, dst, len(f.B) > 0) }
 
 // Packed appends a repeated varint field's values to *dst, packed (one
 // length-delimited field) or not (one varint field a value), as protobuf
