@@ -1,10 +1,11 @@
 package walfmt
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 )
 
 // DescribeOptions configure [DescribeRequest].
@@ -20,9 +21,10 @@ type DescribeOptions struct {
 //	put key="foo" value=5B lease=0x1234
 //	txn compare=[mod("a")>3] success=[put key="a" value=3B] failure=[range key="a"]
 //
-// Keys and values that are printable ASCII are quoted, others are written
-// as 0x<hex>. Values are given by size unless opts.Values. Secrets are
-// never printed, only whether they are set.
+// Keys, values and names are quoted Go string literals ([textfmt.Quote]):
+// printable UTF-8 as it is, every other byte escaped. Values are given by
+// size unless opts.Values. Secrets are never printed, only whether they
+// are set.
 func DescribeRequest(r *Request, opts DescribeOptions) string {
 	if r == nil {
 		return "<nil>"
@@ -124,7 +126,7 @@ func DescribeConfChange(cc *ConfChange) string {
 		w.flag(m.IsPromote, "promote")
 	}
 	if cc.ContextError != "" {
-		fmt.Fprintf(w, " context=%dB context_error=%s", len(cc.Context), strconv.Quote(cc.ContextError))
+		fmt.Fprintf(w, " context=%dB context_error=%s", len(cc.Context), textfmt.Quote([]byte(cc.ContextError)))
 	}
 	return w.String()
 }
@@ -153,18 +155,8 @@ type describer struct {
 	values bool
 }
 
-// quoteBytes quotes printable ASCII and writes anything else as 0x<hex>.
-func quoteBytes(b []byte) string {
-	for _, c := range b {
-		if c < 0x20 || c > 0x7e {
-			return "0x" + hex.EncodeToString(b)
-		}
-	}
-	return strconv.Quote(string(b))
-}
-
 func (w *describer) key(name string, b []byte) {
-	w.WriteString(" " + name + "=" + quoteBytes(b))
+	w.WriteString(" " + name + "=" + textfmt.Quote(b))
 }
 
 func (w *describer) optKey(name string, b []byte) {
@@ -183,7 +175,7 @@ func (w *describer) value(name string, b []byte) {
 }
 
 func (w *describer) str(name, s string) {
-	w.WriteString(" " + name + "=" + strconv.Quote(s))
+	w.WriteString(" " + name + "=" + textfmt.Quote([]byte(s)))
 }
 
 func (w *describer) strs(name string, ss []string) {
@@ -192,7 +184,7 @@ func (w *describer) strs(name string, ss []string) {
 		if i > 0 {
 			w.WriteString(",")
 		}
-		w.WriteString(strconv.Quote(s))
+		w.WriteString(textfmt.Quote([]byte(s)))
 	}
 	w.WriteString("]")
 }
@@ -213,7 +205,7 @@ func (w *describer) v2(r *V2Request) {
 	m := r.Method
 	for _, c := range []byte(m) {
 		if c < 'A' || c > 'Z' {
-			m = strconv.Quote(m)
+			m = textfmt.Quote([]byte(m))
 			break
 		}
 	}
@@ -305,9 +297,9 @@ func (w *describer) txn(t *TxnRequest) {
 // compare writes target(key)op operand, with the operand etcd would use
 // (server/storage/mvcc txn compare: the union field that Target names).
 func (w *describer) compare(c *Compare) {
-	w.WriteString(strings.ToLower(c.Target.String()) + "(" + quoteBytes(c.Key))
+	w.WriteString(strings.ToLower(c.Target.String()) + "(" + textfmt.Quote(c.Key))
 	if len(c.RangeEnd) > 0 {
-		w.WriteString(".." + quoteBytes(c.RangeEnd))
+		w.WriteString(".." + textfmt.Quote(c.RangeEnd))
 	}
 	w.WriteString(")")
 	if c.Result >= 0 && int(c.Result) < len(compareOps) {
@@ -319,7 +311,7 @@ func (w *describer) compare(c *Compare) {
 	switch c.Target {
 	case CompareValue:
 		if w.values {
-			w.WriteString(quoteBytes(c.Value))
+			w.WriteString(textfmt.Quote(c.Value))
 		} else {
 			fmt.Fprintf(w, "%dB", len(c.Value))
 		}

@@ -460,7 +460,7 @@ func TestDescribeRequest(t *testing.T) {
 		{"put values", req(&pb.InternalRaftRequest{Put: &pb.PutRequest{Key: []byte("foo"), Value: []byte("a\"b"), PrevKv: true}}),
 			true, `put key="foo" value="a\"b" prev_kv`},
 		{"binary key", req(&pb.InternalRaftRequest{Put: &pb.PutRequest{Key: []byte{0, 1, 0xff}, Value: []byte{0xfe}}}),
-			true, `put key=0x0001ff value=0xfe`},
+			true, `put key="\x00\x01\xff" value="\xfe"`},
 		{"txn", req(&pb.InternalRaftRequest{Txn: &pb.TxnRequest{
 			Compare: []*pb.Compare{{Result: pb.Compare_GREATER, Target: pb.Compare_MOD, Key: []byte("a"), TargetUnion: &pb.Compare_ModRevision{ModRevision: 3}}},
 			Success: []*pb.RequestOp{{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: []byte("a"), Value: []byte("abc")}}}},
@@ -476,7 +476,7 @@ func TestDescribeRequest(t *testing.T) {
 		{"delete-range", req(&pb.InternalRaftRequest{DeleteRange: &pb.DeleteRangeRequest{Key: []byte("p"), RangeEnd: []byte("q")}}),
 			false, `delete-range key="p" range_end="q"`},
 		{"range", req(&pb.InternalRaftRequest{Range: &pb.RangeRequest{Key: []byte("a"), RangeEnd: []byte{0}, Limit: 5, SortOrder: pb.RangeRequest_ASCEND, CountOnly: true}}),
-			false, `range key="a" range_end=0x00 limit=5 sort_order=ASCEND count_only`},
+			false, `range key="a" range_end="\x00" limit=5 sort_order=ASCEND count_only`},
 		{"lease-grant", req(&pb.InternalRaftRequest{LeaseGrant: &pb.LeaseGrantRequest{TTL: 10, ID: 0x694d77aa8a4c1b05}}),
 			false, `lease-grant id=0x694d77aa8a4c1b05 ttl=10`},
 		{"lease-checkpoint", req(&pb.InternalRaftRequest{LeaseCheckpoint: &pb.LeaseCheckpointRequest{Checkpoints: []*pb.LeaseCheckpoint{{ID: 1, Remaining_TTL: 5}}}}),
