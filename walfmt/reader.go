@@ -189,6 +189,7 @@ type Reader struct {
 
 	buf     []byte // window: bytes [bufOff, bufOff+len(buf)) of segment si
 	scratch []byte // for peek
+	flip    []byte // for reseedAfter
 	bufOff  int64
 	bufSeg  int
 
@@ -798,9 +799,13 @@ func (r *Reader) badRecordAt(seg *Segment, pos, end int64, w uint64, l, p int64,
 	}
 	if r.validFrameAt(seg, end) {
 		// The length was right: only this record is damaged.
+		if body, err = r.view(seg, pos+frameHeaderBytes, l+p); err != nil {
+			return nil, err
+		}
 		f := r.reset(KindDamage, seg, pos, end-pos)
 		f.LengthWord, f.Length, f.Pad = w, l, p
-		r.problem(f, pos, ErrBadRecord, "%v", decErr)
+		hint := r.reseedAfter(f, body[:l])
+		r.problem(f, pos, ErrBadRecord, "%v%s", decErr, hint)
 		r.pos = end
 		return f, nil
 	}
@@ -816,6 +821,55 @@ func (r *Reader) badRecordAt(seg *Segment, pos, end int64, w uint64, l, p int64,
 	r.inTail = true
 	r.problem(f, pos, ErrBadRecord, "%v; nothing valid follows", decErr)
 	return f, nil
+}
+
+// reseedAfter picks the CRC chain up after a record that does not decode,
+// as checkCRC does after a mismatch, so that the records after it are not
+// reported too. The damaged record's stored CRC is the one of the single
+// flipped bit, if any, that makes the record decode with a CRC that
+// continues the chain (its byte is then the frame's Suspect); else the
+// chain is lost at this record and the next data record's CRC is adopted
+// unchecked, as after a resync. It returns a hint for the problem's detail.
+func (r *Reader) reseedAfter(f *Frame, raw []byte) string {
+	if r.crcKnown {
+		r.flip = append(r.flip[:0], raw...)
+		if j, b, crc, ok := recordBitflip(r.crc, r.flip); ok {
+			f.Suspect = f.Offset + frameHeaderBytes + int64(j)
+			r.crc, r.altValid, r.resynced = crc, false, false
+			return fmt.Sprintf("; flipping bit %d of record byte %d makes it decode, with a crc that continues the chain", b, j)
+		}
+	}
+	r.resynced = true
+	return ""
+}
+
+// flipBytes bounds the record bytes recordBitflip tries: a flipped bit
+// that breaks a walpb.Record is in its tags, type, crc or data length,
+// which etcd writes before the data, in at most 33 bytes.
+const flipBytes = 40
+
+// recordBitflip looks for the one flipped bit among the first bytes of buf
+// that makes it a walpb.Record whose stored CRC continues the chain from
+// seed (for a CRC record: equals seed), and returns it with that CRC. It
+// flips bits of buf in place and puts them back.
+func recordBitflip(seed uint32, buf []byte) (j, b int, crc uint32, ok bool) {
+	if len(buf) > 16<<20 {
+		return 0, 0, 0, false
+	}
+	for j = range min(len(buf), flipBytes) {
+		for b = range 8 {
+			buf[j] ^= 1 << b
+			rec, err := DecodeRecord(buf)
+			buf[j] ^= 1 << b
+			if err != nil {
+				continue
+			}
+			if rec.Type == CRCType && rec.CRC == seed || rec.Type != CRCType && crc32.Update(seed, castagnoli, rec.Data) == rec.CRC {
+				return j, b, rec.CRC, true
+			}
+		}
+	}
+	return 0, 0, 0, false
 }
 
 // isTorn applies etcd's torn-write test (decoder.go isTornEntry): split the
