@@ -1,7 +1,6 @@
 package walfmt
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 
@@ -77,23 +76,31 @@ func protoError(err error) error {
 // DecodeEntry decodes a raftpb.Entry without allocating.
 func DecodeEntry(b []byte) (Entry, error) {
 	var e Entry
+	var typ uint64
 	var err error
-	it := pbwire.Fields(b, "Entry", pbwire.Proto) // a loop, not pbwire.Walk: it does not escape
-	for err == nil && it.Next() {
-		switch f := it.Field(); f.Num {
-		case 1:
-			err = f.Int32((*int32)(&e.Type))
-		case 2:
-			err = f.Uint64(&e.Term)
-		case 3:
-			err = f.Uint64(&e.Index)
-		case 4:
-			if f.Type == protowire.BytesType {
-				e.Data = f.B // with the capacity of b: see DecodeRecord
-			}
+	e.Data, _, err = varintsAndData(b, "Entry", 4, &typ, &e.Term, &e.Index)
+	e.Type = EntryKind(int32(typ))
+	return e, err
+}
+
+// varintsAndData decodes, without allocating, a message of varint fields
+// 1, 2, ... (into the uint64s vs point to) and one bytes field, number
+// data, as walpb.Record and raftpb.Entry are: it returns that field's
+// bytes, with the capacity of b (by which [Frame.CloneInto] finds them in
+// a record), and their offset in b.
+func varintsAndData(b []byte, msg string, data protowire.Number, vs ...*uint64) ([]byte, int, error) {
+	var d []byte
+	var off int
+	it := pbwire.Fields(b, msg, pbwire.Proto) // a loop, not pbwire.Walk: it does not escape
+	for it.Next() {
+		switch f := it.Field(); {
+		case f.Num == data && f.Type == protowire.BytesType:
+			d, off = f.B, f.ValOff
+		case f.Num >= 1 && int(f.Num) <= len(vs) && f.Type == protowire.VarintType:
+			*vs[f.Num-1] = f.V
 		}
 	}
-	return e, protoError(cmp.Or(err, it.Err()))
+	return d, off, protoError(it.Err())
 }
 
 // AppendEntry appends the raftpb.Entry encoding etcd writes.
@@ -142,15 +149,14 @@ func DecodeSnapshot(b []byte) (Snapshot, error) {
 		case 2:
 			return f.Uint64(&s.Term)
 		case 3:
-			it, ok, err := f.Message("conf_state")
-			if !ok {
-				return err
-			}
 			var cs ConfState
-			if err := pbwire.ReadConfState(&it, &cs); err != nil {
-				return err
+			it, ok, err := f.Message("conf_state")
+			if ok {
+				if err = pbwire.ReadConfState(&it, &cs); err == nil {
+					s.ConfState = &cs
+				}
 			}
-			s.ConfState = &cs
+			return err
 		}
 		return nil
 	})

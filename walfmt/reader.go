@@ -957,16 +957,23 @@ func (r *Reader) validFrameAt(seg *Segment, off int64) bool {
 	if seg.Size-off < frameHeaderBytes {
 		return false
 	}
+	_, zero, ok := r.recordAt(seg, off)
+	return zero || ok
+}
+
+// recordAt reads the frame at off, which has room for a length word: zero
+// is true for a zero length word, ok when a plausible record starts there
+// ([Reader.plausibleAt]).
+func (r *Reader) recordAt(seg *Segment, off int64) (rec Record, zero, ok bool) {
 	hdr, err := r.view(seg, off, frameHeaderBytes)
 	if err != nil {
-		return false
+		return Record{}, false, false
 	}
-	w := le64(hdr)
-	if w == 0 {
-		return true
+	if w := le64(hdr); w != 0 {
+		rec, ok = r.plausibleAt(seg, off, w)
+		return rec, false, ok
 	}
-	_, ok := r.plausibleAt(seg, off, w)
-	return ok
+	return Record{}, true, false
 }
 
 // plausibleAt decodes the frame at off with length word w and checks it.
@@ -1032,15 +1039,10 @@ func (r *Reader) confirmed(seg *Segment, off int64, w uint64, rec Record) bool {
 	if next+frameHeaderBytes > seg.Size {
 		return payloadOK
 	}
-	hdr, err := r.view(seg, next, frameHeaderBytes)
-	if err != nil {
-		return false
-	}
-	nw := le64(hdr)
-	if nw == 0 {
+	nrec, zero, ok := r.recordAt(seg, next)
+	if zero {
 		return payloadOK
 	}
-	nrec, ok := r.plausibleAt(seg, next, nw)
 	if !ok {
 		return false
 	}

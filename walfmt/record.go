@@ -1,10 +1,7 @@
 package walfmt
 
 import (
-	"cmp"
 	"fmt"
-
-	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/etcdscope/etcdscope/internal/pbwire"
 )
@@ -47,24 +44,12 @@ type Record struct {
 // skipped. It never allocates: Data aliases b.
 func DecodeRecord(b []byte) (Record, error) {
 	var r Record
+	var typ, crc uint64
 	var err error
-	it := pbwire.Fields(b, "Record", pbwire.Proto)
-	for err == nil && it.Next() {
-		switch f := it.Field(); f.Num {
-		case 1:
-			err = f.Int64((*int64)(&r.Type))
-		case 2:
-			err = f.Uint32(&r.CRC)
-		case 3:
-			if f.Type == protowire.BytesType {
-				// Not f.Bytes: Data keeps the capacity of b, by which
-				// [Frame.CloneInto] finds it in the record.
-				r.Data, r.DataOffset = f.B, f.ValOff
-			}
-		}
-	}
-	if err = cmp.Or(err, it.Err()); err != nil {
-		return r, protoError(err)
+	r.Data, r.DataOffset, err = varintsAndData(b, "Record", 3, &typ, &crc)
+	r.Type, r.CRC = RecordType(int64(typ)), uint32(crc)
+	if err != nil {
+		return r, err
 	}
 	if r.Type < MetadataType || r.Type > SnapshotType {
 		return r, fmt.Errorf("unknown record type %d", int64(r.Type))
