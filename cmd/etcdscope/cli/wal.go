@@ -97,7 +97,7 @@ func (o *walDumpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.requests, "request", nil, "show only entries carrying these requests: put, txn, delete-range, compaction, lease-grant, lease-revoke, empty, v2, confchange, ... (see wal stats)")
 	fs.StringVar(&o.key, "key", "", "show only entries whose request names a key with this prefix")
 	fs.BoolVar(&o.raw, "raw", false, "print each record's bytes in hex instead of decoding its payload")
-	fs.BoolVar(&o.values, "values", false, "print values (printable text quoted, else hex) instead of their sizes")
+	fs.BoolVar(&o.values, "values", false, "print values instead of their sizes (quoted, with escapes for what is not printable)")
 }
 
 func (o *walDumpOptions) validate() error {
