@@ -169,21 +169,12 @@ func cmdSample(ts *testscript.TestScript, neg bool, args []string) {
 // HOW is a name, or name=N for those that take a number (arg).
 var damages = map[string]damage{
 	"wal-flip": {true, "one bit flipped in the last byte of the middle entry record of segment N (0 is the first): wal-crc-mismatch", func(tb testing.TB, dir string, n int64) {
-		segs := fixture.Segments(tb, walDir(dir))
-		if n < 0 || n >= int64(len(segs)) {
-			tb.Fatalf("%s: no segment %d of %d", dir, n, len(segs))
-		}
-		var entries []fixture.Frame
-		for _, f := range fixture.Frames(tb, segs[n]) {
-			if f.Type == 2 { // walpb.EntryType
-				entries = append(entries, f)
-			}
-		}
-		if len(entries) == 0 {
-			tb.Fatalf("%s: no entry records", segs[n])
-		}
-		bad := entries[len(entries)/2]
-		fixture.FlipBit(tb, segs[n], bad.Offset+8+bad.Length-1, 0)
+		seg, bad := middleEntry(tb, dir, n)
+		fixture.FlipBit(tb, seg, bad.Offset+8+bad.Length-1, 0)
+	}},
+	"wal-record": {true, "one bit flipped in the first byte (the type tag) of the middle entry record of segment N, so that it no longer decodes: wal-bad-record, and nothing at the record after it", func(tb testing.TB, dir string, n int64) {
+		seg, bad := middleEntry(tb, dir, n)
+		fixture.FlipBit(tb, seg, bad.Offset+8, 2)
 	}},
 	"wal-torn": {false, "the last record of the last segment cut in half, as by a crash mid-write: wal-torn-tail", func(tb testing.TB, dir string, _ int64) {
 		segs := fixture.Segments(tb, walDir(dir))
@@ -219,6 +210,25 @@ var damages = map[string]damage{
 	"random": {true, "fixture.DamageMember with a PCG seeded (N, N): one to four 4 KiB blocks of the db or the WAL zeroed or a bit flipped", func(tb testing.TB, dir string, seed int64) {
 		fixture.DamageMember(tb, rand.New(rand.NewPCG(uint64(seed), uint64(seed))), dir)
 	}},
+}
+
+// middleEntry returns segment N of the copy at dir and its middle entry
+// record.
+func middleEntry(tb testing.TB, dir string, n int64) (string, fixture.Frame) {
+	segs := fixture.Segments(tb, walDir(dir))
+	if n < 0 || n >= int64(len(segs)) {
+		tb.Fatalf("%s: no segment %d of %d", dir, n, len(segs))
+	}
+	var entries []fixture.Frame
+	for _, f := range fixture.Frames(tb, segs[n]) {
+		if f.Type == 2 { // walpb.EntryType
+			entries = append(entries, f)
+		}
+	}
+	if len(entries) == 0 {
+		tb.Fatalf("%s: no entry records", segs[n])
+	}
+	return segs[n], entries[len(entries)/2]
 }
 
 type damage struct {
