@@ -387,28 +387,33 @@ func splitLengthWord(w uint64) (l, p int64, ok bool) {
 	return l, p, ok
 }
 
+// shortEndAt handles the end of a segment too short for a length word.
+func (r *Reader) shortEndAt(seg *Segment, pos int64) (*Frame, error) {
+	rem := seg.Size - pos
+	b, err := r.view(seg, pos, rem)
+	if err != nil {
+		return nil, err
+	}
+	r.pos = seg.Size
+	if allZero(b) {
+		return r.reset(KindZero, seg, pos, rem), nil
+	}
+	f := r.reset(KindDamage, seg, pos, rem)
+	if r.inTail {
+		r.problem(f, pos, ErrGarbageAfterEnd, "%d non-zero bytes at the end of the file", rem)
+	} else if r.isLastSegment() {
+		r.problem(f, pos, ErrTornTail, "the file ends %d bytes into a length word", rem)
+	} else {
+		r.problem(f, pos, ErrBadLength, "the file ends %d bytes into a length word", rem)
+	}
+	return f, nil
+}
+
 // frameAt classifies the bytes at r.pos.
 func (r *Reader) frameAt(seg *Segment) (*Frame, error) {
 	pos := r.pos
-	rem := seg.Size - pos
-	if rem < frameHeaderBytes {
-		b, err := r.view(seg, pos, rem)
-		if err != nil {
-			return nil, err
-		}
-		r.pos = seg.Size
-		if allZero(b) {
-			return r.reset(KindZero, seg, pos, rem), nil
-		}
-		f := r.reset(KindDamage, seg, pos, rem)
-		if r.inTail {
-			r.problem(f, pos, ErrGarbageAfterEnd, "%d non-zero bytes at the end of the file", rem)
-		} else if r.isLastSegment() {
-			r.problem(f, pos, ErrTornTail, "the file ends %d bytes into a length word", rem)
-		} else {
-			r.problem(f, pos, ErrBadLength, "the file ends %d bytes into a length word", rem)
-		}
-		return f, nil
+	if seg.Size-pos < frameHeaderBytes {
+		return r.shortEndAt(seg, pos)
 	}
 	hdr, err := r.view(seg, pos, frameHeaderBytes)
 	if err != nil {
