@@ -114,21 +114,16 @@ type KeyValue struct {
 func DecodeKeyValue(b []byte) (KeyValue, error) {
 	var kv KeyValue
 	var err error
+	ints := [...]*int64{2: &kv.CreateRevision, 3: &kv.ModRevision, 4: &kv.Version, 6: &kv.Lease}
 	it := pbwire.Fields(b, "KeyValue", pbwire.Proto) // a loop, not pbwire.Walk: it does not escape
 	for err == nil && it.Next() {
 		switch f := it.Field(); f.Num {
 		case 1:
 			err = f.Bytes(&kv.Key)
-		case 2:
-			err = f.Int64(&kv.CreateRevision)
-		case 3:
-			err = f.Int64(&kv.ModRevision)
-		case 4:
-			err = f.Int64(&kv.Version)
 		case 5:
 			err = f.Bytes(&kv.Value)
-		case 6:
-			err = f.Int64(&kv.Lease)
+		case 2, 3, 4, 6:
+			err = f.Int64(ints[f.Num])
 		}
 	}
 	if err = cmp.Or(err, it.Err()); err != nil {
