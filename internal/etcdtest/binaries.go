@@ -12,11 +12,14 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"github.com/etcdscope/etcdscope/internal/etcdrelease"
 )
 
 // Versions are the etcd minor versions etcdscope is tested against, oldest
-// first. Each has a wrapper module in testdata/etcd/v<version>.
-var Versions = []string{"3.5", "3.6", "3.7"}
+// first: those of [etcdrelease.Tested]. Each has a wrapper module in
+// testdata/etcd/v<version>.
+var Versions = etcdrelease.Minors()
 
 // modulePath is the module whose go.mod marks the repository root.
 const modulePath = "github.com/etcdscope/etcdscope"
