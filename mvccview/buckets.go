@@ -23,6 +23,15 @@ type Lease struct {
 	Problem      string   `json:"problem,omitempty"`
 }
 
+// MarshalJSON writes the id as etcd prints lease ids: 16 hex digits.
+func (l Lease) MarshalJSON() ([]byte, error) {
+	type plain Lease
+	return json.Marshal(struct {
+		ID string `json:"id"`
+		plain
+	}{fmt.Sprintf("%016x", l.ID), plain(l)})
+}
+
 // Leases decodes the lease bucket, each lease with its keys.
 func (s *Store) Leases() ([]Lease, error) {
 	byLease := map[int64][]string{}
@@ -63,13 +72,27 @@ func DecodeLease(k, v []byte) Lease {
 // Member is a member record from the members bucket (JSON, as etcd writes
 // it), or a removed member.
 type Member struct {
-	ID         string   `json:"id"` // hex, as etcd prints member ids
+	ID         string   `json:"id"` // hex, as the bucket's key has it
 	Name       string   `json:"name,omitempty"`
 	PeerURLs   []string `json:"peer_urls,omitempty"`
 	ClientURLs []string `json:"client_urls,omitempty"`
 	IsLearner  bool     `json:"is_learner,omitempty"`
 	Removed    bool     `json:"removed,omitempty"`
 	Problem    string   `json:"problem,omitempty"`
+}
+
+// MarshalJSON writes the id in 16 hex digits (the bucket's key has no
+// leading zeros), or as the key is when that is not hex.
+func (m Member) MarshalJSON() ([]byte, error) {
+	type plain Member
+	id := m.ID
+	if x, err := strconv.ParseUint(m.ID, 16, 64); err == nil {
+		id = fmt.Sprintf("%016x", x)
+	}
+	return json.Marshal(struct {
+		ID string `json:"id"`
+		plain
+	}{id, plain(m)})
 }
 
 // Members decodes the members and members_removed buckets.

@@ -100,13 +100,15 @@ func ParseRevisionKey(s string) ([]byte, error) {
 }
 
 // KeyValue is an mvccpb.KeyValue. Key and Value alias the decoded bytes.
+// Its JSON is etcdctl's (get -w json): the lease a number, like the other
+// numbers, zero fields left out.
 type KeyValue struct {
-	Key            []byte
-	CreateRevision int64
-	ModRevision    int64
-	Version        int64
-	Value          []byte
-	Lease          int64
+	Key            []byte `json:"key,omitempty"`
+	CreateRevision int64  `json:"create_revision,omitempty"`
+	ModRevision    int64  `json:"mod_revision,omitempty"`
+	Version        int64  `json:"version,omitempty"`
+	Value          []byte `json:"value,omitempty"`
+	Lease          int64  `json:"lease,omitempty"`
 }
 
 // DecodeKeyValue decodes an mvccpb.KeyValue (proto3: key=1, create_revision=2,

@@ -1,6 +1,7 @@
 package walfmt
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -34,11 +35,12 @@ type Entry struct {
 	Data  []byte    `json:"data,omitempty"`
 }
 
-// HardState is a raftpb.HardState.
+// HardState is a raftpb.HardState. Its JSON gives the vote, a member id,
+// in 16 hex digits.
 type HardState struct {
-	Term   uint64 `json:"term"`
-	Vote   uint64 `json:"vote"`
-	Commit uint64 `json:"commit"`
+	Term   uint64
+	Vote   uint64
+	Commit uint64
 }
 
 // ConfState is a raftpb.ConfState, the same type as snapfmt.ConfState.
@@ -53,10 +55,27 @@ type Snapshot struct {
 }
 
 // Metadata is an etcdserverpb.Metadata: the member and cluster ids every
-// segment repeats.
+// segment repeats. Its JSON gives them in 16 hex digits.
 type Metadata struct {
-	NodeID    uint64 `json:"node_id"`
-	ClusterID uint64 `json:"cluster_id"`
+	NodeID    uint64
+	ClusterID uint64
+}
+
+// MarshalJSON writes the vote as a member id.
+func (h HardState) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Term   uint64       `json:"term"`
+		Vote   pbwire.HexID `json:"vote"`
+		Commit uint64       `json:"commit"`
+	}{h.Term, pbwire.HexID(h.Vote), h.Commit})
+}
+
+// MarshalJSON writes the ids in hex.
+func (m Metadata) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		NodeID    pbwire.HexID `json:"node_id"`
+		ClusterID pbwire.HexID `json:"cluster_id"`
+	}{pbwire.HexID(m.NodeID), pbwire.HexID(m.ClusterID)})
 }
 
 // errProto is wrapped by every protobuf decoding error of this package.

@@ -1,6 +1,11 @@
 package pbwire
 
-import "google.golang.org/protobuf/encoding/protowire"
+import (
+	"encoding/json"
+	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
 
 // ConfState is a raftpb.ConfState (go.etcd.io/raft/v3 raftpb/raft.proto),
 // the raft configuration that both a WAL snapshot record (walpb.Snapshot)
@@ -12,11 +17,37 @@ import "google.golang.org/protobuf/encoding/protowire"
 //
 // On-disk format; do not change.
 type ConfState struct {
-	Voters         []uint64 `json:"voters"`
-	Learners       []uint64 `json:"learners,omitempty"`
-	VotersOutgoing []uint64 `json:"voters_outgoing,omitempty"`
-	LearnersNext   []uint64 `json:"learners_next,omitempty"`
-	AutoLeave      bool     `json:"auto_leave,omitempty"`
+	Voters         []uint64
+	Learners       []uint64
+	VotersOutgoing []uint64
+	LearnersNext   []uint64
+	AutoLeave      bool
+}
+
+// A HexID is a member or cluster id in JSON: 16 lower-case hex digits, as
+// etcd's logs and etcdctl member list print them.
+type HexID uint64
+
+func (id HexID) MarshalText() ([]byte, error) { return fmt.Appendf(nil, "%016x", uint64(id)), nil }
+
+func hexIDs(v []uint64) []HexID {
+	out := make([]HexID, len(v))
+	for i, x := range v {
+		out[i] = HexID(x)
+	}
+	return out
+}
+
+// MarshalJSON writes the member ids in hex: voters always, the other
+// lists and auto_leave when set.
+func (c ConfState) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Voters         []HexID `json:"voters"`
+		Learners       []HexID `json:"learners,omitempty"`
+		VotersOutgoing []HexID `json:"voters_outgoing,omitempty"`
+		LearnersNext   []HexID `json:"learners_next,omitempty"`
+		AutoLeave      bool    `json:"auto_leave,omitempty"`
+	}{hexIDs(c.Voters), hexIDs(c.Learners), hexIDs(c.VotersOutgoing), hexIDs(c.LearnersNext), c.AutoLeave})
 }
 
 // ReadConfState decodes the raftpb.ConfState it walks into c, accepting
