@@ -59,23 +59,26 @@ type lineRecord interface {
 }
 
 // lineOut streams records, one line each in simple and JSON output, and
-// collects the rows of a table, rendered at the end.
+// one row each of a table under hdr.
 type lineOut struct {
 	w      *bufio.Writer
 	format outputFormat
-	rows   [][]string
+	t      *table
 	buf    []byte
 }
 
-func newLineOut(w io.Writer, format outputFormat) *lineOut {
-	return &lineOut{w: bufio.NewWriterSize(w, 64<<10), format: format}
+func newLineOut(w io.Writer, format outputFormat, hdr ...string) *lineOut {
+	o := &lineOut{w: bufio.NewWriterSize(w, 64<<10), format: format}
+	if format == formatTable {
+		o.t = newTable(w, hdr...)
+	}
+	return o
 }
 
 func (o *lineOut) add(r lineRecord) error {
 	switch o.format {
 	case formatTable:
-		o.rows = append(o.rows, r.row())
-		return nil
+		return o.t.Row(r.row()...)
 	case formatJSON:
 		o.buf = append(r.appendJSON(o.buf[:0]), '\n')
 	default:
@@ -85,12 +88,10 @@ func (o *lineOut) add(r lineRecord) error {
 	return err
 }
 
-// close renders the table under hdr, and flushes.
-func (o *lineOut) close(hdr []string) error {
-	if o.format == formatTable {
-		if err := renderTable(o.w, hdr, o.rows); err != nil {
-			return err
-		}
+// close ends the table, and flushes.
+func (o *lineOut) close() error {
+	if o.t != nil {
+		return o.t.Close()
 	}
 	return o.w.Flush()
 }
@@ -128,8 +129,8 @@ func (o *boltPagesOptions) run(e *boltEnv, _ []string) error {
 	if o.all || rep.HWM == 0 { // 0: no meta could be used
 		end = max(end, file)
 	}
-	out := newLineOut(e.cmd.OutOrStdout(), e.format)
 	hdr := []string{"ID", "TYPE", "ITEMS", "OVERFLOW", "STATUS", "BUCKET"}
+	out := newLineOut(e.cmd.OutOrStdout(), e.format, hdr...)
 	if e.format == formatSimple {
 		fmt.Fprintf(out.w, pageRecordFormat, toAny(hdr)...)
 	}
@@ -149,7 +150,7 @@ func (o *boltPagesOptions) run(e *boltEnv, _ []string) error {
 			return err
 		}
 	}
-	return out.close(hdr)
+	return out.close()
 }
 
 // ownerName names the bucket whose tree holds a page: "(root)" for the
@@ -336,7 +337,11 @@ line, key and value in base64.`
 func (o *boltKeysOptions) run(e *boltEnv, args []string) error {
 	bucket := args[1]
 	want := bucketPath(bucket)
-	out := newLineOut(e.cmd.OutOrStdout(), e.format)
+	hdr := []string{"PAGE", "KEY", "SIZE", "PROBLEM"}
+	if o.values {
+		hdr = []string{"PAGE", "KEY", "SIZE", "VALUE", "PROBLEM"}
+	}
+	out := newLineOut(e.cmd.OutOrStdout(), e.format, hdr...)
 	kl := &keyRecord{bucket: bucket, values: o.values}
 	var werr error
 	leaf := func(b *boltfmt.BucketInfo, page boltfmt.PageID, el *boltfmt.LeafElement) bool {
@@ -356,11 +361,7 @@ func (o *boltKeysOptions) run(e *boltEnv, args []string) error {
 	if _, ok := rep.Bucket(want); !ok {
 		return bucketNotFound(e.path, bucket)
 	}
-	hdr := []string{"PAGE", "KEY", "SIZE", "PROBLEM"}
-	if o.values {
-		hdr = []string{"PAGE", "KEY", "SIZE", "VALUE", "PROBLEM"}
-	}
-	return out.close(hdr)
+	return out.close()
 }
 
 // keyRecord is one line of bolt keys: a leaf element of the bucket.

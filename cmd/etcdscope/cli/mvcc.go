@@ -11,8 +11,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 func newMVCCCommand(g *globalOptions) *cobra.Command {
@@ -25,23 +27,25 @@ hashes at a revision answer what etcd would have answered. The db is read
 read-only, without a lock, and a damaged db yields what is reachable. DB is a db
 file or an etcd data dir or member dir.`,
 	}
-	c.AddCommand(newMVCCRangeCommand(g), newMVCCHistoryCommand(g), newMVCCHashCommand(g), newMVCCMetaCommand(g),
-		newMVCCLeasesCommand(g), newMVCCMembersCommand(g), newMVCCAuthCommand(g))
+	c.AddCommand(newMVCCRangeCommand(g), newMVCCHistoryCommand(g), newMVCCHashCommand(g))
+	for _, d := range mvccDocs {
+		c.AddCommand(newMVCCDocCommand(g, d))
+	}
 	return c
 }
 
-// openStore opens a db and rebuilds its MVCC view, warning on stderr
-// when the db is damaged.
-func openStore(cmd *cobra.Command, arg string) (*mvccview.Store, func(), error) {
+// withStore opens DB, rebuilds its MVCC view and runs f on it, warning on
+// stderr when the db is damaged: the prologue of every mvcc command.
+func withStore(cmd *cobra.Command, arg string, f func(*mvccview.Store) error) error {
 	l, db, path, err := openBolt(arg)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer db.Close()
 	src := &mvccview.BoltSource{DB: db}
 	s, err := mvccview.Open(src)
 	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("reading %s: %w", path, err)
+		return fmt.Errorf("reading %s: %w", path, err)
 	}
 	if n := len(src.Problems); n > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is damaged (%d problems); showing what is reachable (run etcdscope bolt check)\n", l.Rel(path), n)
@@ -49,7 +53,17 @@ func openStore(cmd *cobra.Command, arg string) (*mvccview.Store, func(), error) 
 	if n := len(s.BadRecords); n > 0 {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %d key-bucket records do not decode and are left out\n", n)
 	}
-	return s, func() { db.Close() }, nil
+	return f(s)
+}
+
+// keyText is how a key or value read from the db is printed: as it is when
+// it is printable, else quoted, or every byte in hex with --hex, as
+// etcdctl --hex prints them.
+func keyText(b []byte, hex bool) string {
+	if hex {
+		return textfmt.Hex(b)
+	}
+	return textfmt.Bare(b)
 }
 
 // ---- mvcc range ----
@@ -61,6 +75,7 @@ type mvccRangeOptions struct {
 	limit     int64
 	keysOnly  bool
 	countOnly bool
+	hex       bool
 }
 
 func (o *mvccRangeOptions) AddFlags(fs *pflag.FlagSet) {
@@ -70,248 +85,286 @@ func (o *mvccRangeOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.limit, "limit", 0, "at most this many keys; 0 means no limit")
 	fs.BoolVar(&o.keysOnly, "keys-only", false, "keys without values")
 	fs.BoolVar(&o.countOnly, "count-only", false, "only the count")
+	fs.BoolVar(&o.hex, "hex", false, "print keys and values as hex-escaped bytes, as etcdctl --hex does")
+}
+
+// span is the [key, end) range the arguments and flags ask for, in etcd's
+// terms: end nil for KEY alone, empty for every key from key on.
+func (o *mvccRangeOptions) span(args []string) (key, end []byte, err error) {
+	if len(args) >= 2 {
+		key = []byte(args[1])
+	}
+	switch {
+	case len(args) == 1 && !o.prefix && !o.fromKey:
+		return nil, nil, usagef("give a KEY, or --prefix \"\" for every key")
+	case len(args) == 3 && (o.prefix || o.fromKey):
+		return nil, nil, usagef("RANGE_END cannot be combined with --prefix or --from-key")
+	case o.prefix && o.fromKey:
+		return nil, nil, usagef("--prefix and --from-key exclude each other")
+	case len(args) == 3:
+		end = []byte(args[2])
+	case o.prefix:
+		end = mvccview.PrefixEnd(key)
+	case o.fromKey:
+		end = []byte{}
+	}
+	if len(key) == 0 && end != nil {
+		key = []byte{0}
+	}
+	return key, end, nil
 }
 
 func newMVCCRangeCommand(g *globalOptions) *cobra.Command {
 	o := &mvccRangeOptions{}
 	c := &cobra.Command{
-		Use:   "range DB [KEY [RANGE_END]]",
-		Short: "Keys and values live at a revision, as etcdctl get answers",
+		Use:     "range DB [KEY [RANGE_END]]",
+		Aliases: []string{"get"},
+		Short:   "Keys and values live at a revision, as etcdctl get answers",
 		Long: `Prints the keys in [KEY, RANGE_END) live at --rev, as etcdctl get would have
 printed them at that revision: a revision below the compaction is an error, as in
-etcd. With -w json the output has the shape of etcdctl get -w json (header.revision
-is the db's current revision, kvs with base64 key and value, count, more), so the
-two can be diffed.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 1 || len(args) > 3 {
-				return usagef("mvcc range takes DB [KEY [RANGE_END]] (got %d arguments)", len(args))
-			}
-			return nil
-		},
+etcd. With -w json the output has the shape of etcdctl get -w json, so the two
+can be diffed: header (revision is the db's current revision, raft_term the
+db's, member_id and cluster_id those of the member's WAL, or the member_id of
+a lone db's only member), kvs with base64 key and value, count, more.`,
+		Args: rangeArgs(1, 3, "DB [KEY [RANGE_END]]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			var key, end []byte
-			switch {
-			case len(args) == 1 && !o.prefix && !o.fromKey:
-				return usagef("give a KEY, or --prefix \"\" for every key")
-			case len(args) >= 2:
-				key = []byte(args[1])
-			}
-			switch {
-			case len(args) == 3:
-				if o.prefix || o.fromKey {
-					return usagef("RANGE_END cannot be combined with --prefix or --from-key")
-				}
-				end = []byte(args[2])
-			case o.prefix && o.fromKey:
-				return usagef("--prefix and --from-key exclude each other")
-			case o.prefix:
-				end = mvccview.PrefixEnd(key)
-			case o.fromKey:
-				end = []byte{}
-			}
-			if len(key) == 0 && end != nil {
-				key = []byte{0}
-			}
-			s, done, err := openStore(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
-			res, err := s.Range(key, end, mvccview.RangeOptions{Rev: o.rev, Limit: o.limit, KeysOnly: o.keysOnly, CountOnly: o.countOnly})
-			if err != nil {
-				return err
-			}
-			return renderRange(cmd.OutOrStdout(), format, res, o)
+			return mvccRange(cmd, g.output(), args, o)
 		},
 	}
 	o.AddFlags(c.Flags())
 	return c
 }
 
-func renderRange(out io.Writer, format outputFormat, res *mvccview.RangeResult, o *mvccRangeOptions) error {
-	bw := bufio.NewWriter(out)
-	defer bw.Flush()
+func mvccRange(cmd *cobra.Command, format outputFormat, args []string, o *mvccRangeOptions) error {
+	key, end, err := o.span(args)
+	if err != nil {
+		return err
+	}
+	return withStore(cmd, args[0], func(s *mvccview.Store) error {
+		res, err := s.Range(key, end, mvccview.RangeOptions{Rev: o.rev, Limit: o.limit, KeysOnly: o.keysOnly, CountOnly: o.countOnly})
+		if err != nil {
+			return err
+		}
+		doc := rangeDoc{Header: responseHeader(args[0], s), KVs: res.KVs, More: res.More, Count: res.Count}
+		return renderRange(cmd.OutOrStdout(), format, &doc, o)
+	})
+}
+
+// rangeDoc is mvcc range -w json: etcdctl get -w json's document.
+type rangeDoc struct {
+	Header header              `json:"header"`
+	KVs    []mvccview.KeyValue `json:"kvs,omitempty"`
+	More   bool                `json:"more,omitempty"`
+	Count  int64               `json:"count,omitempty"`
+}
+
+// header is etcd's ResponseHeader, numbers as etcdctl prints them.
+type header struct {
+	ClusterID uint64 `json:"cluster_id,omitempty"`
+	MemberID  uint64 `json:"member_id,omitempty"`
+	Revision  int64  `json:"revision,omitempty"`
+	RaftTerm  uint64 `json:"raft_term,omitempty"`
+}
+
+// responseHeader is the header a member serving the db would give: its
+// revision and raft term from the db, the member and cluster ids from the
+// member's WAL, or, for a lone db, the member id of its only member.
+func responseHeader(arg string, s *mvccview.Store) header {
+	h := header{Revision: s.CurrentRev, RaftTerm: s.Meta.Term}
+	if _, files, err := openWAL(arg); err == nil {
+		defer files.Close()
+		r := walfmt.NewReader(files.Segments, walfmt.Options{})
+		for range 8 { // a segment's metadata is its second record
+			f, err := r.Next()
+			if err != nil {
+				break
+			}
+			if f.Metadata != nil {
+				h.MemberID, h.ClusterID = f.Metadata.NodeID, f.Metadata.ClusterID
+				return h
+			}
+		}
+	}
+	if ms, err := s.Members(); err == nil && len(ms) == 1 && !ms[0].Removed {
+		h.MemberID, _ = strconv.ParseUint(ms[0].ID, 16, 64)
+	}
+	return h
+}
+
+func (d *rangeDoc) rows(o *mvccRangeOptions) (hdr []string, rows [][]string) {
+	hdr = []string{"KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"}
+	for _, kv := range d.KVs {
+		val := textfmt.Truncate(kv.Value, 64)
+		if o.hex {
+			val = textfmt.Hex(kv.Value)
+		}
+		if o.keysOnly {
+			val = ""
+		}
+		rows = append(rows, []string{keyText(kv.Key, o.hex), strconv.FormatInt(kv.CreateRevision, 10), strconv.FormatInt(kv.ModRevision, 10),
+			strconv.FormatInt(kv.Version, 10), leaseText(kv.Lease), val})
+	}
+	return hdr, rows
+}
+
+func renderRange(out io.Writer, format outputFormat, d *rangeDoc, o *mvccRangeOptions) error {
 	switch format {
 	case formatJSON:
-		var j jsonObj
-		j.begin(nil)
-		j.key("header")
-		var h jsonObj
-		h.begin(j.b)
-		h.i64("revision", res.Rev)
-		j.b = h.end()
-		if len(res.KVs) > 0 {
-			j.key("kvs")
-			j.b = append(j.b, '[')
-			for i, kv := range res.KVs {
-				if i > 0 {
-					j.b = append(j.b, ',')
-				}
-				var k jsonObj
-				k.begin(j.b)
-				k.bytes64("key", kv.Key)
-				k.i64("create_revision", kv.CreateRevision)
-				k.i64("mod_revision", kv.ModRevision)
-				k.i64("version", kv.Version)
-				if len(kv.Value) > 0 {
-					k.bytes64("value", kv.Value)
-				}
-				if kv.Lease != 0 {
-					k.i64("lease", kv.Lease)
-				}
-				j.b = k.end()
-			}
-			j.b = append(j.b, ']')
-		}
-		if res.More {
-			j.boolean("more", true)
-		}
-		j.i64("count", res.Count)
-		_, err := bw.Write(append(j.end(), '\n'))
-		return err
+		return writeJSON(out, d)
 	case formatTable:
-		hdr := []string{"KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"}
-		var rows [][]string
-		for _, kv := range res.KVs {
-			rows = append(rows, []string{quoteKey(kv.Key), strconv.FormatInt(kv.CreateRevision, 10), strconv.FormatInt(kv.ModRevision, 10),
-				strconv.FormatInt(kv.Version, 10), leaseText(kv.Lease), valueText(kv.Value, o.keysOnly)})
-		}
-		return renderTable(bw, hdr, rows)
+		hdr, rows := d.rows(o)
+		return renderTable(out, hdr, rows)
 	}
+	bw := bufio.NewWriter(out)
 	if o.countOnly {
-		fmt.Fprintln(bw, res.Count)
-		return nil
+		fmt.Fprintln(bw, d.Count)
 	}
 	// As etcdctl get prints: key, then value, each on its own line.
-	for _, kv := range res.KVs {
-		bw.Write(kv.Key)
-		bw.WriteByte('\n')
+	for _, kv := range d.KVs {
+		fmt.Fprintln(bw, keyText(kv.Key, o.hex))
 		if !o.keysOnly {
-			bw.Write(kv.Value)
-			bw.WriteByte('\n')
+			fmt.Fprintln(bw, keyText(kv.Value, o.hex))
 		}
 	}
-	return nil
+	return bw.Flush()
 }
 
 func leaseText(id int64) string {
 	if id == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%x", id)
-}
-
-func valueText(v []byte, keysOnly bool) string {
-	if keysOnly {
-		return ""
-	}
-	if len(v) > 64 {
-		return fmt.Sprintf("%s... (%d bytes)", quoteKey(v[:64]), len(v))
-	}
-	return quoteKey(v)
+	return hexID(id)
 }
 
 // ---- mvcc history ----
 
+type mvccHistoryOptions struct {
+	values bool
+	hex    bool
+}
+
+func (o *mvccHistoryOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.values, "values", false, "print whole values")
+	fs.BoolVar(&o.hex, "hex", false, "print values as hex-escaped bytes, as etcdctl --hex does")
+}
+
 func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
-	values := false
+	o := &mvccHistoryOptions{}
 	c := &cobra.Command{
 		Use:   "history DB KEY",
 		Short: "Every revision of a key still in the db, tombstones included",
-		Args:  exactArgs(2, "DB and KEY"),
+		Long: `Prints every record of KEY in the key bucket, oldest first: puts with their
+create revision, version, lease and value, and deletes. In a data dir replay
+wrote, each revision also names the WAL entry (raft index, term, segment and
+offset) that produced it.`,
+		Args: exactArgs(2, "DB and KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			s, done, err := openStore(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
-			hist, err := s.History([]byte(args[1]))
-			if err != nil {
-				return err
-			}
-			// A data dir written by replay knows which WAL entry produced
-			// each revision.
-			lookup := func(int64) (replay.Position, bool) { return replay.Position{}, false }
-			if l, err := datadir.Resolve(args[0]); err == nil {
-				if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
-					defer pl.Close()
-					lookup = pl.Lookup
-				}
-			}
-			if format == formatJSON {
-				type rec struct {
-					Revision       string           `json:"revision"`
-					Main           int64            `json:"main"`
-					Sub            int64            `json:"sub"`
-					Tombstone      bool             `json:"tombstone"`
-					CreateRevision int64            `json:"create_revision"`
-					ModRevision    int64            `json:"mod_revision"`
-					Version        int64            `json:"version"`
-					Lease          int64            `json:"lease,omitempty"`
-					Value          []byte           `json:"value,omitempty"`
-					Source         *replay.Position `json:"source,omitempty"` // the WAL entry, for a replayed dir
-				}
-				doc := struct {
-					Key     []byte `json:"key"`
-					Records []rec  `json:"records"`
-				}{Key: []byte(args[1]), Records: []rec{}}
-				for _, h := range hist {
-					r := rec{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, h.KV.Lease, h.KV.Value, nil}
-					if p, ok := lookup(h.Rev.Main); ok {
-						r.Source = &p
-					}
-					doc.Records = append(doc.Records, r)
-				}
-				return writeJSON(cmd.OutOrStdout(), doc)
-			}
-			hdr := []string{"REVISION", "EVENT", "CREATE", "VERSION", "LEASE", "VALUE", "FROM"}
-			var rows [][]string
-			for _, h := range hist {
-				ev, val := "put", valueText(h.KV.Value, false)
-				if values {
-					val = quoteKey(h.KV.Value)
-				}
-				if h.Tombstone {
-					ev, val = "delete", ""
-				}
-				from := ""
-				if p, ok := lookup(h.Rev.Main); ok {
-					from = fmt.Sprintf("index %d term %d %s:%#x", p.Index, p.Term, p.Segment, p.Offset)
-				}
-				rows = append(rows, []string{h.Rev.String(), ev, strconv.FormatInt(h.KV.CreateRevision, 10), strconv.FormatInt(h.KV.Version, 10), leaseText(h.KV.Lease), val, from})
-			}
-			if format == formatTable {
-				return renderTable(cmd.OutOrStdout(), hdr, rows)
-			}
-			for _, r := range rows {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-12s %-6s create=%s version=%s lease=%s %s", r[0], r[1], r[2], r[3], r[4], r[5])
-				if r[6] != "" {
-					fmt.Fprintf(cmd.OutOrStdout(), "  (from %s)", r[6])
-				}
-				fmt.Fprintln(cmd.OutOrStdout())
-			}
-			if len(rows) == 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "no revision of %q in the db (compacted away, or never written)\n", args[1])
-			}
-			return nil
+			return mvccHistory(cmd, g.output(), args[0], []byte(args[1]), o)
 		},
 	}
-	c.Flags().BoolVar(&values, "values", false, "print whole values")
+	o.AddFlags(c.Flags())
 	return c
+}
+
+func mvccHistory(cmd *cobra.Command, format outputFormat, arg string, key []byte, o *mvccHistoryOptions) error {
+	return withStore(cmd, arg, func(s *mvccview.Store) error {
+		hist, err := s.History(key)
+		if err != nil {
+			return err
+		}
+		doc := historyDoc{Key: key, Records: []historyRecord{}}
+		// A data dir written by replay knows which WAL entry produced
+		// each revision.
+		lookup := func(int64) (replay.Position, bool) { return replay.Position{}, false }
+		if l, err := datadir.Resolve(arg); err == nil {
+			if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
+				defer pl.Close()
+				lookup = pl.Lookup
+			}
+		}
+		for _, h := range hist {
+			r := historyRecord{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, leaseText(h.KV.Lease), h.KV.Value, nil}
+			if p, ok := lookup(h.Rev.Main); ok {
+				r.Source = &p
+			}
+			doc.Records = append(doc.Records, r)
+		}
+		return renderHistory(cmd, format, doc, o)
+	})
+}
+
+func renderHistory(cmd *cobra.Command, format outputFormat, doc historyDoc, o *mvccHistoryOptions) error {
+	out := cmd.OutOrStdout()
+	if len(doc.Records) == 0 && format != formatJSON {
+		fmt.Fprintf(cmd.ErrOrStderr(), "no revision of %s in the db (compacted away, or never written)\n", textfmt.Quote(doc.Key))
+	}
+	if format != formatSimple {
+		return renderList(out, format, doc, func() ([]string, [][]string) { return doc.rows(o) })
+	}
+	bw := bufio.NewWriter(out)
+	_, rows := doc.rows(o)
+	for _, r := range rows {
+		fmt.Fprintf(bw, "%-12s %-6s create=%s version=%s lease=%s %s", r[0], r[1], r[2], r[3], r[4], r[5])
+		if r[6] != "" {
+			fmt.Fprintf(bw, "  (from %s)", r[6])
+		}
+		fmt.Fprintln(bw)
+	}
+	return bw.Flush()
+}
+
+// historyDoc is mvcc history -w json.
+type historyDoc struct {
+	Key     []byte          `json:"key"`
+	Records []historyRecord `json:"records"`
+}
+
+type historyRecord struct {
+	Revision       string           `json:"revision"`
+	Main           int64            `json:"main"`
+	Sub            int64            `json:"sub"`
+	Tombstone      bool             `json:"tombstone"`
+	CreateRevision int64            `json:"create_revision"`
+	ModRevision    int64            `json:"mod_revision"`
+	Version        int64            `json:"version"`
+	Lease          string           `json:"lease,omitempty"`
+	Value          []byte           `json:"value,omitempty"`
+	Source         *replay.Position `json:"source,omitempty"` // the WAL entry, for a replayed dir
+}
+
+func (d historyDoc) rows(o *mvccHistoryOptions) (hdr []string, rows [][]string) {
+	hdr = []string{"REVISION", "EVENT", "CREATE", "VERSION", "LEASE", "VALUE", "FROM"}
+	for _, r := range d.Records {
+		ev, val := "put", textfmt.Truncate(r.Value, 64)
+		switch {
+		case r.Tombstone:
+			ev, val = "delete", ""
+		case o.hex:
+			val = textfmt.Hex(r.Value)
+		case o.values:
+			val = textfmt.Bare(r.Value)
+		}
+		from := ""
+		if p := r.Source; p != nil {
+			from = fmt.Sprintf("index %d term %d %s:%#x", p.Index, p.Term, p.Segment, p.Offset)
+		}
+		rows = append(rows, []string{r.Revision, ev, strconv.FormatInt(r.CreateRevision, 10), strconv.FormatInt(r.Version, 10), r.Lease, val, from})
+	}
+	return hdr, rows
 }
 
 // ---- mvcc hash ----
 
+type mvccHashOptions struct {
+	rev int64
+}
+
+func (o *mvccHashOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.rev, "rev", 0, "the revision to hash at; 0 means the current revision")
+}
+
 func newMVCCHashCommand(g *globalOptions) *cobra.Command {
-	rev := int64(0)
+	o := &mvccHashOptions{}
 	c := &cobra.Command{
 		Use:   "hash DB",
 		Short: "etcd's HashKV at a revision, bit-exact, without writing to the db",
@@ -322,175 +375,158 @@ past compaction revision a live server may answer from a hash it cached while
 compacting, which no offline reader can reproduce.`,
 		Args: exactArgs(1, "one DB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			s, done, err := openStore(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
-			h, err := s.HashKV(rev)
-			if err != nil {
-				return err
-			}
-			switch format {
-			case formatJSON:
-				return writeJSON(cmd.OutOrStdout(), h)
-			case formatTable:
-				return renderTable(cmd.OutOrStdout(), []string{"HASH", "COMPACT REVISION", "HASH REVISION"},
-					[][]string{{strconv.FormatUint(uint64(h.Hash), 10), strconv.FormatInt(h.CompactRevision, 10), strconv.FormatInt(h.HashRevision, 10)}})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "hash %d compact_revision %d hash_revision %d\n", h.Hash, h.CompactRevision, h.HashRevision)
-			return nil
+			return mvccHash(cmd, g.output(), args[0], o)
 		},
 	}
-	c.Flags().Int64Var(&rev, "rev", 0, "the revision to hash at; 0 means the current revision")
+	o.AddFlags(c.Flags())
 	return c
+}
+
+func mvccHash(cmd *cobra.Command, format outputFormat, arg string, o *mvccHashOptions) error {
+	return withStore(cmd, arg, func(s *mvccview.Store) error {
+		h, err := s.HashKV(o.rev)
+		if err != nil {
+			return err
+		}
+		if format == formatSimple {
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "hash %d compact_revision %d hash_revision %d\n", h.Hash, h.CompactRevision, h.HashRevision)
+			return err
+		}
+		return renderList(cmd.OutOrStdout(), format, h, func() ([]string, [][]string) {
+			return []string{"HASH", "COMPACT REVISION", "HASH REVISION"},
+				[][]string{{strconv.FormatUint(uint64(h.Hash), 10), strconv.FormatInt(h.CompactRevision, 10), strconv.FormatInt(h.HashRevision, 10)}}
+		})
+	})
 }
 
 // ---- mvcc meta, leases, members, auth ----
 
-// simpleDoc is a command that prints one decoded document.
-func simpleDoc(g *globalOptions, use, short string, get func(*mvccview.Store) (any, [][]string, []string, error)) *cobra.Command {
+// An mvccDoc is a command that prints one decoded bucket document: read
+// gives the document (its JSON) and its rows, as a list or as fields.
+type mvccDoc struct {
+	use, short string
+	fields     bool // FIELD, VALUE rows, printed "field: value"
+	read       func(*mvccview.Store) (doc any, rows rowsFunc, err error)
+}
+
+var mvccDocs = []mvccDoc{
+	{"meta", "The meta bucket: consistent_index, term, confState, compaction marks, storage version; and the store's revisions", true, readMeta},
+	{"leases", "The lease bucket, with the keys attached to each lease", false, readLeases},
+	{"members", "The members and members_removed buckets", false, readMembers},
+	{"auth", "The auth buckets: enabled, revision, users and their roles, roles and their permissions", false, readAuth},
+}
+
+func newMVCCDocCommand(g *globalOptions, d mvccDoc) *cobra.Command {
 	return &cobra.Command{
-		Use:   use + " DB",
-		Short: short,
+		Use:   d.use + " DB",
+		Short: d.short,
 		Args:  exactArgs(1, "one DB"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			s, done, err := openStore(cmd, args[0])
-			if err != nil {
-				return err
-			}
-			defer done()
-			doc, rows, hdr, err := get(s)
-			if err != nil {
-				return err
-			}
-			switch format {
-			case formatJSON:
-				return writeJSON(cmd.OutOrStdout(), doc)
-			case formatTable:
-				return renderTable(cmd.OutOrStdout(), hdr, rows)
-			}
-			if len(hdr) == 2 && hdr[0] == "FIELD" {
-				for _, r := range rows {
-					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s\n", r[0], r[1])
+			return withStore(cmd, args[0], func(s *mvccview.Store) error {
+				doc, rows, err := d.read(s)
+				if err != nil {
+					return err
 				}
-				return nil
-			}
-			for _, r := range rows {
-				for i, c := range r {
-					if i > 0 {
-						fmt.Fprint(cmd.OutOrStdout(), "  ")
-					}
-					fmt.Fprintf(cmd.OutOrStdout(), "%s=%s", hdr[i], c)
+				if d.fields {
+					return renderFields(cmd.OutOrStdout(), g.output(), doc, rows)
 				}
-				fmt.Fprintln(cmd.OutOrStdout())
-			}
-			return nil
+				return renderList(cmd.OutOrStdout(), g.output(), doc, rows)
+			})
 		},
 	}
 }
 
-func newMVCCMetaCommand(g *globalOptions) *cobra.Command {
-	return simpleDoc(g, "meta", "The meta bucket: consistent_index, term, confState, compaction marks, storage version; and the store's revisions",
-		func(s *mvccview.Store) (any, [][]string, []string, error) {
-			c, err := s.Cluster()
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			doc := struct {
-				mvccview.Meta
-				CurrentRevision  int64             `json:"current_revision"`
-				CompactRevision  int64             `json:"compact_revision"`
-				Keys             int               `json:"keys"`
-				KeyBucketRecords int64             `json:"key_bucket_records"`
-				BadKeyRecords    int               `json:"bad_key_records"`
-				Cluster          *mvccview.Cluster `json:"cluster"`
-			}{Meta: s.Meta, CurrentRevision: s.CurrentRev, CompactRevision: s.CompactRev, Keys: s.Keys(), KeyBucketRecords: s.Records, BadKeyRecords: len(s.BadRecords), Cluster: c}
-			opt := func(p *int64) string {
-				if p == nil {
-					return "-"
-				}
-				return strconv.FormatInt(*p, 10)
-			}
-			rows := [][]string{
-				{mvccview.MetaConsistentIndex, strconv.FormatUint(s.Meta.ConsistentIndex, 10)},
-				{mvccview.MetaTerm, strconv.FormatUint(s.Meta.Term, 10)},
-				{mvccview.MetaConfState, s.Meta.ConfState},
-				{mvccview.MetaStorageVersion, s.Meta.StorageVersion},
-				{mvccview.MetaScheduledCompactRev, opt(s.Meta.Scheduled)},
-				{mvccview.MetaFinishedCompactRev, opt(s.Meta.Finished)},
-				{"current revision", strconv.FormatInt(s.CurrentRev, 10)},
-				{"compact revision", strconv.FormatInt(s.CompactRev, 10)},
-				{"keys", strconv.Itoa(s.Keys())},
-				{"key bucket records", strconv.FormatInt(s.Records, 10)},
-				{"cluster version", c.ClusterVersion},
-				{"alarms", fmt.Sprint(c.Alarms)},
-			}
-			return doc, rows, []string{"FIELD", "VALUE"}, nil
-		})
+// mvccMetaDoc is mvcc meta -w json.
+type mvccMetaDoc struct {
+	mvccview.Meta
+	CurrentRevision  int64             `json:"current_revision"`
+	CompactRevision  int64             `json:"compact_revision"`
+	Keys             int               `json:"keys"`
+	KeyBucketRecords int64             `json:"key_bucket_records"`
+	BadKeyRecords    int               `json:"bad_key_records"`
+	Cluster          *mvccview.Cluster `json:"cluster"`
 }
 
-func newMVCCLeasesCommand(g *globalOptions) *cobra.Command {
-	return simpleDoc(g, "leases", "The lease bucket, with the keys attached to each lease",
-		func(s *mvccview.Store) (any, [][]string, []string, error) {
-			ls, err := s.Leases()
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			var rows [][]string
-			for _, l := range ls {
-				rows = append(rows, []string{fmt.Sprintf("%x", l.ID), strconv.FormatInt(l.TTL, 10), strconv.FormatInt(l.RemainingTTL, 10), fmt.Sprint(len(l.Keys)), l.Problem})
-			}
-			return struct {
-				Leases []mvccview.Lease `json:"leases"`
-			}{ls}, rows, []string{"ID", "TTL", "REMAINING", "KEYS", "PROBLEM"}, nil
-		})
+func readMeta(s *mvccview.Store) (any, rowsFunc, error) {
+	c, err := s.Cluster()
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &mvccMetaDoc{Meta: s.Meta, CurrentRevision: s.CurrentRev, CompactRevision: s.CompactRev, Keys: s.Keys(), KeyBucketRecords: s.Records, BadKeyRecords: len(s.BadRecords), Cluster: c}
+	return d, d.rows, nil
 }
 
-func newMVCCMembersCommand(g *globalOptions) *cobra.Command {
-	return simpleDoc(g, "members", "The members and members_removed buckets",
-		func(s *mvccview.Store) (any, [][]string, []string, error) {
-			ms, err := s.Members()
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			var rows [][]string
-			for _, m := range ms {
-				rows = append(rows, []string{m.ID, m.Name, fmt.Sprint(m.PeerURLs), fmt.Sprint(m.ClientURLs), strconv.FormatBool(m.IsLearner), strconv.FormatBool(m.Removed)})
-			}
-			return struct {
-				Members []mvccview.Member `json:"members"`
-			}{ms}, rows, []string{"ID", "NAME", "PEER URLS", "CLIENT URLS", "LEARNER", "REMOVED"}, nil
-		})
+func (d *mvccMetaDoc) rows() (hdr []string, rows [][]string) {
+	opt := func(p *int64) string {
+		if p == nil {
+			return "-"
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	return []string{"FIELD", "VALUE"}, [][]string{
+		{mvccview.MetaConsistentIndex, strconv.FormatUint(d.ConsistentIndex, 10)},
+		{mvccview.MetaTerm, strconv.FormatUint(d.Term, 10)},
+		{mvccview.MetaConfState, d.ConfState},
+		{mvccview.MetaStorageVersion, d.StorageVersion},
+		{mvccview.MetaScheduledCompactRev, opt(d.Scheduled)},
+		{mvccview.MetaFinishedCompactRev, opt(d.Finished)},
+		{"current revision", strconv.FormatInt(d.CurrentRevision, 10)},
+		{"compact revision", strconv.FormatInt(d.CompactRevision, 10)},
+		{"keys", strconv.Itoa(d.Keys)},
+		{"key bucket records", strconv.FormatInt(d.KeyBucketRecords, 10)},
+		{"cluster version", d.Cluster.ClusterVersion},
+		{"alarms", fmt.Sprint(d.Cluster.Alarms)},
+	}
 }
 
-func newMVCCAuthCommand(g *globalOptions) *cobra.Command {
-	return simpleDoc(g, "auth", "The auth buckets: enabled, revision, users and their roles, roles and their permissions",
-		func(s *mvccview.Store) (any, [][]string, []string, error) {
-			a, err := s.Auth()
-			if err != nil {
-				return nil, nil, nil, err
+func readLeases(s *mvccview.Store) (any, rowsFunc, error) {
+	ls, err := s.Leases()
+	doc := struct {
+		Leases []mvccview.Lease `json:"leases"`
+	}{ls}
+	return doc, func() (hdr []string, rows [][]string) {
+		for _, l := range ls {
+			rows = append(rows, []string{hexID(l.ID), strconv.FormatInt(l.TTL, 10), strconv.FormatInt(l.RemainingTTL, 10), strconv.Itoa(len(l.Keys)), l.Problem})
+		}
+		return []string{"ID", "TTL", "REMAINING", "KEYS", "PROBLEM"}, rows
+	}, err
+}
+
+func readMembers(s *mvccview.Store) (any, rowsFunc, error) {
+	ms, err := s.Members()
+	doc := struct {
+		Members []mvccview.Member `json:"members"`
+	}{ms}
+	return doc, func() (hdr []string, rows [][]string) {
+		for _, m := range ms {
+			id := m.ID
+			if x, err := strconv.ParseUint(m.ID, 16, 64); err == nil {
+				id = hexID(x)
 			}
-			rows := [][]string{{"auth", "", fmt.Sprintf("enabled=%v revision=%d", a.Enabled, a.Revision)}}
-			for _, u := range a.Users {
-				rows = append(rows, []string{"user", u.Name, fmt.Sprintf("roles=%v password=%v", u.Roles, u.HasPassword)})
+			rows = append(rows, []string{id, textfmt.BareString(m.Name), fmt.Sprint(m.PeerURLs), fmt.Sprint(m.ClientURLs), strconv.FormatBool(m.IsLearner), strconv.FormatBool(m.Removed)})
+		}
+		return []string{"ID", "NAME", "PEER URLS", "CLIENT URLS", "LEARNER", "REMOVED"}, rows
+	}, err
+}
+
+func readAuth(s *mvccview.Store) (any, rowsFunc, error) {
+	a, err := s.Auth()
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, func() (hdr []string, rows [][]string) {
+		rows = [][]string{{"auth", "", fmt.Sprintf("enabled=%v revision=%d", a.Enabled, a.Revision)}}
+		for _, u := range a.Users {
+			rows = append(rows, []string{"user", textfmt.BareString(u.Name), fmt.Sprintf("roles=%v password=%v", u.Roles, u.HasPassword)})
+		}
+		for _, r := range a.Roles {
+			for _, p := range r.Permissions {
+				rows = append(rows, []string{"role", textfmt.BareString(r.Name), fmt.Sprintf("%s %s %s", p.Type, textfmt.Quote(p.Key), textfmt.Quote(p.RangeEnd))})
 			}
-			for _, r := range a.Roles {
-				for _, p := range r.Permissions {
-					rows = append(rows, []string{"role", r.Name, fmt.Sprintf("%s %s %s", p.Type, quoteKey(p.Key), quoteKey(p.RangeEnd))})
-				}
-				if len(r.Permissions) == 0 {
-					rows = append(rows, []string{"role", r.Name, "no permissions"})
-				}
+			if len(r.Permissions) == 0 {
+				rows = append(rows, []string{"role", textfmt.BareString(r.Name), "no permissions"})
 			}
-			return a, rows, []string{"KIND", "NAME", "DETAIL"}, nil
-		})
+		}
+		return []string{"KIND", "NAME", "DETAIL"}, rows
+	}, nil
 }

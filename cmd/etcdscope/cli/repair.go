@@ -13,6 +13,7 @@ import (
 	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -334,7 +335,7 @@ func renderRepairWAL(out io.Writer, r *repair.WALResult) {
 			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(r.LostKeys)-i)
 			break
 		}
-		fmt.Fprintf(out, "  %s: %s → %s\n", quoteKey(k.Key), state(k.Before), state(k.After))
+		fmt.Fprintf(out, "  %s: %s → %s\n", textfmt.Bare(k.Key), state(k.Before), state(k.After))
 	}
 }
 
@@ -459,7 +460,7 @@ func renderSalvage(out io.Writer, r *repair.SalvageResult) {
 			fmt.Fprintf(out, "  … and %d more not placed (-w json lists them)\n", len(r.NotPlaced)-i)
 			break
 		}
-		fmt.Fprintf(out, "not placed: page %d %s %s: %s\n", n.Page, n.Bucket, quoteKey(n.Key), n.Why)
+		fmt.Fprintf(out, "not placed: page %d %s %s: %s\n", n.Page, n.Bucket, textfmt.Bare(n.Key), n.Why)
 	}
 	for _, m := range r.Missing {
 		fmt.Fprintf(out, "no record of revisions %d to %d\n", m.From, m.To)
@@ -474,6 +475,6 @@ func renderSalvage(out io.Writer, r *repair.SalvageResult) {
 			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(r.LostKeys)-i)
 			break
 		}
-		fmt.Fprintf(out, "  %s\n", quoteKey(k.Key))
+		fmt.Fprintf(out, "  %s\n", textfmt.Bare(k.Key))
 	}
 }

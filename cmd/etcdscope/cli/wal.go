@@ -2,21 +2,23 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/ordered"
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -89,28 +91,25 @@ type walDumpOptions struct {
 	values      bool
 }
 
+// Names the filters take, in the order they are listed.
+var (
+	recordTypeNames = []string{"crc", "metadata", "snapshot", "state", "entry"}
+	entryTypeNames  = []string{"normal", "confchange", "confchangev2"}
+	requestNames    = append(walfmt.RequestKinds(), "confchange", "confchangev2")
+)
+
 func (o *walDumpOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Uint64Var(&o.startIndex, "start-index", 0, "show entries from this raft index on (inclusive)")
 	fs.Uint64Var(&o.endIndex, "end-index", 0, "show entries up to this raft index (inclusive); 0 means no limit")
-	fs.StringSliceVar(&o.recordTypes, "record-type", nil, "show only these record types: crc, metadata, snapshot, state, entry")
-	fs.StringSliceVar(&o.entryTypes, "entry-type", nil, "show only entries of these types: normal, confchange, confchangev2")
-	fs.StringSliceVar(&o.requests, "request", nil, "show only entries carrying these requests: put, txn, delete-range, compaction, lease-grant, lease-revoke, empty, v2, confchange, ... (see wal stats)")
+	fs.Var(enumListValue(&o.recordTypes, recordTypeNames), "record-type", "show only these record types: "+strings.Join(recordTypeNames, ", "))
+	fs.Var(enumListValue(&o.entryTypes, entryTypeNames), "entry-type", "show only entries of these types: "+strings.Join(entryTypeNames, ", "))
+	fs.Var(enumListValue(&o.requests, requestNames), "request", "show only entries carrying these requests: put, txn, delete-range, compaction, lease-grant, lease-revoke, empty, v2, confchange, ... (see wal stats)")
 	fs.StringVar(&o.key, "key", "", "show only entries whose request names a key with this prefix")
 	fs.BoolVar(&o.raw, "raw", false, "print each record's bytes in hex instead of decoding its payload")
 	fs.BoolVar(&o.values, "values", false, "print values instead of their sizes (quoted, with escapes for what is not printable)")
 }
 
 func (o *walDumpOptions) validate() error {
-	for _, t := range o.recordTypes {
-		if _, ok := walfmt.ParseRecordType(t); !ok {
-			return usagef("--record-type %q: want crc, metadata, snapshot, state or entry", t)
-		}
-	}
-	for _, t := range o.entryTypes {
-		if _, ok := walfmt.ParseEntryKind(t); !ok {
-			return usagef("--entry-type %q: want normal, confchange or confchangev2", t)
-		}
-	}
 	if o.endIndex != 0 && o.endIndex < o.startIndex {
 		return usagef("--end-index %d is below --start-index %d", o.endIndex, o.startIndex)
 	}
@@ -123,52 +122,27 @@ func (o *walDumpOptions) filtersEntries() bool {
 	return o.startIndex > 0 || o.endIndex > 0 || len(o.entryTypes) > 0 || len(o.requests) > 0 || o.key != ""
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-// show decides whether a frame is printed; req is the decoded request of
-// an entry (nil when not decoded).
+// show decides whether a frame is printed; d is its decoded entry.
 func (o *walDumpOptions) show(f *walfmt.Frame, d *decoded) bool {
 	filtering := o.filtersEntries() || len(o.recordTypes) > 0
 	switch f.Kind {
 	case walfmt.KindSegment, walfmt.KindZero, walfmt.KindDamage:
 		return !filtering
 	}
-	if len(o.recordTypes) > 0 && !contains(o.recordTypes, f.Record.Type.String()) {
+	if len(o.recordTypes) > 0 && !slices.Contains(o.recordTypes, f.Record.Type.String()) {
 		return false
 	}
 	if f.Entry == nil {
 		return !o.filtersEntries() || len(o.recordTypes) > 0
 	}
 	e := f.Entry
-	if e.Index < o.startIndex || (o.endIndex > 0 && e.Index > o.endIndex) {
+	switch {
+	case e.Index < o.startIndex || (o.endIndex > 0 && e.Index > o.endIndex),
+		len(o.entryTypes) > 0 && !slices.Contains(o.entryTypes, e.Type.String()),
+		len(o.requests) > 0 && !slices.Contains(o.requests, d.kind):
 		return false
 	}
-	if len(o.entryTypes) > 0 && !contains(o.entryTypes, e.Type.String()) {
-		return false
-	}
-	if len(o.requests) > 0 && !contains(o.requests, d.kind) {
-		return false
-	}
-	if o.key != "" {
-		found := false
-		for _, k := range d.requestKeys() {
-			if bytes.HasPrefix(k, []byte(o.key)) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return o.key == "" || slices.ContainsFunc(d.requestKeys(), func(k []byte) bool { return bytes.HasPrefix(k, []byte(o.key)) })
 }
 
 // decoded is an entry's payload decoded for display.
@@ -207,6 +181,8 @@ func decodeEntry(e *walfmt.Entry) decoded {
 	return d
 }
 
+const walPathArg = "one PATH (data dir, member dir, wal dir or .wal file)"
+
 func newWALDumpCommand(g *globalOptions) *cobra.Command {
 	o := &walDumpOptions{}
 	c := &cobra.Command{
@@ -221,51 +197,67 @@ byte of every segment is accounted for. With -w json, one JSON object per line.
 
 The log is read twice (once to find overwritten entries) and never held in
 memory.`,
-		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
+		Args: exactArgs(1, walPathArg),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			if err := o.validate(); err != nil {
-				return err
-			}
-			_, files, err := openWAL(args[0])
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			return runWALDump(cmd.OutOrStdout(), format, o, files.Segments)
+			return walDump(cmd.OutOrStdout(), g.output(), args[0], o)
 		},
 	}
 	o.AddFlags(c.Flags())
 	return c
 }
 
-func runWALDump(out io.Writer, format outputFormat, o *walDumpOptions, segs []walfmt.Segment) error {
-	ow, err := walfmt.ScanOverwrites(segs)
+func walDump(out io.Writer, format outputFormat, arg string, o *walDumpOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	_, files, err := openWAL(arg)
 	if err != nil {
 		return err
 	}
-	r := walfmt.NewReader(segs, walfmt.Options{Overwrites: ow})
-	if format != formatTable {
-		return dumpPipeline(out, r, func(b []byte, f *walfmt.Frame) []byte { return encodeFrame(b, f, format, o) })
+	defer files.Close()
+	ow, err := walfmt.ScanOverwrites(files.Segments)
+	if err != nil {
+		return err
 	}
-	var rows [][]string
+	r := walfmt.NewReader(files.Segments, walfmt.Options{Overwrites: ow})
+	if format == formatTable {
+		return dumpTable(out, r, o)
+	}
+	w := ordered.NewWriter(out, ordered.Options[walfmt.Frame]{
+		Copy:   func(dst, src *walfmt.Frame, arena []byte) []byte { return src.CloneInto(dst, arena) },
+		Encode: func(b []byte, f *walfmt.Frame) []byte { return encodeFrame(b, f, format, o) },
+	})
+	for {
+		f, err := r.Next()
+		if err == nil {
+			err = w.Write(f)
+		}
+		if err != nil {
+			if cerr := w.Close(); err == io.EOF || errors.Is(err, ordered.ErrStopped) {
+				return cerr
+			}
+			return err
+		}
+	}
+}
+
+// dumpTable writes the frames as table rows, as they are read.
+func dumpTable(out io.Writer, r *walfmt.Reader, o *walDumpOptions) error {
+	t := newTable(out, "SEGMENT:OFFSET", "TYPE", "LEN", "PAD", "CRC", "TERM", "INDEX", "FLAGS", "PAYLOAD")
 	for {
 		f, err := r.Next()
 		if err == io.EOF {
-			break
+			return t.Close()
 		}
 		if err != nil {
 			return err
 		}
-		d := o.decode(f)
-		if o.show(f, &d) {
-			rows = append(rows, frameRow(f, &d, o))
+		if d := o.decode(f); o.show(f, &d) {
+			if err := t.Row(frameRow(f, &d, o)...); err != nil {
+				return err
+			}
 		}
 	}
-	return renderTable(out, []string{"SEGMENT:OFFSET", "TYPE", "LEN", "PAD", "CRC", "TERM", "INDEX", "FLAGS", "PAYLOAD"}, rows)
 }
 
 // decode decodes an entry's payload when the output or a filter needs it.
@@ -286,97 +278,6 @@ func encodeFrame(b []byte, f *walfmt.Frame, format outputFormat, o *walDumpOptio
 		return append(appendFrameJSON(b, f, &d, o), '\n')
 	}
 	return appendFrameText(b, f, &d, o)
-}
-
-// A dumpBatch is a run of frames cloned out of the reader, encoded by one
-// worker and written in order.
-type dumpBatch struct {
-	frames []walfmt.Frame // fixed length; CloneInto needs them in place
-	n      int
-	arena  []byte
-	out    []byte
-	done   chan struct{}
-}
-
-const (
-	batchFrames     = 256
-	batchArenaBytes = 512 << 10
-)
-
-// dumpPipeline reads frames on the calling goroutine, encodes batches of
-// them on one worker per CPU, and writes the batches in log order. Memory
-// is bounded by the batches in flight (a few MiB each).
-func dumpPipeline(out io.Writer, r *walfmt.Reader, encode func([]byte, *walfmt.Frame) []byte) error {
-	workers := max(1, runtime.GOMAXPROCS(0))
-	inFlight := workers + 2
-	free := make(chan *dumpBatch, inFlight)
-	for i := 0; i < inFlight; i++ {
-		free <- &dumpBatch{frames: make([]walfmt.Frame, batchFrames)}
-	}
-	work := make(chan *dumpBatch, inFlight)
-	ordered := make(chan *dumpBatch, inFlight)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range work {
-				b.out = b.out[:0]
-				for i := 0; i < b.n; i++ {
-					b.out = encode(b.out, &b.frames[i])
-				}
-				close(b.done)
-			}
-		}()
-	}
-	var stop atomic.Bool
-	writeErr := make(chan error, 1)
-	go func() {
-		var err error
-		for b := range ordered {
-			<-b.done
-			if err == nil {
-				if _, err = out.Write(b.out); err != nil {
-					stop.Store(true)
-				}
-			}
-			free <- b
-		}
-		writeErr <- err
-	}()
-	next := func() *dumpBatch {
-		b := <-free
-		b.n, b.arena, b.done = 0, b.arena[:0], make(chan struct{})
-		return b
-	}
-	var readErr error
-	b := next()
-	for !stop.Load() {
-		f, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		b.arena = f.CloneInto(&b.frames[b.n], b.arena)
-		b.n++
-		if b.n == batchFrames || len(b.arena) >= batchArenaBytes {
-			work <- b
-			ordered <- b
-			b = next()
-		}
-	}
-	work <- b
-	ordered <- b
-	close(work)
-	close(ordered)
-	wg.Wait()
-	if err := <-writeErr; err != nil {
-		return err
-	}
-	return readErr
 }
 
 func frameRow(f *walfmt.Frame, d *decoded, o *walDumpOptions) []string {
@@ -463,7 +364,7 @@ func payloadText(f *walfmt.Frame, d *decoded, o *walDumpOptions) string {
 		}
 		return s
 	case f.State != nil:
-		return fmt.Sprintf("term=%d vote=%x commit=%d", f.State.Term, f.State.Vote, f.State.Commit)
+		return fmt.Sprintf("term=%d vote=%s commit=%d", f.State.Term, hexID(f.State.Vote), f.State.Commit)
 	case f.Snapshot != nil:
 		s := fmt.Sprintf("term=%d index=%d", f.Snapshot.Term, f.Snapshot.Index)
 		if cs := f.Snapshot.ConfState; cs != nil {
@@ -471,30 +372,33 @@ func payloadText(f *walfmt.Frame, d *decoded, o *walDumpOptions) string {
 		}
 		return s
 	case f.Metadata != nil:
-		return fmt.Sprintf("node=%x cluster=%x", f.Metadata.NodeID, f.Metadata.ClusterID)
+		return fmt.Sprintf("node=%s cluster=%s", hexID(f.Metadata.NodeID), hexID(f.Metadata.ClusterID))
 	case f.Record.Type == walfmt.CRCType:
 		return fmt.Sprintf("crc=%#08x", f.Record.CRC)
 	}
 	return "undecodable payload data=" + hex.EncodeToString(f.Record.Data)
 }
 
+// hexID is a member, cluster or lease id as etcd's logs and etcdctl member
+// list print it, in text and in JSON alike.
+func hexID[T ~uint64 | ~int64](id T) string { return fmt.Sprintf("%016x", uint64(id)) }
+
 func confStateText(cs *walfmt.ConfState) string {
 	ids := func(v []uint64) string {
 		s := make([]string, len(v))
 		for i, id := range v {
-			s[i] = strconv.FormatUint(id, 16)
+			s[i] = hexID(id)
 		}
 		return "[" + strings.Join(s, " ") + "]"
 	}
 	t := "voters=" + ids(cs.Voters)
-	if len(cs.Learners) > 0 {
-		t += " learners=" + ids(cs.Learners)
-	}
-	if len(cs.VotersOutgoing) > 0 {
-		t += " voters_outgoing=" + ids(cs.VotersOutgoing)
-	}
-	if len(cs.LearnersNext) > 0 {
-		t += " learners_next=" + ids(cs.LearnersNext)
+	for _, l := range []struct {
+		name string
+		ids  []uint64
+	}{{"learners", cs.Learners}, {"voters_outgoing", cs.VotersOutgoing}, {"learners_next", cs.LearnersNext}} {
+		if len(l.ids) > 0 {
+			t += " " + l.name + "=" + ids(l.ids)
+		}
 	}
 	if cs.AutoLeave {
 		t += " auto_leave"
@@ -544,48 +448,7 @@ func appendFrameJSON(b []byte, f *walfmt.Frame, d *decoded, o *walDumpOptions) [
 	case walfmt.KindZero, walfmt.KindDamage:
 		j.i64("size", f.Size)
 	case walfmt.KindRecord:
-		j.i64("length", f.Length)
-		j.i64("pad", f.Pad)
-		j.str("type", f.Record.Type.String())
-		j.u64("crc", uint64(f.Record.CRC))
-		j.boolean("crc_ok", f.CRCOK)
-		if o.raw {
-			j.bytes64("raw", f.Raw)
-		}
-		switch {
-		case f.Entry != nil:
-			e := f.Entry
-			j.u64("term", e.Term)
-			j.u64("index", e.Index)
-			j.str("entry_type", e.Type.String())
-			j.bytes64("data", e.Data)
-			j.boolean("superseded", f.Superseded)
-			j.boolean("committed", f.Committed)
-			switch {
-			case d.err != nil:
-				j.str("request_error", d.err.Error())
-			case d.req != nil:
-				j.key("request")
-				j.b = appendRequestJSON(j.b, d.req, o.values)
-			case d.cc != nil:
-				j.value("request", d.cc)
-			case d.cc2 != nil:
-				j.value("request", d.cc2)
-			}
-		case f.State != nil:
-			j.u64("term", f.State.Term)
-			j.u64("vote", f.State.Vote)
-			j.u64("commit", f.State.Commit)
-		case f.Snapshot != nil:
-			j.u64("term", f.Snapshot.Term)
-			j.u64("index", f.Snapshot.Index)
-			if f.Snapshot.ConfState != nil {
-				j.value("conf_state", f.Snapshot.ConfState)
-			}
-		case f.Metadata != nil:
-			j.u64("node_id", f.Metadata.NodeID)
-			j.u64("cluster_id", f.Metadata.ClusterID)
-		}
+		appendRecordJSON(&j, f, d, o)
 	}
 	if len(f.Problems) > 0 {
 		j.key("problems")
@@ -609,10 +472,59 @@ func appendFrameJSON(b []byte, f *walfmt.Frame, d *decoded, o *walDumpOptions) [
 	return j.end()
 }
 
+func appendRecordJSON(j *jsonObj, f *walfmt.Frame, d *decoded, o *walDumpOptions) {
+	j.i64("length", f.Length)
+	j.i64("pad", f.Pad)
+	j.str("type", f.Record.Type.String())
+	j.u64("crc", uint64(f.Record.CRC))
+	j.boolean("crc_ok", f.CRCOK)
+	if o.raw {
+		j.bytes64("raw", f.Raw)
+	}
+	switch {
+	case f.Entry != nil:
+		e := f.Entry
+		j.u64("term", e.Term)
+		j.u64("index", e.Index)
+		j.str("entry_type", e.Type.String())
+		j.bytes64("data", e.Data)
+		j.boolean("superseded", f.Superseded)
+		j.boolean("committed", f.Committed)
+		switch {
+		case d.err != nil:
+			j.str("request_error", d.err.Error())
+		case d.req != nil:
+			j.key("request")
+			j.b = appendRequestJSON(j.b, d.req, o.values)
+		case d.cc != nil:
+			j.value("request", d.cc)
+		case d.cc2 != nil:
+			j.value("request", d.cc2)
+		}
+	case f.State != nil:
+		j.u64("term", f.State.Term)
+		j.str("vote", hexID(f.State.Vote))
+		j.u64("commit", f.State.Commit)
+	case f.Snapshot != nil:
+		j.u64("term", f.Snapshot.Term)
+		j.u64("index", f.Snapshot.Index)
+		if f.Snapshot.ConfState != nil {
+			j.value("conf_state", f.Snapshot.ConfState)
+		}
+	case f.Metadata != nil:
+		j.str("node_id", hexID(f.Metadata.NodeID))
+		j.str("cluster_id", hexID(f.Metadata.ClusterID))
+	}
+}
+
 // ---- wal stats ----
 
 type walStatsOptions struct {
 	prefixDepth int
+}
+
+func (o *walStatsOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&o.prefixDepth, "prefix-depth", 2, "group keys by their first N '/'-separated parts")
 }
 
 func newWALStatsCommand(g *globalOptions) *cobra.Command {
@@ -620,29 +532,29 @@ func newWALStatsCommand(g *globalOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "stats PATH",
 		Short: "Count records and bytes per record type, entry type, request type and key prefix",
-		Args:  exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
+		Args:  exactArgs(1, walPathArg),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			if o.prefixDepth < 1 {
-				return usagef("--prefix-depth %d: want 1 or more", o.prefixDepth)
-			}
-			_, files, err := openWAL(args[0])
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			st, err := collectWALStats(files.Segments, o.prefixDepth)
-			if err != nil {
-				return err
-			}
-			return renderWALStats(cmd.OutOrStdout(), format, st)
+			return walStatsFunc(cmd.OutOrStdout(), g.output(), args[0], o)
 		},
 	}
-	c.Flags().IntVar(&o.prefixDepth, "prefix-depth", 2, "group keys by their first N '/'-separated parts")
+	o.AddFlags(c.Flags())
 	return c
+}
+
+func walStatsFunc(out io.Writer, format outputFormat, arg string, o *walStatsOptions) error {
+	if o.prefixDepth < 1 {
+		return usagef("--prefix-depth %d: want 1 or more", o.prefixDepth)
+	}
+	_, files, err := openWAL(arg)
+	if err != nil {
+		return err
+	}
+	defer files.Close()
+	st, err := collectWALStats(files.Segments, o.prefixDepth)
+	if err != nil {
+		return err
+	}
+	return renderWALStats(out, format, st)
 }
 
 type walStats struct {
@@ -654,6 +566,12 @@ type walStats struct {
 
 func collectWALStats(segs []walfmt.Segment, depth int) (*walStats, error) {
 	st := &walStats{Requests: map[string]walfmt.TypeCount{}, Prefixes: map[string]walfmt.TypeCount{}}
+	count := func(m map[string]walfmt.TypeCount, k string, n int64) {
+		tc := m[k]
+		tc.Count++
+		tc.Bytes += n
+		m[k] = tc
+	}
 	sum, err := walfmt.Summarize(walfmt.NewReader(segs, walfmt.Options{}), func(f *walfmt.Frame) error {
 		if f.Entry == nil {
 			return nil
@@ -664,21 +582,13 @@ func collectWALStats(segs []walfmt.Segment, depth int) (*walStats, error) {
 			kind = "undecodable"
 		}
 		n := int64(len(f.Entry.Data))
-		tc := st.Requests[kind]
-		tc.Count++
-		tc.Bytes += n
-		st.Requests[kind] = tc
+		count(st.Requests, kind, n)
 		seen := map[string]bool{}
 		for _, k := range d.requestKeys() {
-			p := keyPrefix(k, depth)
-			if seen[p] {
-				continue
+			if p := keyPrefix(k, depth); !seen[p] {
+				seen[p] = true
+				count(st.Prefixes, p, n)
 			}
-			seen[p] = true
-			pc := st.Prefixes[p]
-			pc.Count++
-			pc.Bytes += n
-			st.Prefixes[p] = pc
 		}
 		return nil
 	})
@@ -697,35 +607,19 @@ func keyPrefix(k []byte, depth int) string {
 		if c == '/' && i > 0 {
 			n++
 			if n == depth {
-				return quoteKey(k[:i+1])
+				return textfmt.Bare(k[:i+1])
 			}
 		}
 	}
 	if i := bytes.LastIndexByte(k, '/'); i > 0 {
-		return quoteKey(k[:i+1])
+		return textfmt.Bare(k[:i+1])
 	}
 	return "(no prefix)"
 }
 
-func quoteKey(k []byte) string {
-	for _, c := range k {
-		if c < 0x20 || c > 0x7e {
-			return "0x" + hex.EncodeToString(k)
-		}
-	}
-	return string(k)
-}
-
 func countRows(title string, m map[string]walfmt.TypeCount) [][]string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if m[keys[i]].Bytes != m[keys[j]].Bytes {
-			return m[keys[i]].Bytes > m[keys[j]].Bytes
-		}
-		return keys[i] < keys[j]
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		return cmp.Or(cmp.Compare(m[b].Bytes, m[a].Bytes), cmp.Compare(a, b))
 	})
 	rows := make([][]string, 0, len(keys))
 	for _, k := range keys {
@@ -734,7 +628,7 @@ func countRows(title string, m map[string]walfmt.TypeCount) [][]string {
 	return rows
 }
 
-func walStatsRows(st *walStats) (hdr []string, rows [][]string) {
+func (st *walStats) rows() (hdr []string, rows [][]string) {
 	hdr = []string{"GROUP", "NAME", "COUNT", "BYTES"}
 	rows = append(rows, countRows("record", st.Records)...)
 	rows = append(rows, countRows("entry", st.EntryTypes)...)
@@ -749,14 +643,14 @@ func renderWALStats(out io.Writer, format outputFormat, st *walStats) error {
 	}
 	fmt.Fprintf(out, "segments: %d (%d bytes, %d zero-filled, %d damaged)\n", st.Segments, st.Bytes, st.ZeroBytes, st.DamagedBytes)
 	fmt.Fprintf(out, "entries: %d, index %d..%d, term %d..%d, %d rewound\n", st.Entries, st.FirstIndex, st.LastIndex, st.FirstTerm, st.LastTerm, st.Rewinds)
-	if st.HardState != nil {
-		fmt.Fprintf(out, "hard state: term=%d vote=%x commit=%d\n", st.HardState.Term, st.HardState.Vote, st.HardState.Commit)
+	if h := st.HardState; h != nil {
+		fmt.Fprintf(out, "hard state: term=%d vote=%s commit=%d\n", h.Term, hexID(h.Vote), h.Commit)
 	}
-	if st.Metadata != nil {
-		fmt.Fprintf(out, "member: %x cluster: %x\n", st.Metadata.NodeID, st.Metadata.ClusterID)
+	if m := st.Metadata; m != nil {
+		fmt.Fprintf(out, "member: %s cluster: %s\n", hexID(m.NodeID), hexID(m.ClusterID))
 	}
 	fmt.Fprintf(out, "snapshot records: %d, problems: %d (run wal verify)\n\n", len(st.Snapshots), st.Problems)
-	hdr, rows := walStatsRows(st)
+	hdr, rows := st.rows()
 	if format == formatTable {
 		return renderTable(out, hdr, rows)
 	}
