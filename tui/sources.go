@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/hexfmt"
 	"github.com/etcdscope/etcdscope/internal/pbwire"
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/snapfmt"
 	"github.com/etcdscope/etcdscope/tui/panes"
@@ -463,8 +465,8 @@ func (s *mvccStore) History(key string, rev int64) ([]string, error) {
 // most 256 bytes.
 func preview(v []byte) []string {
 	cut := v[:min(len(v), 256)]
-	if printable(cut) {
-		return strings.Split(string(cut), "\n")
+	if lines, ok := textLines(cut); ok {
+		return lines
 	}
 	return cutLines(hexfmt.New(cut, hexfmt.Options{}).String())
 }
@@ -626,8 +628,8 @@ func (b *boltFile) Value(path []string, key []byte) (panes.Value, error) {
 			out.Views = append(out.Views, panes.ValueView{Name: "JSON", Lines: cutLines(ind.String())})
 		}
 	}
-	if printable(v) {
-		out.Views = append(out.Views, panes.ValueView{Name: "text", Lines: cutLines(string(v))})
+	if lines, ok := textLines(v); ok {
+		out.Views = append(out.Views, panes.ValueView{Name: "text", Lines: lines})
 	}
 	hb := hexfmt.New(v[:min(len(v), maxValueHex)], hexfmt.Options{Squeeze: true})
 	hv := panes.ValueView{Name: "hex", Lines: cutLines(hb.String())}
@@ -664,36 +666,35 @@ func protoFields(v []byte) (lines []string, ok bool) {
 }
 
 // keyText shows a key of the bucket at path: a revision main_sub (t for a
-// tombstone) in etcd's key bucket, else text when printable, else hex.
+// tombstone) in etcd's key bucket, a lease id (16 hex digits, as etcdctl
+// lease list prints it) in its lease bucket, else as showText does.
 func keyText(path []string, k []byte) string {
 	if isKeyBucket(path) {
 		if s, ok := mvccview.RevisionKeyText(k); ok {
 			return s
 		}
 	}
+	if len(path) == 1 && path[0] == "lease" && len(k) == 8 {
+		return fmt.Sprintf("%016x", binary.BigEndian.Uint64(k))
+	}
 	return showText(k)
 }
 
-// showText is b as text when it is printable UTF-8, else 0x and hex.
-func showText(b []byte) string {
-	if printable(b) && !bytes.ContainsAny(b, "\n\t") {
-		return string(b)
-	}
-	return fmt.Sprintf("0x%x", b)
-}
+// showText is b as text: as it is when printable, else quoted and escaped
+// (textfmt's policy, the CLI's).
+func showText(b []byte) string { return textfmt.Bare(b) }
 
-// printable reports whether b is UTF-8 text without control characters
-// but newlines and tabs.
-func printable(b []byte) bool {
+// textLines are the lines of b when it is UTF-8 text, each with its
+// control characters escaped; ok false when b is not UTF-8.
+func textLines(b []byte) (lines []string, ok bool) {
 	if !utf8.Valid(b) {
-		return false
+		return nil, false
 	}
-	for _, r := range string(b) {
-		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f {
-			return false
-		}
+	lines = cutLines(string(b))
+	for i, l := range lines {
+		lines[i] = textfmt.Escape(l)
 	}
-	return true
+	return lines, true
 }
 
 func cutLines(s string) []string {

@@ -5,6 +5,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 )
 
 // KV is one key as the MVCC pane lists it at a revision.
@@ -331,12 +333,6 @@ func (m MVCC) View() string {
 	return columns(left, right, lw, m.w, m.h)
 }
 
-// quote shows a key as text when it is printable, else as hex.
-func quote(k string) string {
-	for _, r := range k {
-		if r < 0x20 || r == 0x7f || r == 0xfffd {
-			return fmt.Sprintf("0x%x", k)
-		}
-	}
-	return k
-}
+// quote shows a key as text: as it is when printable, else quoted and
+// escaped (textfmt's policy, the CLI's).
+func quote(k string) string { return textfmt.BareString(k) }
