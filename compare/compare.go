@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -236,7 +237,7 @@ func (m *Member) open(forward string) error {
 	}
 	m.st = st
 	lg := m.log
-	m.ID, m.ClusterID = fmt.Sprintf("%x", lg.nodeID), fmt.Sprintf("%x", lg.clusterID)
+	m.ID, m.ClusterID = fmt.Sprintf("%016x", lg.nodeID), fmt.Sprintf("%016x", lg.clusterID)
 	m.FirstIndex, m.LastIndex, m.Commit, m.Term = lg.firstIndex(), lg.lastIndex(), lg.commit, lg.term
 	for i := 1; i < len(lg.runs); i++ {
 		m.Gaps = append(m.Gaps, [2]uint64{lg.runs[i-1].last() + 1, lg.runs[i].first - 1})
@@ -244,7 +245,7 @@ func (m *Member) open(forward string) error {
 	m.Applied, m.Revision, m.DBRevision, m.CompactRevision = st.Meta.ConsistentIndex, st.CurrentRev, st.CurrentRev, st.CompactRev
 	if members, err := st.Members(); err == nil {
 		for _, x := range members {
-			if x.ID == m.ID && !x.Removed {
+			if id, err := strconv.ParseUint(x.ID, 16, 64); err == nil && id == lg.nodeID && !x.Removed {
 				m.Name = x.Name
 			}
 		}

@@ -4,14 +4,24 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/compare"
 )
 
+type compareOptions struct {
+	selfCheck bool
+}
+
+func (o *compareOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.selfCheck, "self-check", false, "also replay each member's WAL and compare the result with its own db")
+}
+
 func newCompareCommand(g *globalOptions) *cobra.Command {
-	selfCheck := false
+	o := &compareOptions{}
 	c := &cobra.Command{
 		Use:   "compare DATA_DIR DATA_DIR [DATA_DIR...]",
 		Short: "Find divergence and corruption across the stopped members of one cluster",
@@ -39,25 +49,16 @@ dirs), read-only:
   etcdutl snapshot restore of its db, keeps and loses, and which to use.
 
 Exit status 1 when a member diverges.`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) < 2 || len(args) > 7 {
-				return usagef("%s takes 2 to 7 member data dirs, got %d", cmd.CommandPath(), len(args))
-			}
-			return nil
-		},
+		Args: rangeArgs(2, 7, "2 to 7 member data dirs"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
+			res, err := compare.Run(args, compare.Options{SelfCheck: o.selfCheck})
 			if err != nil {
 				return err
 			}
-			res, err := compare.Run(args, compare.Options{SelfCheck: selfCheck})
-			if err != nil {
-				return err
-			}
-			return renderCompare(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, res)
+			return renderCompare(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output(), res)
 		},
 	}
-	c.Flags().BoolVar(&selfCheck, "self-check", false, "also replay each member's WAL and compare the result with its own db")
+	o.AddFlags(c.Flags())
 	return c
 }
 
@@ -121,7 +122,7 @@ func compareAdviceRows(res *compare.Result) (hdr []string, rows [][]string) {
 		adv := ""
 		if a.Recommended {
 			adv = "recommended"
-		} else if len(a.Note) > 12 && a.Note[:12] == "not advised:" {
+		} else if strings.HasPrefix(a.Note, "not advised:") {
 			adv = "not advised: diverged"
 		}
 		rows = append(rows, []string{a.Dir, a.Method, strconv.FormatUint(a.KeepsIndex, 10), strconv.FormatInt(a.KeepsRevision, 10),

@@ -3,15 +3,19 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -294,5 +298,55 @@ func TestVersion(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Go != runtime.Version() || !slices.Equal(v.Etcd, etcdrelease.Tested) || v.Version == "" {
 		t.Errorf("version -w json: %v %+v", err, v)
+	}
+}
+
+func TestServeListenForms(t *testing.T) {
+	for _, c := range []struct {
+		listen        string
+		tls, insecure bool
+		scheme, addr  string // "" for a usage error
+	}{
+		{"127.0.0.1:23790", false, false, "http", "127.0.0.1:23790"},
+		{"http://127.0.0.1:23790", false, false, "http", "127.0.0.1:23790"},
+		{"http://localhost:23790/", false, false, "http", "localhost:23790"},
+		{"https://10.0.0.1:2379", true, false, "https", "10.0.0.1:2379"},
+		{"10.0.0.1:2379", true, false, "https", "10.0.0.1:2379"},
+		{"http://[::1]:23790", false, false, "http", "[::1]:23790"},
+		{"http://10.0.0.1:2379", false, true, "http", "10.0.0.1:2379"},
+		{"http://10.0.0.1:2379", false, false, "", ""},    // not loopback, no TLS
+		{"https://127.0.0.1:23790", false, false, "", ""}, // https without a certificate
+		{"http://127.0.0.1:23790", true, false, "", ""},   // TLS on, http asked
+		{"unix:///tmp/sock", false, false, "", ""},
+		{"127.0.0.1", false, false, "", ""},
+	} {
+		scheme, addr, err := checkListen(c.listen, c.tls, c.insecure)
+		if scheme != c.scheme || addr != c.addr || (err != nil) != (c.addr == "") || err != nil && !errors.As(err, new(usageError)) {
+			t.Errorf("checkListen(%q, tls %v, insecure %v) = %q, %q, %v; want %q, %q", c.listen, c.tls, c.insecure, scheme, addr, err, c.scheme, c.addr)
+		}
+	}
+}
+
+// TestServeListenURL serves on --listen http://host:port, the form serve
+// prints.
+func TestServeListenURL(t *testing.T) {
+	db := filepath.Join(etcdtest.SampleDir(t), "member", "snap", "db")
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errOut lockedBuffer
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, []string{"serve", "--db", db, "--listen", "http://" + addr}, &out, &errOut) }()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not answer on %s: %s", addr, errOut.String())
+		}
+	}
+	cancel()
+	if code := <-done; code != ExitOK || !strings.Contains(errOut.String(), "on http://"+addr) {
+		t.Errorf("exit %d: %s", code, errOut.String())
 	}
 }

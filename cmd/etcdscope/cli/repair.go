@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
@@ -33,23 +33,14 @@ raft index, revision and key) and writes nothing.`,
 	return c
 }
 
-// renderRepair writes a repair's plan. With -w json it is one document:
-// the plan's fields, and the findings and summary of the input's check
-// (inspect, or bolt check for a db), as every command that checks writes
+// renderRepair writes a repair's plan. With -w json it is one document,
+// doc: the plan's fields, and the findings and summary of the input's check
+// fr (inspect, or bolt check for a db), as every command that checks writes
 // them. In text, the plan, then for a dry run the findings. A dry run on
 // an input with findings at error severity exits 1, as the checks do.
-func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, plan any, fr *finding.Report, text func(io.Writer)) error {
+func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, doc any, fr *finding.Report, text func(io.Writer)) error {
 	out := cmd.OutOrStdout()
 	if format == formatJSON {
-		b, err := json.Marshal(plan)
-		if err != nil {
-			return err
-		}
-		doc := map[string]any{}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return err
-		}
-		doc["findings"], doc["summary"] = fr.Findings, fr.Summary
 		if err := writeJSON(out, doc); err != nil {
 			return err
 		}
@@ -67,6 +58,27 @@ func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, plan any
 	}
 	return nil
 }
+
+// The repairs' JSON documents: the plan, the input's findings beside it.
+type (
+	rebuildDoc struct {
+		*repair.RebuildResult
+		Replay *replayDoc `json:"replay"`
+		*finding.Report
+	}
+	walRepairDoc struct {
+		*repair.WALResult
+		*finding.Report
+	}
+	boltRepairDoc struct {
+		*repair.BoltResult
+		*finding.Report
+	}
+	salvageDoc struct {
+		*repair.SalvageResult
+		*finding.Report
+	}
+)
 
 // inputFindings is what a check finds in a repair's input (inspect's for
 // a member, bolt check's for a db); an input it cannot read gives one
@@ -89,45 +101,30 @@ func memberFindings(arg string) (*finding.Report, error) {
 	return &rep.Report, nil
 }
 
-// repairStart checks what every repair needs before it reads: the output
-// format, and --out (a new DIR or FILE).
-func repairStart(g *globalOptions, out, what string) (outputFormat, error) {
-	format, err := g.format()
-	if err != nil {
-		return format, err
-	}
-	if out == "" {
-		return format, usagef("--out %s is required: repair writes to a new path and never touches its input", what)
-	}
-	return format, nil
+// repairOptions are the flags every repair has.
+type repairOptions struct {
+	out    string
+	dryRun bool
+	base   string
 }
 
-// runDBRepair runs a repair of a db (bolt, salvage) given arg, DB or a
-// data dir: it resolves the db and, for a data dir, opens the member's
-// WAL, which run (the repair) may read; then it renders the plan beside
-// what bolt check finds in the input.
-func runDBRepair[R any](cmd *cobra.Command, g *globalOptions, arg, out string, dryRun bool, run func(db string, wal []walfmt.Segment) (R, error), text func(io.Writer, R)) error {
-	format, err := repairStart(g, out, "FILE")
-	if err != nil {
-		return err
+// addFlags adds --out (what it writes: the new data dir or db file),
+// --dry-run (what it says instead), and --base when baseUsage says what
+// the base is for.
+func (o *repairOptions) addFlags(fs *pflag.FlagSet, out, dryRun, baseUsage string) {
+	fs.StringVar(&o.out, "out", "", out+" to write (must not exist)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, dryRun+" and write nothing")
+	if baseUsage != "" {
+		fs.StringVar(&o.base, "base", "", baseUsage)
 	}
-	l, err := datadir.Resolve(arg)
-	if err == nil && l.DB == "" {
-		err = usagef("%s holds no db", arg)
+}
+
+// check checks --out (a new DIR or FILE) before the repair reads.
+func (o *repairOptions) check(what string) error {
+	if o.out == "" {
+		return usagef("--out %s is required: repair writes to a new path and never touches its input", what)
 	}
-	if err != nil {
-		return err
-	}
-	files, err := memberWAL(l)
-	if err != nil {
-		return err
-	}
-	res, err := run(l.DB, files.Segments)
-	files.Close() // the plan and the input's findings need it no more
-	if err != nil {
-		return err
-	}
-	return renderRepair(cmd, format, dryRun, res, inputFindings(arg, inspect.CheckDB), func(w io.Writer) { text(w, res) })
+	return nil
 }
 
 // memberWAL opens the WAL of a member given as a data dir, for the repairs
@@ -143,12 +140,17 @@ func memberWAL(l datadir.Layout) (*walfmt.Files, error) {
 // ---- repair rebuild ----
 
 type repairRebuildOptions struct {
-	out           string
+	repairOptions
 	toIndex       uint64
-	base          string
 	bumpRevision  uint64
 	markCompacted bool
-	dryRun        bool
+}
+
+func (o *repairRebuildOptions) AddFlags(fs *pflag.FlagSet) {
+	o.addFlags(fs, "the new data dir", "say what the new member would hold", "a db to start from (an etcdctl snapshot save backup) when the WAL does not start at index 1")
+	fs.Uint64Var(&o.toIndex, "to-index", 0, "stop after this raft index")
+	fs.Uint64Var(&o.bumpRevision, "bump-revision", 0, "raise the latest revision by this much (with --mark-compacted)")
+	fs.BoolVar(&o.markCompacted, "mark-compacted", false, "schedule a compaction at the bumped revision (with --bump-revision)")
 }
 
 func newRepairRebuildCommand(g *globalOptions) *cobra.Command {
@@ -169,36 +171,36 @@ it was compacted. The plan lists the entries left out (not committed, or after
 --to-index).`,
 		Args: exactArgs(1, "one DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := repairStart(g, o.out, "DIR")
-			if err != nil {
-				return err
-			}
-			if o.markCompacted != (o.bumpRevision > 0) {
-				return usagef("--bump-revision N and --mark-compacted go together, as in etcdutl snapshot restore")
-			}
-			l, files, err := openWAL(args[0])
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			opts := repair.RebuildOptions{
-				Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())},
-				BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun,
-			}
-			res, err := repair.Rebuild(files.Segments, o.out, opts)
-			if err != nil {
-				return err
-			}
-			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], memberFindings), func(w io.Writer) { renderRebuild(w, res) })
+			return repairRebuild(cmd, g.output(), args[0], o)
 		},
 	}
-	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
-	c.Flags().Uint64Var(&o.toIndex, "to-index", 0, "stop after this raft index")
-	c.Flags().StringVar(&o.base, "base", "", "a db to start from (an etcdctl snapshot save backup) when the WAL does not start at index 1")
-	c.Flags().Uint64Var(&o.bumpRevision, "bump-revision", 0, "raise the latest revision by this much (with --mark-compacted)")
-	c.Flags().BoolVar(&o.markCompacted, "mark-compacted", false, "schedule a compaction at the bumped revision (with --bump-revision)")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what the new member would hold and write nothing")
+	o.AddFlags(c.Flags())
 	return c
+}
+
+func repairRebuild(cmd *cobra.Command, format outputFormat, arg string, o *repairRebuildOptions) error {
+	if err := o.check("DIR"); err != nil {
+		return err
+	}
+	if o.markCompacted != (o.bumpRevision > 0) {
+		return usagef("--bump-revision N and --mark-compacted go together, as in etcdutl snapshot restore")
+	}
+	l, files, err := openWAL(arg)
+	if err != nil {
+		return err
+	}
+	defer files.Close()
+	opts := repair.RebuildOptions{
+		Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())},
+		BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun,
+	}
+	res, err := repair.Rebuild(files.Segments, o.out, opts)
+	if err != nil {
+		return err
+	}
+	fr := inputFindings(arg, memberFindings)
+	doc := rebuildDoc{RebuildResult: res, Replay: newReplayDoc("", res.Replay), Report: fr}
+	return renderRepair(cmd, format, o.dryRun, doc, fr, func(w io.Writer) { renderRebuild(w, res) })
 }
 
 func renderRebuild(out io.Writer, r *repair.RebuildResult) {
@@ -239,10 +241,13 @@ const maxLostLines = 20
 // ---- repair wal ----
 
 type repairWALOptions struct {
-	out    string
-	peers  []string
-	base   string
-	dryRun bool
+	repairOptions
+	peers []string
+}
+
+func (o *repairWALOptions) AddFlags(fs *pflag.FlagSet) {
+	o.addFlags(fs, "the new data dir", "say what would be kept and lost", "a db to start a rebuilt db from when the WAL does not start at index 1")
+	fs.StringArrayVar(&o.peers, "peer", nil, "another member's data dir: say whether it still has the entries lost (repeatable)")
 }
 
 func newRepairWALCommand(g *globalOptions) *cobra.Command {
@@ -262,39 +267,40 @@ members given with --peer DIR still hold them, and the keys whose state the
 output does not have.`,
 		Args: exactArgs(1, "one DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := repairStart(g, o.out, "DIR")
-			if err != nil {
-				return err
-			}
-			l, files, err := openWAL(args[0])
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			if l.MemberDir == "" {
-				return usagef("repair wal needs a data dir or a member dir, not a lone WAL")
-			}
-			opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Peers: map[string][]walfmt.Segment{}}
-			for _, p := range o.peers {
-				_, pf, err := openWAL(p)
-				if err != nil {
-					return err
-				}
-				defer pf.Close()
-				opts.Peers[p] = pf.Segments
-			}
-			res, err := repair.WAL(l.MemberDir, files.Segments, o.out, opts)
-			if err != nil {
-				return err
-			}
-			return renderRepair(cmd, format, o.dryRun, res, inputFindings(args[0], memberFindings), func(w io.Writer) { renderRepairWAL(w, res) })
+			return repairWAL(cmd, g.output(), args[0], o)
 		},
 	}
-	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
-	c.Flags().StringArrayVar(&o.peers, "peer", nil, "another member's data dir: say whether it still has the entries lost (repeatable)")
-	c.Flags().StringVar(&o.base, "base", "", "a db to start a rebuilt db from when the WAL does not start at index 1")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be kept and lost and write nothing")
+	o.AddFlags(c.Flags())
 	return c
+}
+
+func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *repairWALOptions) error {
+	if err := o.check("DIR"); err != nil {
+		return err
+	}
+	l, files, err := openWAL(arg)
+	if err != nil {
+		return err
+	}
+	defer files.Close()
+	if l.MemberDir == "" {
+		return usagef("repair wal needs a data dir or a member dir, not a lone WAL")
+	}
+	opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Peers: map[string][]walfmt.Segment{}}
+	for _, p := range o.peers {
+		_, pf, err := openWAL(p)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		opts.Peers[p] = pf.Segments
+	}
+	res, err := repair.WAL(l.MemberDir, files.Segments, o.out, opts)
+	if err != nil {
+		return err
+	}
+	fr := inputFindings(arg, memberFindings)
+	return renderRepair(cmd, format, o.dryRun, walRepairDoc{res, fr}, fr, func(w io.Writer) { renderRepairWAL(w, res) })
 }
 
 func renderRepairWAL(out io.Writer, r *repair.WALResult) {
@@ -341,14 +347,49 @@ func renderRepairWAL(out io.Writer, r *repair.WALResult) {
 
 // ---- repair bolt ----
 
-type repairBoltOptions struct {
-	out    string
-	dryRun bool
+// dbRepair is what repair bolt and repair salvage do with a db: run
+// writes out from db (and the member's WAL, when given its data dir), and
+// returns the JSON document and the text of its plan.
+type dbRepair func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (doc any, text func(io.Writer), err error)
+
+// newDBRepairCommand is the command of a repair of the db: c says what it
+// is, run does it.
+func newDBRepairCommand(g *globalOptions, c *cobra.Command, dryRun, baseUsage string, run dbRepair) *cobra.Command {
+	o := &repairOptions{}
+	c.Args = exactArgs(1, "one DB or DATA_DIR")
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		return repairDB(cmd, g.output(), args[0], o, run)
+	}
+	o.addFlags(c.Flags(), "the new db file", dryRun, baseUsage)
+	return c
+}
+
+func repairDB(cmd *cobra.Command, format outputFormat, arg string, o *repairOptions, run dbRepair) error {
+	if err := o.check("FILE"); err != nil {
+		return err
+	}
+	l, err := datadir.Resolve(arg)
+	if err == nil && l.DB == "" {
+		err = usagef("%s holds no db", arg)
+	}
+	if err != nil {
+		return err
+	}
+	files, err := memberWAL(l)
+	if err != nil {
+		return err
+	}
+	fr := inputFindings(arg, inspect.CheckDB)
+	doc, text, err := run(l.DB, o.out, files.Segments, o, fr)
+	files.Close() // the plan needs it no more
+	if err != nil {
+		return err
+	}
+	return renderRepair(cmd, format, o.dryRun, doc, fr, text)
 }
 
 func newRepairBoltCommand(g *globalOptions) *cobra.Command {
-	o := &repairBoltOptions{}
-	c := &cobra.Command{
+	return newDBRepairCommand(g, &cobra.Command{
 		Use:   "bolt DB --out FILE",
 		Short: "A copy of the db whose metas and freelist are made sound",
 		Long: `Writes a copy of the bbolt file (DB, or the db of a data dir) whose two meta
@@ -363,16 +404,10 @@ then rebuild the free set from what is reachable. Given a data dir, the plan
 also says what etcd will hold once it has applied again, on start, the WAL's
 entries past the output's consistent index. The output is checked as bolt
 check checks before it is renamed to --out.`,
-		Args: exactArgs(1, "one DB"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDBRepair(cmd, g, args[0], o.out, o.dryRun, func(db string, wal []walfmt.Segment) (*repair.BoltResult, error) {
-				return repair.Bolt(db, o.out, repair.BoltOptions{DryRun: o.dryRun, WAL: wal})
-			}, renderRepairBolt)
-		},
-	}
-	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be fixed and lost and write nothing")
-	return c
+	}, "say what would be fixed and lost", "", func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, func(io.Writer), error) {
+		res, err := repair.Bolt(db, out, repair.BoltOptions{DryRun: o.dryRun, WAL: wal})
+		return boltRepairDoc{res, fr}, func(w io.Writer) { renderRepairBolt(w, res) }, err
+	})
 }
 
 func renderRepairBolt(out io.Writer, r *repair.BoltResult) {
@@ -408,15 +443,8 @@ func renderRepairBolt(out io.Writer, r *repair.BoltResult) {
 
 // ---- repair salvage ----
 
-type repairSalvageOptions struct {
-	out    string
-	base   string
-	dryRun bool
-}
-
 func newRepairSalvageCommand(g *globalOptions) *cobra.Command {
-	o := &repairSalvageOptions{}
-	c := &cobra.Command{
+	return newDBRepairCommand(g, &cobra.Command{
 		Use:   "salvage DB --out FILE",
 		Short: "A new etcd db from every record that can still be read, reachable or not",
 		Long: `Reads every page of the db (DB, or the db of a data dir): the records of every
@@ -430,17 +458,11 @@ placed and recovered, lists what was not placed with its page, and the
 revisions of which no record was found; given a data dir, it replays the WAL
 to the same raft index and lists exactly the keys whose state the salvage
 loses (repair rebuild recovers them, when the WAL holds them).`,
-		Args: exactArgs(1, "one DB or DATA_DIR"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runDBRepair(cmd, g, args[0], o.out, o.dryRun, func(db string, wal []walfmt.Segment) (*repair.SalvageResult, error) {
-				return repair.Salvage(db, o.out, repair.SalvageOptions{DryRun: o.dryRun, WAL: wal, Replay: replay.Options{Base: o.base}})
-			}, renderSalvage)
-		},
-	}
-	c.Flags().StringVar(&o.out, "out", "", "the new db file to write (must not exist)")
-	c.Flags().StringVar(&o.base, "base", "", "where the WAL replay that names the lost keys starts, when the WAL does not start at index 1")
-	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be placed and lost and write nothing")
-	return c
+	}, "say what would be placed and lost", "where the WAL replay that names the lost keys starts, when the WAL does not start at index 1",
+		func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, func(io.Writer), error) {
+			res, err := repair.Salvage(db, out, repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}, WAL: wal})
+			return salvageDoc{res, fr}, func(w io.Writer) { renderSalvage(w, res) }, err
+		})
 }
 
 func renderSalvage(out io.Writer, r *repair.SalvageResult) {

@@ -3,12 +3,14 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/replay"
 )
@@ -17,6 +19,12 @@ type replayOptions struct {
 	out     string
 	toIndex uint64
 	base    string
+}
+
+func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
+	fs.Uint64Var(&o.toIndex, "to-index", 0, "stop after this raft index (0: everything committed)")
+	fs.StringVar(&o.base, "base", "", "start from this db (an etcdctl snapshot save backup or a .snap.db) instead of an empty state")
 }
 
 func newReplayCommand(g *globalOptions) *cobra.Command {
@@ -46,30 +54,29 @@ blocks. The summary counts requests by kind, those refused, and any it did not
 apply.`,
 		Args: exactArgs(1, "one DATA_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := g.format()
-			if err != nil {
-				return err
-			}
-			if o.out == "" {
-				return usagef("--out DIR is required: replay writes a new data dir and never touches the source")
-			}
-			l, files, err := openWAL(args[0])
-			if err != nil {
-				return err
-			}
-			defer files.Close()
-			opts := replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())}
-			res, err := replay.RunDataDir(files.Segments, o.out, opts)
-			if err != nil {
-				return err
-			}
-			return renderReplay(cmd.OutOrStdout(), format, o.out, res)
+			return replayFunc(cmd, g.output(), args[0], o)
 		},
 	}
-	c.Flags().StringVar(&o.out, "out", "", "the new data dir to write (must not exist)")
-	c.Flags().Uint64Var(&o.toIndex, "to-index", 0, "stop after this raft index (0: everything committed)")
-	c.Flags().StringVar(&o.base, "base", "", "start from this db (an etcdctl snapshot save backup or a .snap.db) instead of an empty state")
+	o.AddFlags(c.Flags())
 	return c
+}
+
+func replayFunc(cmd *cobra.Command, format outputFormat, arg string, o *replayOptions) error {
+	if o.out == "" {
+		return usagef("--out DIR is required: replay writes a new data dir and never touches the source")
+	}
+	l, files, err := openWAL(arg)
+	if err != nil {
+		return err
+	}
+	defer files.Close()
+	opts := replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())}
+	res, err := replay.RunDataDir(files.Segments, o.out, opts)
+	if err != nil {
+		return err
+	}
+	d := newReplayDoc(o.out, res)
+	return renderFields(cmd.OutOrStdout(), format, d, d.rows)
 }
 
 // progressLine returns a progress callback that redraws one line on
@@ -99,22 +106,24 @@ func progressLine(w io.Writer) func(applied, target uint64) {
 	}
 }
 
-func renderReplay(out io.Writer, format outputFormat, dir string, res *replay.Result) error {
-	if format == formatJSON {
-		return writeJSON(out, struct {
-			Out string `json:"out"`
-			*replay.Result
-		}{dir, res})
-	}
+// replayDoc is replay -w json: where it wrote, and the result, with the
+// member and cluster ids as etcd prints them.
+type replayDoc struct {
+	Out string `json:"out,omitempty"`
+	*replay.Result
+	NodeID    string `json:"node_id"`
+	ClusterID string `json:"cluster_id"`
+}
+
+func newReplayDoc(out string, res *replay.Result) *replayDoc {
+	return &replayDoc{out, res, hexID(res.NodeID), hexID(res.ClusterID)}
+}
+
+func (d *replayDoc) rows() (hdr []string, rows [][]string) {
 	counts := func(m map[string]int64) string {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		var b strings.Builder
-		for i, k := range keys {
-			if i > 0 {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if b.Len() > 0 {
 				b.WriteString(", ")
 			}
 			fmt.Fprintf(&b, "%s %d", k, m[k])
@@ -124,10 +133,11 @@ func renderReplay(out io.Writer, format outputFormat, dir string, res *replay.Re
 		}
 		return b.String()
 	}
-	rows := [][]string{
-		{"out", dir},
+	res := d.Result
+	return []string{"WHAT", "VALUE"}, [][]string{
+		{"out", d.Out},
 		{"base", res.Base},
-		{"member", fmt.Sprintf("%x in cluster %x", res.NodeID, res.ClusterID)},
+		{"member", fmt.Sprintf("%s in cluster %s", d.NodeID, d.ClusterID)},
 		{"applied", fmt.Sprintf("%d entries, through index %d (term %d) of %d committed", res.Stats.Entries, res.AppliedIndex, res.AppliedTerm, res.Commit)},
 		{"revision", fmt.Sprintf("%d, compacted at %d", res.Revision, res.CompactRev)},
 		{"requests", counts(res.Stats.Requests)},
@@ -136,13 +146,6 @@ func renderReplay(out io.Writer, format outputFormat, dir string, res *replay.Re
 		{"trustworthy", trustText(res)},
 		{"duration", res.Duration.String()},
 	}
-	if format == formatTable {
-		return renderTable(out, []string{"WHAT", "VALUE"}, rows)
-	}
-	for _, r := range rows {
-		fmt.Fprintf(out, "%-12s %s\n", r[0]+":", r[1])
-	}
-	return nil
 }
 
 // trustText says which revisions the replay rebuilt from the log.

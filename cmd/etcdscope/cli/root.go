@@ -93,7 +93,7 @@ Exit status: 0 nothing at error severity, 1 findings at error severity,
 		return usageError{err}
 	})
 	root.AddCommand(newInspectCommand(g), newWALCommand(g), newSnapCommand(g))
-	root.AddCommand(newBoltCommand(g), newMVCCCommand(g), newReplayCommand(g), newServeCommand(g), newCompareCommand(g), newRepairCommand(g), newTUICommand())
+	root.AddCommand(newBoltCommand(g), newMVCCCommand(g), newReplayCommand(g), newServeCommand(), newCompareCommand(g), newRepairCommand(g), newTUICommand())
 	root.AddCommand(newVersionCommand(g))
 	finishTree(root)
 	return root

@@ -8,11 +8,11 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
@@ -31,7 +31,19 @@ type serveOptions struct {
 	insecureListen bool
 }
 
-func newServeCommand(g *globalOptions) *cobra.Command {
+func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.listen, "listen", "127.0.0.1:23790", "where to answer: host:port, http://host:port, or https://host:port (with TLS)")
+	fs.StringVar(&o.from, "from", "", "serve the db of a data dir replay --out made")
+	fs.StringVar(&o.db, "db", "", "serve this db file as it is (a backup, a .snap.db), without replay")
+	fs.Uint64Var(&o.toIndex, "to-index", 0, "serve the state as it was at this raft index")
+	fs.StringVar(&o.base, "base", "", "replay from this db (as replay --base)")
+	fs.StringVar(&o.certFile, "cert-file", "", "TLS certificate")
+	fs.StringVar(&o.keyFile, "key-file", "", "TLS key")
+	fs.StringVar(&o.caFile, "trusted-ca-file", "", "CA bundle: require client certificates it signed")
+	fs.BoolVar(&o.insecureListen, "insecure-listen", false, "allow a non-loopback --listen without TLS")
+}
+
+func newServeCommand() *cobra.Command {
 	o := &serveOptions{}
 	c := &cobra.Command{
 		Use:   "serve [DATA_DIR | --from DIR | --db FILE]",
@@ -56,82 +68,72 @@ everything. etcd data holds secrets, so a --listen address that is not
 loopback needs TLS (--cert-file, --key-file, and --trusted-ca-file to require
 client certificates) or --insecure-listen. SIGINT or SIGTERM stops it.`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			n := len(args)
-			if o.from != "" {
-				n++
-			}
-			if o.db != "" {
-				n++
-			}
-			if n != 1 {
+			if n := len(args) + btoi(o.from != "") + btoi(o.db != ""); n != 1 {
 				return usagef("%s takes one of DATA_DIR, --from DIR or --db FILE", cmd.CommandPath())
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := g.format(); err != nil {
-				return err
-			}
-			if o.toIndex != 0 && len(args) == 0 {
-				return usagef("--to-index needs DATA_DIR: --from and --db serve a db as it is")
-			}
-			tlsCfg, err := o.tlsConfig()
-			if err != nil {
-				return err
-			}
-			if err := checkListen(o.listen, tlsCfg != nil, o.insecureListen); err != nil {
-				return err
-			}
-			tmp, err := os.MkdirTemp("", "etcdscope-serve-")
-			if err != nil {
-				return err
-			}
-			defer os.RemoveAll(tmp)
-			sopts, what, err := o.prepare(cmd, args, tmp)
-			if err != nil {
-				return err
-			}
-			sopts.TLS = tlsCfg
-			srv, err := serve.New(sopts)
-			if err != nil {
-				return err
-			}
-			defer srv.Stop()
-			lis, err := net.Listen("tcp", o.listen)
-			if err != nil {
-				return fmt.Errorf("serve: %w", err)
-			}
-			scheme := "http"
-			if tlsCfg != nil {
-				scheme = "https"
-			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "serving %s read-only on %s://%s: revision %d (compacted at %d), raft index %d; linearizable reads are answered as serializable; stop with Ctrl-C\n",
-				what, scheme, lis.Addr(), srv.Revision(), srv.CompactRevision(), srv.RaftIndex())
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			errc := make(chan error, 1)
-			go func() { errc <- srv.Serve(lis) }()
-			select {
-			case <-ctx.Done():
-				srv.Stop()
-				<-errc
-				fmt.Fprintln(cmd.ErrOrStderr(), "serve: stopped")
-				return nil
-			case err := <-errc:
-				return err
-			}
+			return serveFunc(cmd, args, o)
 		},
 	}
-	c.Flags().StringVar(&o.listen, "listen", "127.0.0.1:23790", "host:port to answer on")
-	c.Flags().StringVar(&o.from, "from", "", "serve the db of a data dir replay --out made")
-	c.Flags().StringVar(&o.db, "db", "", "serve this db file as it is (a backup, a .snap.db), without replay")
-	c.Flags().Uint64Var(&o.toIndex, "to-index", 0, "serve the state as it was at this raft index")
-	c.Flags().StringVar(&o.base, "base", "", "replay from this db (as replay --base)")
-	c.Flags().StringVar(&o.certFile, "cert-file", "", "TLS certificate")
-	c.Flags().StringVar(&o.keyFile, "key-file", "", "TLS key")
-	c.Flags().StringVar(&o.caFile, "trusted-ca-file", "", "CA bundle: require client certificates it signed")
-	c.Flags().BoolVar(&o.insecureListen, "insecure-listen", false, "allow a non-loopback --listen without TLS")
+	o.AddFlags(c.Flags())
 	return c
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// serveFunc serves until the command's context is done (main's on SIGINT
+// or SIGTERM).
+func serveFunc(cmd *cobra.Command, args []string, o *serveOptions) error {
+	if o.toIndex != 0 && len(args) == 0 {
+		return usagef("--to-index needs DATA_DIR: --from and --db serve a db as it is")
+	}
+	tlsCfg, err := o.tlsConfig()
+	if err != nil {
+		return err
+	}
+	scheme, addr, err := checkListen(o.listen, tlsCfg != nil, o.insecureListen)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "etcdscope-serve-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	sopts, what, err := o.prepare(cmd, args, tmp)
+	if err != nil {
+		return err
+	}
+	sopts.TLS = tlsCfg
+	srv, err := serve.New(sopts)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "serving %s read-only on %s://%s: revision %d (compacted at %d), raft index %d; linearizable reads are answered as serializable; stop with Ctrl-C\n",
+		what, scheme, lis.Addr(), srv.Revision(), srv.CompactRevision(), srv.RaftIndex())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	select {
+	case <-cmd.Context().Done():
+		srv.Stop()
+		<-errc
+		fmt.Fprintln(cmd.ErrOrStderr(), "serve: stopped")
+		return nil
+	case err := <-errc:
+		return err
+	}
 }
 
 // prepare makes the private db serve opens: a replay of DATA_DIR, or a
@@ -216,19 +218,36 @@ func checkServable(path, src string) error {
 	return nil
 }
 
-// checkListen refuses to expose etcd data in clear to the network.
-func checkListen(addr string, withTLS, insecure bool) error {
+// checkListen reads --listen (host:port, or an http or https URL of one),
+// and refuses to expose etcd data in clear to the network. It returns the
+// scheme and the host:port to listen on.
+func checkListen(listen string, withTLS, insecure bool) (scheme, addr string, err error) {
+	scheme, addr = "http", listen
+	if withTLS {
+		scheme = "https"
+	}
+	if s, rest, ok := strings.Cut(listen, "://"); ok {
+		switch {
+		case s != "http" && s != "https":
+			return "", "", usagef("--listen %q: want host:port, http://host:port or https://host:port", listen)
+		case s == "https" && !withTLS:
+			return "", "", usagef("--listen %s needs --cert-file and --key-file", listen)
+		case s == "http" && withTLS:
+			return "", "", usagef("--listen %s: TLS is on (--cert-file); give https://", listen)
+		}
+		addr = strings.TrimSuffix(rest, "/")
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usagef("--listen %q: %v (want host:port)", addr, err)
+		return "", "", usagef("--listen %q: %v (want host:port, http://host:port or https://host:port)", listen, err)
 	}
 	if withTLS || insecure || host == "localhost" {
-		return nil
+		return scheme, addr, nil
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
+		return scheme, addr, nil
 	}
-	return usagef("--listen %s is not a loopback address: etcd data holds secrets; give --cert-file and --key-file (and --trusted-ca-file), or --insecure-listen", addr)
+	return "", "", usagef("--listen %s is not a loopback address: etcd data holds secrets; give --cert-file and --key-file (and --trusted-ca-file), or --insecure-listen", listen)
 }
 
 func (o *serveOptions) tlsConfig() (*tls.Config, error) {
