@@ -17,15 +17,8 @@ type etcdGet struct {
 	Header struct {
 		Revision int64 `json:"revision"`
 	} `json:"header"`
-	KVs []struct {
-		Key            []byte `json:"key"`
-		CreateRevision int64  `json:"create_revision"`
-		ModRevision    int64  `json:"mod_revision"`
-		Version        int64  `json:"version"`
-		Value          []byte `json:"value"`
-		Lease          int64  `json:"lease"`
-	} `json:"kvs"`
-	Count int64 `json:"count"`
+	KVs   []mvccview.KeyValue `json:"kvs"`
+	Count int64               `json:"count"`
 }
 
 type etcdHash []struct {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/etcdscope/etcdscope/internal/etcdrelease"
 )
 
 var regenSample = flag.Bool("regen-sample", false, "rewrite testdata/sample with etcd "+SampleVersion)
@@ -344,4 +346,21 @@ func TestSample(t *testing.T) {
 	checkDataDir(t, dir, 3, 3)
 	rec := SampleRecording(t)
 	checkRecording(t, rec, SampleVersion)
+}
+
+// TestWrappersPinTestedReleases checks that each wrapper module builds the
+// release etcdrelease.Tested names (which etcdscope version prints).
+func TestWrappersPinTestedReleases(t *testing.T) {
+	for i, rel := range etcdrelease.Tested {
+		mod := filepath.Join(RepoRoot(t), "testdata", "etcd", "v"+Versions[i], "go.mod")
+		b, err := os.ReadFile(mod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range []string{"server", "etcdctl", "etcdutl"} {
+			if want := "go.etcd.io/etcd/" + m + "/v3 v" + rel + "\n"; !strings.Contains(string(b), want) {
+				t.Errorf("%s does not require %s", mod, strings.TrimSpace(want))
+			}
+		}
+	}
 }

@@ -350,3 +350,78 @@ func TestServeListenURL(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut.String())
 	}
 }
+
+// jsonAt returns the values at path in doc: names separated by dots, "*"
+// for every element of an array.
+func jsonAt(doc any, path string) []any {
+	if path == "" {
+		return []any{doc}
+	}
+	name, rest, _ := strings.Cut(path, ".")
+	var out []any
+	switch d := doc.(type) {
+	case map[string]any:
+		if v, ok := d[name]; ok {
+			out = append(out, jsonAt(v, rest)...)
+		}
+	case []any:
+		if name == "*" {
+			for _, v := range d {
+				out = append(out, jsonAt(v, rest)...)
+			}
+		}
+	}
+	return out
+}
+
+var hexIDRE = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+// TestJSONIDsHex checks that member, cluster and lease ids in our own
+// JSON are 16-digit lower-case hex strings, as etcd's logs and etcdctl
+// member list print them (jq 1.6 rounds 64-bit numbers).
+func TestJSONIDsHex(t *testing.T) {
+	dir := etcdtest.SampleDir(t)
+	tmp := t.TempDir()
+	for _, c := range []struct {
+		args  []string
+		paths []string
+	}{
+		{[]string{"wal", "dump", dir, "--record-type", "metadata,state,snapshot"}, []string{"node_id", "cluster_id", "vote", "conf_state.voters.*"}},
+		{[]string{"wal", "stats", dir}, []string{"metadata.node_id", "metadata.cluster_id", "hard_state.vote", "snapshots.*.conf_state.voters.*"}},
+		{[]string{"mvcc", "leases", dir}, []string{"leases.*.id"}},
+		{[]string{"mvcc", "members", dir}, []string{"members.*.id"}},
+		{[]string{"mvcc", "history", dir, "/lease/kept-1"}, []string{"records.*.lease"}},
+		{[]string{"replay", dir, "--out", filepath.Join(tmp, "replayed")}, []string{"node_id", "cluster_id"}},
+		{[]string{"repair", "rebuild", dir, "--dry-run", "--out", filepath.Join(tmp, "rebuilt")}, []string{"replay.node_id", "replay.cluster_id"}},
+		{[]string{"inspect", dir}, []string{"member_id", "cluster_id"}},
+		{[]string{"compare", dir, fixture.CopyDir(t, dir)}, []string{"members.*.id", "members.*.cluster_id"}},
+	} {
+		out, errOut, code := run(t, append(c.args, "-w", "json")...)
+		if code == ExitTrouble {
+			t.Fatalf("%v: %s", c.args, errOut)
+		}
+		var docs []any
+		dec := json.NewDecoder(strings.NewReader(out))
+		for dec.More() {
+			var d any
+			if err := dec.Decode(&d); err != nil {
+				t.Fatalf("%v: %v", c.args, err)
+			}
+			docs = append(docs, d)
+		}
+		for _, p := range c.paths {
+			n := 0
+			for _, d := range docs {
+				for _, v := range jsonAt(d, p) {
+					if s, ok := v.(string); !ok || !hexIDRE.MatchString(s) {
+						t.Errorf("%v: %s is %#v, want 16 hex digits", c.args, p, v)
+					}
+					n++
+				}
+			}
+			if n == 0 {
+				t.Errorf("%v: no %s", c.args, p)
+			}
+		}
+	}
+}

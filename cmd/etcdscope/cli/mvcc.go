@@ -479,34 +479,36 @@ func (d *mvccMetaDoc) rows() (hdr []string, rows [][]string) {
 	}
 }
 
+// listOf is the document {name: items} and its rows, one an item.
+func listOf[T any](name string, items []T, err error, hdr []string, row func(T) []string) (any, rowsFunc, error) {
+	if items == nil {
+		items = []T{}
+	}
+	return map[string][]T{name: items}, func() ([]string, [][]string) {
+		rows := make([][]string, 0, len(items))
+		for _, x := range items {
+			rows = append(rows, row(x))
+		}
+		return hdr, rows
+	}, err
+}
+
 func readLeases(s *mvccview.Store) (any, rowsFunc, error) {
 	ls, err := s.Leases()
-	doc := struct {
-		Leases []mvccview.Lease `json:"leases"`
-	}{ls}
-	return doc, func() (hdr []string, rows [][]string) {
-		for _, l := range ls {
-			rows = append(rows, []string{hexID(l.ID), strconv.FormatInt(l.TTL, 10), strconv.FormatInt(l.RemainingTTL, 10), strconv.Itoa(len(l.Keys)), l.Problem})
-		}
-		return []string{"ID", "TTL", "REMAINING", "KEYS", "PROBLEM"}, rows
-	}, err
+	return listOf("leases", ls, err, []string{"ID", "TTL", "REMAINING", "KEYS", "PROBLEM"}, func(l mvccview.Lease) []string {
+		return []string{hexID(l.ID), strconv.FormatInt(l.TTL, 10), strconv.FormatInt(l.RemainingTTL, 10), strconv.Itoa(len(l.Keys)), l.Problem}
+	})
 }
 
 func readMembers(s *mvccview.Store) (any, rowsFunc, error) {
 	ms, err := s.Members()
-	doc := struct {
-		Members []mvccview.Member `json:"members"`
-	}{ms}
-	return doc, func() (hdr []string, rows [][]string) {
-		for _, m := range ms {
-			id := m.ID
-			if x, err := strconv.ParseUint(m.ID, 16, 64); err == nil {
-				id = hexID(x)
-			}
-			rows = append(rows, []string{id, textfmt.BareString(m.Name), fmt.Sprint(m.PeerURLs), fmt.Sprint(m.ClientURLs), strconv.FormatBool(m.IsLearner), strconv.FormatBool(m.Removed)})
+	return listOf("members", ms, err, []string{"ID", "NAME", "PEER URLS", "CLIENT URLS", "LEARNER", "REMOVED"}, func(m mvccview.Member) []string {
+		id := m.ID
+		if x, err := strconv.ParseUint(m.ID, 16, 64); err == nil {
+			id = hexID(x)
 		}
-		return []string{"ID", "NAME", "PEER URLS", "CLIENT URLS", "LEARNER", "REMOVED"}, rows
-	}, err
+		return []string{id, textfmt.BareString(m.Name), fmt.Sprint(m.PeerURLs), fmt.Sprint(m.ClientURLs), strconv.FormatBool(m.IsLearner), strconv.FormatBool(m.Removed)}
+	})
 }
 
 func readAuth(s *mvccview.Store) (any, rowsFunc, error) {
