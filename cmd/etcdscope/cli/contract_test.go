@@ -256,6 +256,7 @@ func TestBadFlagValues(t *testing.T) {
 		{[]string{"wal", "dump", "--entry-type", "normall", dir}, []string{`did you mean "normal"?`, "confchangev2"}},
 		{[]string{"mvcc", "meta", "-w", "jsn", dir}, []string{`did you mean "json"?`, "simple, table, json"}},
 		{[]string{"-w", "tabel", "wal", "stats", dir}, []string{`did you mean "table"?`}},
+		{[]string{"mvcc", "range", dir, "/app/", "--prefx"}, []string{"unknown flag: --prefx", `did you mean "--prefix"?`}},
 	} {
 		out, errOut, code := run(t, c.args...)
 		if code != ExitTrouble || out != "" || strings.Count(errOut, "\n") != 1 {

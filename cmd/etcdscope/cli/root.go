@@ -89,14 +89,24 @@ Exit status: 0 nothing at error severity, 1 findings at error severity,
 	}
 	g.AddFlags(root.PersistentFlags())
 	root.SetVersionTemplate(buildVersion().text())
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usageError{err}
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newInspectCommand(g), newWALCommand(g), newSnapCommand(g))
 	root.AddCommand(newBoltCommand(g), newMVCCCommand(g), newReplayCommand(g), newServeCommand(), newCompareCommand(g), newRepairCommand(g), newTUICommand())
 	root.AddCommand(newVersionCommand(g))
 	finishTree(root)
 	return root
+}
+
+// flagError makes a flag's parse error a usage error, suggesting the
+// nearest flags for an unknown one.
+func flagError(c *cobra.Command, err error) error {
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) && ne.GetSpecifiedShortnames() == "" {
+		var names []string
+		c.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, "--"+f.Name) })
+		err = fmt.Errorf("%w%s", err, didYouMean("--"+ne.GetSpecifiedName(), names))
+	}
+	return usageError{err}
 }
 
 // finishTree gives every command of the tree what the contract asks of all
