@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -13,7 +11,6 @@ import (
 	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
-	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -38,14 +35,14 @@ raft index, revision and key) and writes nothing.`,
 // fr (inspect, or bolt check for a db), as every command that checks writes
 // them. In text, the plan, then for a dry run the findings. A dry run on
 // an input with findings at error severity exits 1, as the checks do.
-func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, doc any, fr *finding.Report, text func(io.Writer)) error {
+func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, doc any, fr *finding.Report, plan plan) error {
 	out := cmd.OutOrStdout()
 	if format == formatJSON {
 		if err := writeJSON(out, doc); err != nil {
 			return err
 		}
 	} else {
-		text(out)
+		plan.Describe(out, repair.DescribeOptions{MaxItems: 20, More: "(-w json lists them all)"})
 		if dryRun {
 			fmt.Fprintln(out, "")
 			if err := renderFindings(out, cmd.ErrOrStderr(), format, fr); err != nil && !errors.Is(err, errFindings) {
@@ -57,6 +54,11 @@ func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, doc any,
 		return errFindings
 	}
 	return nil
+}
+
+// A plan is a repair's result, which describes itself in text.
+type plan interface {
+	Describe(io.Writer, repair.DescribeOptions)
 }
 
 // The repairs' JSON documents: the plan, the input's findings beside it.
@@ -200,43 +202,8 @@ func repairRebuild(cmd *cobra.Command, format outputFormat, arg string, o *repai
 	}
 	fr := inputFindings(arg, memberFindings)
 	doc := rebuildDoc{RebuildResult: res, Replay: newReplayDoc("", res.Replay), Report: fr}
-	return renderRepair(cmd, format, o.dryRun, doc, fr, func(w io.Writer) { renderRebuild(w, res) })
+	return renderRepair(cmd, format, o.dryRun, doc, fr, res)
 }
-
-func renderRebuild(out io.Writer, r *repair.RebuildResult) {
-	verb := "wrote"
-	if r.DryRun {
-		verb = "would write"
-	}
-	rp := r.Replay
-	fmt.Fprintf(out, "%s %s: member %x of cluster %x, raft index %d applied (term %d), state from %s\n",
-		verb, r.Out, rp.NodeID, rp.ClusterID, rp.AppliedIndex, rp.AppliedTerm, rp.Base)
-	fmt.Fprintf(out, "revision %d, %d keys live, compacted at %d\n", r.Revision, r.Keys, r.CompactRevision)
-	writeLost(out, r.Dropped, "left out (not committed, or after --to-index)")
-}
-
-// writeLost lists the entries a repair leaves out.
-func writeLost(out io.Writer, lost []repair.Lost, why string) {
-	if len(lost) == 0 {
-		fmt.Fprintf(out, "no entry %s\n", why)
-		return
-	}
-	word := "entries"
-	if len(lost) == 1 {
-		word = "entry"
-	}
-	fmt.Fprintf(out, "%d %s %s:\n", len(lost), word, why)
-	for i, e := range lost {
-		if i == maxLostLines {
-			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(lost)-i)
-			break
-		}
-		fmt.Fprintf(out, "  index %d term %d (%s:%#x): %s\n", e.Index, e.Term, e.Segment, e.Offset, e.Request)
-	}
-}
-
-// maxLostLines is how many lost entries or keys the text output lists.
-const maxLostLines = 20
 
 // ---- repair wal ----
 
@@ -300,57 +267,15 @@ func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *repairWAL
 		return err
 	}
 	fr := inputFindings(arg, memberFindings)
-	return renderRepair(cmd, format, o.dryRun, walRepairDoc{res, fr}, fr, func(w io.Writer) { renderRepairWAL(w, res) })
-}
-
-func renderRepairWAL(out io.Writer, r *repair.WALResult) {
-	verb := "wrote"
-	if r.DryRun {
-		verb = "would write"
-	}
-	if r.Cut == nil {
-		fmt.Fprintf(out, "%s %s: the WAL has no damage to cut at", verb, r.Out)
-	} else {
-		fmt.Fprintf(out, "%s %s: the WAL cut at %s:%#x (%s)", verb, r.Out, r.Cut.Segment, r.Cut.Offset, r.Cut.Code)
-	}
-	fmt.Fprintf(out, "; last entry kept %d (term %d), commit %d\n", r.LastIndex, r.LastTerm, r.Commit)
-	if r.Cleared > 0 || r.Garbage > 0 {
-		fmt.Fprintf(out, "cleared: %d records' padding, %d bytes of garbage after the end\n", r.Cleared, r.Garbage)
-	}
-	writeLost(out, r.Lost, "lost after the cut")
-	for p, n := range r.PeersHave {
-		fmt.Fprintf(out, "  %s holds %d of them\n", p, n)
-	}
-	fmt.Fprintf(out, "db: %s (its consistent_index was %d); revision %d, %d keys live\n", r.DB, r.ConsistentIndex, r.Revision, r.Keys)
-	if len(r.DroppedSnaps) > 0 {
-		fmt.Fprintf(out, "left out: %s\n", strings.Join(r.DroppedSnaps, ", "))
-	}
-	if len(r.LostKeys) == 0 {
-		fmt.Fprintln(out, "no key's state is lost")
-		return
-	}
-	fmt.Fprintf(out, "%d %s whose state is lost (before → after):\n", len(r.LostKeys), plural(len(r.LostKeys), "key"))
-	state := func(s *repair.KeyState) string {
-		if s == nil {
-			return "absent"
-		}
-		return fmt.Sprintf("mod %d ver %d", s.ModRevision, s.Version)
-	}
-	for i, k := range r.LostKeys {
-		if i == maxLostLines {
-			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(r.LostKeys)-i)
-			break
-		}
-		fmt.Fprintf(out, "  %s: %s → %s\n", textfmt.Bare(k.Key), state(k.Before), state(k.After))
-	}
+	return renderRepair(cmd, format, o.dryRun, walRepairDoc{res, fr}, fr, res)
 }
 
 // ---- repair bolt ----
 
 // dbRepair is what repair bolt and repair salvage do with a db: run
 // writes out from db (and the member's WAL, when given its data dir), and
-// returns the JSON document and the text of its plan.
-type dbRepair func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (doc any, text func(io.Writer), err error)
+// returns the JSON document and the plan.
+type dbRepair func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (doc any, p plan, err error)
 
 // newDBRepairCommand is the command of a repair of the db: c says what it
 // is, run does it.
@@ -380,12 +305,12 @@ func repairDB(cmd *cobra.Command, format outputFormat, arg string, o *repairOpti
 		return err
 	}
 	fr := inputFindings(arg, inspect.CheckDB)
-	doc, text, err := run(l.DB, o.out, files.Segments, o, fr)
+	doc, p, err := run(l.DB, o.out, files.Segments, o, fr)
 	files.Close() // the plan needs it no more
 	if err != nil {
 		return err
 	}
-	return renderRepair(cmd, format, o.dryRun, doc, fr, text)
+	return renderRepair(cmd, format, o.dryRun, doc, fr, p)
 }
 
 func newRepairBoltCommand(g *globalOptions) *cobra.Command {
@@ -404,41 +329,10 @@ then rebuild the free set from what is reachable. Given a data dir, the plan
 also says what etcd will hold once it has applied again, on start, the WAL's
 entries past the output's consistent index. The output is checked as bolt
 check checks before it is renamed to --out.`,
-	}, "say what would be fixed and lost", "", func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, func(io.Writer), error) {
+	}, "say what would be fixed and lost", "", func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, plan, error) {
 		res, err := repair.Bolt(db, out, repair.BoltOptions{DryRun: o.dryRun, WAL: wal})
-		return boltRepairDoc{res, fr}, func(w io.Writer) { renderRepairBolt(w, res) }, err
+		return boltRepairDoc{res, fr}, res, err
 	})
-}
-
-func renderRepairBolt(out io.Writer, r *repair.BoltResult) {
-	verb := "wrote"
-	if r.DryRun {
-		verb = "would write"
-	}
-	fmt.Fprintf(out, "%s %s: both metas carry txid %d (the tree of meta %d); freelist %s\n", verb, r.Out, r.TxID, r.Meta, r.Freelist)
-	for i, m := range r.Metas {
-		state := "valid"
-		if !m.Valid {
-			state = "invalid: " + m.Problem
-		}
-		tree := "sound"
-		if !m.TreeSound {
-			tree = "not sound: " + m.TreeProblem
-		}
-		fmt.Fprintf(out, "  meta %d (txid %d): %s; its tree (root %d) %s\n", i, m.TxID, state, m.Root, tree)
-	}
-	if r.Reverted != nil {
-		fmt.Fprintf(out, "transaction %d is lost: %s\n", r.Reverted.TxID, r.Reverted.Why)
-	}
-	for _, f := range r.Fixed {
-		fmt.Fprintf(out, "fixed: %s\n", f)
-	}
-	fmt.Fprintf(out, "revision %d, %d keys live; %d %s whose state differs from what can be read of the input\n", r.Revision, r.Keys, len(r.ChangedKeys), plural(len(r.ChangedKeys), "key"))
-	if s := r.OnStart; s != nil {
-		fmt.Fprintf(out, "on start, etcd applies the WAL's entries %d to %d again: revision %d, %d keys live then\n", s.ConsistentIndex+1, s.AppliedIndex, s.Revision, s.Keys)
-	} else if r.Reverted != nil {
-		fmt.Fprintln(out, "on start, etcd applies again the WAL's entries past the older consistent index (give the data dir to see what it will hold)")
-	}
 }
 
 // ---- repair salvage ----
@@ -459,44 +353,8 @@ revisions of which no record was found; given a data dir, it replays the WAL
 to the same raft index and lists exactly the keys whose state the salvage
 loses (repair rebuild recovers them, when the WAL holds them).`,
 	}, "say what would be placed and lost", "where the WAL replay that names the lost keys starts, when the WAL does not start at index 1",
-		func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, func(io.Writer), error) {
+		func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, plan, error) {
 			res, err := repair.Salvage(db, out, repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}, WAL: wal})
-			return salvageDoc{res, fr}, func(w io.Writer) { renderSalvage(w, res) }, err
+			return salvageDoc{res, fr}, res, err
 		})
-}
-
-func renderSalvage(out io.Writer, r *repair.SalvageResult) {
-	verb := "wrote"
-	if r.DryRun {
-		verb = "would write"
-	}
-	fmt.Fprintf(out, "%s %s: consistent_index %d, revision %d (compacted at %d), %d keys live\n", verb, r.Out, r.ConsistentIndex, r.Revision, r.CompactRevision, r.Keys)
-	buckets := make([]string, 0, len(r.Placed))
-	for b, n := range r.Placed {
-		buckets = append(buckets, fmt.Sprintf("%s %d", b, n))
-	}
-	sort.Strings(buckets)
-	fmt.Fprintf(out, "placed: %s; %d key-bucket records recovered from %d unreachable pages\n", strings.Join(buckets, ", "), r.Recovered, len(r.RecoveredPages))
-	for i, n := range r.NotPlaced {
-		if i == maxLostLines {
-			fmt.Fprintf(out, "  … and %d more not placed (-w json lists them)\n", len(r.NotPlaced)-i)
-			break
-		}
-		fmt.Fprintf(out, "not placed: page %d %s %s: %s\n", n.Page, n.Bucket, textfmt.Bare(n.Key), n.Why)
-	}
-	for _, m := range r.Missing {
-		fmt.Fprintf(out, "no record of revisions %d to %d\n", m.From, m.To)
-	}
-	if !r.KnowsLostKeys {
-		fmt.Fprintln(out, "the keys whose state is lost cannot be named without the member's WAL (give its data dir)")
-		return
-	}
-	fmt.Fprintf(out, "%d %s whose state is lost, against the WAL replayed to the same index\n", len(r.LostKeys), plural(len(r.LostKeys), "key"))
-	for i, k := range r.LostKeys {
-		if i == maxLostLines {
-			fmt.Fprintf(out, "  … and %d more (-w json lists them all)\n", len(r.LostKeys)-i)
-			break
-		}
-		fmt.Fprintf(out, "  %s\n", textfmt.Bare(k.Key))
-	}
 }
