@@ -2,7 +2,6 @@ package cli
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -250,31 +249,16 @@ func checkListen(listen string, withTLS, insecure bool) (scheme, addr string, er
 	return "", "", usagef("--listen %s is not a loopback address: etcd data holds secrets; give --cert-file and --key-file (and --trusted-ca-file), or --insecure-listen", listen)
 }
 
+// tlsConfig is the TLS --cert-file, --key-file and --trusted-ca-file ask
+// for, nil for none.
 func (o *serveOptions) tlsConfig() (*tls.Config, error) {
-	if o.certFile == "" && o.keyFile == "" {
-		if o.caFile != "" {
-			return nil, usagef("--trusted-ca-file needs --cert-file and --key-file")
-		}
+	switch {
+	case o.certFile == "" && o.keyFile == "" && o.caFile != "":
+		return nil, usagef("--trusted-ca-file needs --cert-file and --key-file")
+	case o.certFile == "" && o.keyFile == "":
 		return nil, nil
-	}
-	if o.certFile == "" || o.keyFile == "" {
+	case o.certFile == "" || o.keyFile == "":
 		return nil, usagef("--cert-file and --key-file go together")
 	}
-	cert, err := tls.LoadX509KeyPair(o.certFile, o.keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("serve: %w", err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if o.caFile != "" {
-		pem, err := os.ReadFile(o.caFile)
-		if err != nil {
-			return nil, fmt.Errorf("serve: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("serve: %s holds no PEM certificate", o.caFile)
-		}
-		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
-	}
-	return cfg, nil
+	return serve.TLSConfig(o.certFile, o.keyFile, o.caFile)
 }
