@@ -186,7 +186,10 @@ func TestEveryCommandHasExamples(t *testing.T) {
 
 func checkExampleLine(t *testing.T, c *cobra.Command, line string) {
 	t.Helper()
-	args := strings.Fields(strings.SplitN(line, " | ", 2)[0])
+	for _, shell := range []string{" | ", " > "} {
+		line, _, _ = strings.Cut(line, shell)
+	}
+	args := strings.Fields(line)
 	if args[0] != "etcdscope" {
 		t.Errorf("%s: example %q does not start with etcdscope", c.CommandPath(), line)
 		return

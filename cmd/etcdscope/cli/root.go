@@ -93,6 +93,10 @@ Exit status: 0 nothing at error severity, 1 findings at error severity,
 	root.AddCommand(newInspectCommand(g), newWALCommand(g), newSnapCommand(g))
 	root.AddCommand(newBoltCommand(g), newMVCCCommand(g), newReplayCommand(g), newServeCommand(), newCompareCommand(g), newRepairCommand(g), newTUICommand())
 	root.AddCommand(newVersionCommand(g))
+	// cobra adds these as it runs: add them now, so that they get their
+	// examples and their argument checks too.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
 	finishTree(root)
 	return root
 }
@@ -116,6 +120,13 @@ func flagError(c *cobra.Command, err error) error {
 func finishTree(c *cobra.Command) {
 	c.Example = examples[c.CommandPath()]
 	switch {
+	case c.Name() == "help":
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if found, rest, _ := cmd.Root().Find(args); len(rest) > 0 {
+				return subcommandArgs(found, rest)
+			}
+			return nil
+		}
 	case c.HasSubCommands():
 		c.Args = subcommandArgs
 		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
@@ -163,6 +174,9 @@ func exitCode(cmd *cobra.Command, err error, stderr io.Writer) int {
 	}
 	msg := err.Error()
 	if errors.As(err, new(usageError)) {
+		if cmd.Name() == "help" {
+			cmd = cmd.Root()
+		}
 		msg = fmt.Sprintf("%s (see %s --help)", firstLine(msg), cmd.CommandPath())
 	}
 	fmt.Fprintf(stderr, "etcdscope: %s\n", firstLine(msg))
