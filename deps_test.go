@@ -36,6 +36,10 @@ const depsRules = `
 	# annotated hex: small helpers of the standard library alone.
 	STD < finding, internal/textfmt, internal/hexfmt;
 
+	# The etcd releases the tests run and etcdscope version names; the
+	# parallel in-order record encoder behind wal dump.
+	STD < internal/etcdrelease, internal/ordered;
+
 	# The decoders' one error machinery: each sentinel with its finding code
 	# and severity, the input error that names a path, the read-only open.
 	finding, internal/textfmt < internal/problem;
@@ -81,14 +85,14 @@ const depsRules = `
 	inspect, tui/panes < tui;
 
 	# The command line, over everything; nothing imports it but main.
-	repair, tui, compare, replay/serve,
-	github.com/spf13/cobra, github.com/spf13/pflag, github.com/olekukonko/tablewriter, github.com/segmentio/asm/...
+	repair, tui, compare, replay/serve, internal/etcdrelease, internal/ordered,
+	github.com/spf13/cobra, github.com/spf13/pflag, github.com/olekukonko/tablewriter/..., github.com/segmentio/asm/...
 	< cmd/etcdscope/cli
 	< cmd/etcdscope;
 
 	# Test support, imported only by _test.go files: the etcd harness may
 	# use etcd's client and server, the fixtures the decoders.
-	mvccview, go.etcd.io/etcd/api/v3/..., go.etcd.io/etcd/client/v3/..., go.etcd.io/etcd/server/v3/..., go.uber.org/zap/...
+	mvccview, internal/etcdrelease, go.etcd.io/etcd/api/v3/..., go.etcd.io/etcd/client/v3/..., go.etcd.io/etcd/server/v3/..., go.uber.org/zap/...
 	< internal/etcdtest;
 	mvccview < internal/fixture;
 	STD < internal/benchutil;
