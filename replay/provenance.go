@@ -2,6 +2,7 @@ package replay
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -89,6 +90,12 @@ const provBatch = 100_000
 // boltfmt: read-only, no lock.
 type ProvenanceLookup struct {
 	db *boltfmt.DB
+}
+
+// String is the entry as etcdscope prints it: its raft index and term,
+// and where it is in the WAL.
+func (p Position) String() string {
+	return fmt.Sprintf("raft index %d term %d, %s:%#x", p.Index, p.Term, p.Segment, p.Offset)
 }
 
 // OpenProvenance opens the file for lookups; a missing file gives

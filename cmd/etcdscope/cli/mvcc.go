@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
@@ -273,19 +271,16 @@ func mvccHistory(cmd *cobra.Command, format outputFormat, arg string, key []byte
 			return err
 		}
 		doc := historyDoc{Key: key, Records: []historyRecord{}}
-		// A data dir written by replay knows which WAL entry produced
-		// each revision.
-		lookup := func(int64) (replay.Position, bool) { return replay.Position{}, false }
-		if l, err := datadir.Resolve(arg); err == nil {
-			if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
-				defer pl.Close()
-				lookup = pl.Lookup
-			}
+		pl := openProvenance(arg)
+		if pl != nil {
+			defer pl.Close()
 		}
 		for _, h := range hist {
 			r := historyRecord{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, leaseText(h.KV.Lease), h.KV.Value, nil}
-			if p, ok := lookup(h.Rev.Main); ok {
-				r.Source = &p
+			if pl != nil {
+				if p, ok := pl.Lookup(h.Rev.Main); ok {
+					r.Source = &p
+				}
 			}
 			doc.Records = append(doc.Records, r)
 		}
@@ -345,8 +340,8 @@ func (d historyDoc) rows(o *mvccHistoryOptions) (hdr []string, rows [][]string) 
 			val = textfmt.Bare(r.Value)
 		}
 		from := ""
-		if p := r.Source; p != nil {
-			from = fmt.Sprintf("index %d term %d %s:%#x", p.Index, p.Term, p.Segment, p.Offset)
+		if r.Source != nil {
+			from = r.Source.String()
 		}
 		rows = append(rows, []string{r.Revision, ev, strconv.FormatInt(r.CreateRevision, 10), strconv.FormatInt(r.Version, 10), r.Lease, val, from})
 	}

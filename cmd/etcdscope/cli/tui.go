@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -43,26 +42,38 @@ switch tabs; the mouse wheel scrolls; ? shows every key; q quits. The files
 are opened read-only and never locked.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir, .wal file or db)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			l, err := datadir.Resolve(args[0])
-			if err != nil {
-				return err
-			}
-			// A data dir replay wrote knows the raft entry behind each
-			// revision.
-			var opts tui.OpenOptions
-			if pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile)); err == nil {
-				defer pl.Close()
-				opts.Provenance = func(rev int64) (string, bool) {
-					p, ok := pl.Lookup(rev)
-					return fmt.Sprintf("raft index %d term %d, %s:%#x", p.Index, p.Term, p.Segment, p.Offset), ok
-				}
-			}
-			src, closer, err := tui.Open(args[0], opts)
-			if err != nil {
-				return err
-			}
-			defer closer.Close()
-			return tui.Run(cmd.Context(), src, tui.Options{})
+			return tuiFunc(cmd, args[0])
 		},
 	}
+}
+
+func tuiFunc(cmd *cobra.Command, arg string) error {
+	var opts tui.OpenOptions
+	if pl := openProvenance(arg); pl != nil {
+		defer pl.Close()
+		opts.Provenance = func(rev int64) (string, bool) {
+			p, ok := pl.Lookup(rev)
+			return p.String(), ok
+		}
+	}
+	src, closer, err := tui.Open(arg, opts)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+	return tui.Run(cmd.Context(), src, tui.Options{})
+}
+
+// openProvenance opens what a data dir replay wrote knows: the raft entry
+// behind each revision; nil for any other dir.
+func openProvenance(arg string) *replay.ProvenanceLookup {
+	l, err := datadir.Resolve(arg)
+	if err != nil {
+		return nil
+	}
+	pl, err := replay.OpenProvenance(filepath.Join(l.Base, replay.ProvenanceFile))
+	if err != nil {
+		return nil
+	}
+	return pl
 }
