@@ -318,10 +318,12 @@ func bucketRows(lines []bucketLine) (hdr []string, rows [][]string) {
 
 type boltKeysOptions struct {
 	values bool
+	hex    bool
 }
 
 func (o *boltKeysOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.values, "values", false, "print values too (quoted, with escapes for what is not printable; in a table printable text as it is; base64 in JSON)")
+	fs.BoolVar(&o.hex, "hex", false, "print keys and values as hex-escaped bytes, as etcdctl --hex does (JSON stays base64)")
 }
 
 const (
@@ -342,7 +344,7 @@ func (o *boltKeysOptions) run(e *boltEnv, args []string) error {
 		hdr = []string{"PAGE", "KEY", "SIZE", "VALUE", "PROBLEM"}
 	}
 	out := newLineOut(e.cmd.OutOrStdout(), e.format, hdr...)
-	kl := &keyRecord{bucket: bucket, values: o.values}
+	kl := &keyRecord{bucket: bucket, values: o.values, hex: o.hex}
 	var werr error
 	leaf := func(b *boltfmt.BucketInfo, page boltfmt.PageID, el *boltfmt.LeafElement) bool {
 		if werr == nil && slices.Equal(b.Path, want) {
@@ -370,17 +372,35 @@ type keyRecord struct {
 	page   boltfmt.PageID
 	e      *boltfmt.LeafElement
 	values bool
+	hex    bool // keys and values as etcdctl --hex prints them
+}
+
+// text is b in a column (form textfmt.Bare) or in a line (textfmt.Quote),
+// or in hex with --hex.
+func (k *keyRecord) text(b []byte, form func([]byte) string) string {
+	if k.hex {
+		return textfmt.Hex(b)
+	}
+	return form(b)
+}
+
+// keyText is the key: with --hex in hex, else as keyForm shows it.
+func (k *keyRecord) keyText(form func([]byte) string) string {
+	if k.hex {
+		return textfmt.Hex(k.e.Key)
+	}
+	return keyForm(k.bucket, k.e.Key, form)
 }
 
 func (k *keyRecord) row() []string {
 	r := []string{strconv.FormatUint(uint64(k.page), 10), "", ""}
 	if k.e.Problem == nil {
-		r = []string{r[0], boltKeyText(k.bucket, k.e.Key), strconv.Itoa(len(k.e.Value))}
+		r = []string{r[0], k.keyText(textfmt.Bare), strconv.Itoa(len(k.e.Value))}
 	}
 	if k.values {
 		v := ""
 		if k.e.Problem == nil {
-			v = textfmt.Bare(k.e.Value)
+			v = k.text(k.e.Value, textfmt.Bare)
 		}
 		r = append(r, v)
 	}
@@ -395,11 +415,11 @@ func (k *keyRecord) appendText(b []byte) []byte {
 	if e.Problem != nil {
 		return fmt.Appendf(b, "! page %d element %d: %v\n", k.page, e.Index, e.Problem)
 	}
-	b = append(b, keyForm(k.bucket, e.Key, textfmt.Quote)...)
+	b = append(b, k.keyText(textfmt.Quote)...)
 	b = fmt.Appendf(b, " %d %s", len(e.Value), plural(len(e.Value), "byte"))
 	if k.values {
 		b = append(b, ' ')
-		b = append(b, textfmt.Quote(e.Value)...)
+		b = append(b, k.text(e.Value, textfmt.Quote)...)
 	}
 	return append(b, '\n')
 }
@@ -438,7 +458,7 @@ type boltGetOptions struct {
 }
 
 func (o *boltGetOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&o.hex, "hex", false, "KEY is given in hex")
+	fs.BoolVar(&o.hex, "hex", false, "KEY is given, and the value printed, in hex: as etcdctl --hex prints bytes (\\x2f\\x61), or plain (2f61)")
 	fs.BoolVar(&o.scan, "scan", false, "find the key by reading the whole bucket instead of descending the tree (for a tree whose branch keys may mislead)")
 }
 
@@ -446,8 +466,10 @@ const (
 	boltGetShort = "Print the value of one key (raw bytes, as bbolt get does; -w json for base64)"
 	boltGetLong  = `Prints the value of KEY in BUCKET (a/b for a nested bucket) as raw bytes, as
 bbolt get does; -w json prints {"bucket","key","value"} with base64 key and
-value. KEY is text, or hex with --hex; in etcd's key bucket it may also be a
-revision main_sub (main_subt for a tombstone), as bolt keys shows them. The key
+value. KEY is text, or a quoted Go string ("/bin/\xff") as bolt keys prints a key
+that is not printable; in etcd's key bucket it may also be a revision main_sub
+(main_subt for a tombstone), as bolt keys shows them. With --hex, KEY is given
+and the value printed in hex, as etcdctl --hex prints bytes. The key
 is found by descending the tree from the root; when that meets damaged pages and
 does not find the key, or with --scan, the whole bucket is read. Exit status 2
 when the bucket or the key is not there.`
@@ -461,7 +483,8 @@ func (o *boltGetOptions) validate(args []string) (err error) {
 
 func (o *boltGetOptions) parseKey(bucket, arg string) ([]byte, error) {
 	if o.hex {
-		k, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(arg, "0x"), "0X"))
+		plain := strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(arg, "0x"), "0X"), `\x`, "")
+		k, err := hex.DecodeString(plain)
 		if err != nil {
 			return nil, usagef("--hex key %q: %v", arg, err)
 		}
@@ -471,6 +494,9 @@ func (o *boltGetOptions) parseKey(bucket, arg string) ([]byte, error) {
 		if k, err := mvccview.ParseRevisionKey(arg); err == nil {
 			return k, nil
 		}
+	}
+	if k, err := strconv.Unquote(arg); err == nil && strings.HasPrefix(arg, `"`) {
+		return []byte(k), nil
 	}
 	return []byte(arg), nil
 }
@@ -490,10 +516,10 @@ func (o *boltGetOptions) run(e *boltEnv, args []string) error {
 	case err != nil:
 		return fmt.Errorf("reading %s: %w", e.path, err)
 	}
-	return renderGet(e.cmd.OutOrStdout(), e.format, bucket, found)
+	return renderGet(e.cmd.OutOrStdout(), e.format, bucket, found, o.hex)
 }
 
-func renderGet(out io.Writer, format outputFormat, bucket string, f *boltfmt.Found) error {
+func renderGet(out io.Writer, format outputFormat, bucket string, f *boltfmt.Found, hex bool) error {
 	el := &f.Element
 	switch format {
 	case formatJSON:
@@ -504,8 +530,13 @@ func renderGet(out io.Writer, format outputFormat, bucket string, f *boltfmt.Fou
 			Page   uint64 `json:"page"`
 		}{bucket, el.Key, el.Value, uint64(f.Page)})
 	case formatTable:
+		k := &keyRecord{bucket: bucket, e: el, hex: hex}
 		return renderTable(out, []string{"BUCKET", "KEY", "PAGE", "SIZE", "VALUE"},
-			[][]string{{textfmt.BareString(bucket), boltKeyText(bucket, el.Key), strconv.FormatUint(uint64(f.Page), 10), strconv.Itoa(len(el.Value)), textfmt.Bare(el.Value)}})
+			[][]string{{textfmt.BareString(bucket), k.keyText(textfmt.Bare), strconv.FormatUint(uint64(f.Page), 10), strconv.Itoa(len(el.Value)), k.text(el.Value, textfmt.Bare)}})
+	}
+	if hex {
+		_, err := fmt.Fprintln(out, textfmt.Hex(el.Value))
+		return err
 	}
 	_, err := out.Write(el.Value)
 	return err

@@ -135,17 +135,27 @@ func revText(k []byte) string {
 }
 
 // getArgs returns how bolt get is given a key: the revision form in the
-// key bucket, text when printable, else hex.
+// key bucket, text when printable, else a quoted Go string.
 func getArgs(bucket string, k []byte) []string {
 	if bucket == "key" && (len(k) == 17 || len(k) == 18) {
 		return []string{bucket, revText(k)}
 	}
 	for _, c := range k {
 		if c < 0x21 || c > 0x7e {
-			return []string{"--hex", bucket, hex.EncodeToString(k)}
+			return []string{bucket, strconv.Quote(string(k))}
 		}
 	}
 	return []string{bucket, string(k)}
+}
+
+// hexBytes is b as etcdctl --hex prints it, computed here independently of
+// the command's formatter.
+func hexBytes(b []byte) string {
+	var s strings.Builder
+	for _, c := range b {
+		fmt.Fprintf(&s, `\x%02x`, c)
+	}
+	return s.String()
 }
 
 // checkBrowse runs every browsing command on a clean db and compares what
@@ -214,6 +224,15 @@ func checkBrowse(t *testing.T, path string) {
 			}
 		}
 		total += len(lines)
+		// --hex: every key and value as etcdctl --hex prints bytes.
+		s, _, _ := run(t, "bolt", "keys", "--hex", "--values", path, b)
+		var want strings.Builder
+		for _, kv := range wk {
+			fmt.Fprintf(&want, "%s %d %s %s\n", hexBytes(kv.key), len(kv.value), plural(len(kv.value), "byte"), hexBytes(kv.value))
+		}
+		if s != want.String() {
+			t.Errorf("bolt keys --hex --values %s:\n%.300s\nwant\n%.300s", b, s, want.String())
+		}
 	}
 	if total == 0 {
 		t.Fatal("no keys at all")
@@ -258,6 +277,14 @@ func checkBrowse(t *testing.T, path string) {
 			}
 			if err := json.Unmarshal([]byte(out), &g); err != nil || code != ExitOK || g.Bucket != b || !bytes.Equal(g.Key, kv.key) || !bytes.Equal(g.Value, kv.value) {
 				t.Fatalf("%v: exit %d, %v: %.300s", args, code, err, out)
+			}
+			// --hex: the key given, and the value printed, as etcdctl --hex
+			// prints bytes, or the key in plain hex.
+			for _, k := range []string{hexBytes(kv.key), hex.EncodeToString(kv.key)} {
+				args = []string{"bolt", "get", "--hex", path, b, k}
+				if out, errOut, code := run(t, args...); code != ExitOK || out != hexBytes(kv.value)+"\n" {
+					t.Fatalf("%v: exit %d (%s), %.200q, want the value in hex", args, code, errOut, out)
+				}
 			}
 			gets++
 		}

@@ -52,6 +52,7 @@ var examples = map[string]string{
   etcdscope bolt page testdata/sample/member/snap/db 3 --hex`,
 	"etcdscope bolt buckets": `  etcdscope bolt buckets testdata/sample/member/snap/db`,
 	"etcdscope bolt keys": `  etcdscope bolt keys testdata/sample/member/snap/db meta --values
+  etcdscope bolt keys testdata/sample/member/snap/db key --hex
   etcdscope bolt keys testdata/sample/member/snap/db key -w json`,
 	"etcdscope bolt get": `  etcdscope bolt get testdata/sample/member/snap/db meta consistent_index
   etcdscope bolt get testdata/sample/member/snap/db key 00000000000000085f0000000000000000 --hex`,
