@@ -36,6 +36,10 @@ const depsRules = `
 	# annotated hex: small helpers of the standard library alone.
 	STD < finding, internal/textfmt, internal/hexfmt;
 
+	# JSON objects appended field by field, for streams and for the types
+	# whose JSON is written by hand (walfmt's requests).
+	STD < internal/jsonw;
+
 	# The etcd releases the tests run and etcdscope version names; the
 	# parallel in-order record encoder behind wal dump.
 	STD < internal/etcdrelease, internal/ordered;
@@ -50,7 +54,7 @@ const depsRules = `
 	# All a format decoder may import: the standard library, protobuf's wire
 	# layer and the small helpers above. The decoders decode walpb, snappb
 	# and etcd's requests by hand rather than import etcd's server module.
-	internal/problem, internal/hexfmt, internal/pbwire,
+	internal/problem, internal/hexfmt, internal/pbwire, internal/jsonw,
 	google.golang.org/protobuf/encoding/protowire, go.etcd.io/raft/v3/raftpb
 	< DECODER_DEPS;
 
