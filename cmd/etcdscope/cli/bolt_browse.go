@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/internal/jsonw"
 	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
 )
@@ -217,32 +218,31 @@ func (pl *pageRecord) appendText(b []byte) []byte {
 }
 
 func (pl *pageRecord) appendJSON(b []byte) []byte {
-	var j jsonObj
-	j.begin(b)
-	j.str("kind", "page")
-	j.u64("id", uint64(pl.ID))
-	j.i64("offset", int64(pl.ID)*pl.pageSize)
+	j := jsonw.Begin(b)
+	j.Str("kind", "page")
+	j.U64("id", uint64(pl.ID))
+	j.I64("offset", int64(pl.ID)*pl.pageSize)
 	switch {
 	case pl.missing:
-		j.str("type", "-")
+		j.Str("type", "-")
 	case pl.Continuation:
-		j.u64("continuation_of", uint64(pl.Start))
-		j.str("type", "overflow")
+		j.U64("continuation_of", uint64(pl.Start))
+		j.Str("type", "overflow")
 	case !pl.headed():
-		j.str("type", pl.Kind().String())
+		j.Str("type", pl.Kind().String())
 	default:
-		j.str("type", pl.Type.String())
+		j.Str("type", pl.Type.String())
 		if pl.HeaderID != uint64(pl.ID) {
-			j.u64("header_id", pl.HeaderID)
+			j.U64("header_id", pl.HeaderID)
 		}
-		j.u64("items", pl.Items)
-		j.u64("overflow", uint64(pl.Overflow))
+		j.U64("items", pl.Items)
+		j.U64("overflow", uint64(pl.Overflow))
 	}
-	j.str("status", pl.status)
+	j.Str("status", pl.status)
 	if pl.bucket != "" {
-		j.str("bucket", pl.bucket)
+		j.Str("bucket", pl.bucket)
 	}
-	return j.end()
+	return j.End()
 }
 
 // ---- bolt buckets ----
@@ -426,27 +426,26 @@ func (k *keyRecord) appendText(b []byte) []byte {
 
 func (k *keyRecord) appendJSON(b []byte) []byte {
 	e := k.e
-	var j jsonObj
-	j.begin(b)
+	j := jsonw.Begin(b)
 	if e.Problem != nil {
-		j.str("kind", "damaged")
+		j.Str("kind", "damaged")
 	} else {
-		j.str("kind", "key")
+		j.Str("kind", "key")
 	}
-	j.str("bucket", k.bucket)
-	j.u64("page", uint64(k.page))
-	j.i64("index", int64(e.Index))
+	j.Str("bucket", k.bucket)
+	j.U64("page", uint64(k.page))
+	j.I64("index", int64(e.Index))
 	if e.Problem != nil {
-		j.str("problem", e.Problem.Error())
-		return j.end()
+		j.Str("problem", e.Problem.Error())
+		return j.End()
 	}
-	j.bytes64("key", e.Key)
-	j.str("key_text", boltKeyText(k.bucket, e.Key))
-	j.i64("value_size", int64(len(e.Value)))
+	j.Bytes("key", e.Key)
+	j.Str("key_text", boltKeyText(k.bucket, e.Key))
+	j.I64("value_size", int64(len(e.Value)))
 	if k.values {
-		j.bytes64("value", e.Value)
+		j.Bytes("value", e.Value)
 	}
-	return j.end()
+	return j.End()
 }
 
 // ---- bolt get ----

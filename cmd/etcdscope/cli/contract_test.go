@@ -391,6 +391,8 @@ func TestJSONIDsHex(t *testing.T) {
 		paths []string
 	}{
 		{[]string{"wal", "dump", dir, "--record-type", "metadata,state,snapshot"}, []string{"node_id", "cluster_id", "vote", "conf_state.voters.*"}},
+		{[]string{"wal", "dump", dir, "--request", "lease-grant,lease-revoke,put,cluster-member-attr-set,confchange"},
+			[]string{"request.lease_grant.id", "request.lease_revoke.id", "request.put.lease", "request.cluster_member_attr_set.member_id", "request.node_id", "request.member.id"}},
 		{[]string{"wal", "stats", dir}, []string{"metadata.node_id", "metadata.cluster_id", "hard_state.vote", "snapshots.*.conf_state.voters.*"}},
 		{[]string{"mvcc", "leases", dir}, []string{"leases.*.id"}},
 		{[]string{"mvcc", "members", dir}, []string{"members.*.id"}},
