@@ -8,12 +8,7 @@ var examples = map[string]string{
 	"etcdscope": `  # Check a whole member, then look closer
   etcdscope inspect testdata/sample
   etcdscope wal dump testdata/sample --start-index 100 --end-index 120`,
-	"etcdscope help":                  `  etcdscope help wal dump`,
-	"etcdscope completion":            `  etcdscope completion bash > /etc/bash_completion.d/etcdscope`,
-	"etcdscope completion bash":       `  etcdscope completion bash > /etc/bash_completion.d/etcdscope`,
-	"etcdscope completion zsh":        `  etcdscope completion zsh > "${fpath[1]}/_etcdscope"`,
-	"etcdscope completion fish":       `  etcdscope completion fish > ~/.config/fish/completions/etcdscope.fish`,
-	"etcdscope completion powershell": `  etcdscope completion powershell | Out-String | Invoke-Expression`,
+	"etcdscope help": `  etcdscope help wal dump`,
 	"etcdscope version": `  etcdscope version
   etcdscope version -w json`,
 	"etcdscope inspect": `  etcdscope inspect testdata/sample

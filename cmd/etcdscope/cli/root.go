@@ -93,10 +93,9 @@ Exit status: 0 nothing at error severity, 1 findings at error severity,
 	root.AddCommand(newInspectCommand(g), newWALCommand(g), newSnapCommand(g))
 	root.AddCommand(newBoltCommand(g), newMVCCCommand(g), newReplayCommand(g), newServeCommand(), newCompareCommand(g), newRepairCommand(g), newTUICommand())
 	root.AddCommand(newVersionCommand(g))
-	// cobra adds these as it runs: add them now, so that they get their
-	// examples and their argument checks too.
+	// cobra adds the help command as it runs: add it now, so that it gets
+	// its examples and its argument check too.
 	root.InitDefaultHelpCmd()
-	root.InitDefaultCompletionCmd()
 	finishTree(root)
 	return root
 }
