@@ -209,9 +209,7 @@ func (c ClusterMemberAttrSetRequest) MarshalJSON() ([]byte, error) {
 	return object(func(o *jsonw.Object) {
 		o.OptID("member_id", c.MemberID)
 		o.OptStr("name", c.Name)
-		if len(c.ClientURLs) > 0 {
-			o.Value("client_urls", c.ClientURLs)
-		}
+		o.OptStrings("client_urls", c.ClientURLs)
 	})
 }
 
@@ -234,12 +232,8 @@ func (m Member) MarshalJSON() ([]byte, error) {
 	return object(func(o *jsonw.Object) {
 		o.ID("id", m.ID)
 		o.OptStr("name", m.Name)
-		if len(m.PeerURLs) > 0 {
-			o.Value("peer_urls", m.PeerURLs)
-		}
-		if len(m.ClientURLs) > 0 {
-			o.Value("client_urls", m.ClientURLs)
-		}
+		o.OptStrings("peer_urls", m.PeerURLs)
+		o.OptStrings("client_urls", m.ClientURLs)
 		o.OptBool("is_learner", m.IsLearner)
 		o.OptBool("is_promote", m.IsPromote)
 	})

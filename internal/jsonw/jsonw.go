@@ -136,6 +136,22 @@ func (o *Object) OptBytes(k string, v []byte) {
 	}
 }
 
+// OptStrings writes a list of strings unless it is empty.
+func (o *Object) OptStrings(k string, v []string) {
+	if len(v) == 0 {
+		return
+	}
+	o.Key(k)
+	o.B = append(o.B, '[')
+	for i, s := range v {
+		if i > 0 {
+			o.B = append(o.B, ',')
+		}
+		o.B = AppendString(o.B, s)
+	}
+	o.B = append(o.B, ']')
+}
+
 // OptID writes an id unless it is 0.
 func (o *Object) OptID(k string, v uint64) {
 	if v != 0 {

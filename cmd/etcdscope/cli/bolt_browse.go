@@ -316,14 +316,10 @@ func bucketRows(lines []bucketLine) (hdr []string, rows [][]string) {
 
 // ---- bolt keys ----
 
-type boltKeysOptions struct {
-	values bool
-	hex    bool
-}
+type boltKeysOptions struct{ bytesOptions }
 
 func (o *boltKeysOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&o.values, "values", false, "print values too (quoted, with escapes for what is not printable; in a table printable text as it is; base64 in JSON)")
-	fs.BoolVar(&o.hex, "hex", false, "print keys and values as hex-escaped bytes, as etcdctl --hex does (JSON stays base64)")
+	o.addFlags(fs, "print values too (quoted, with escapes for what is not printable; in a table printable text as it is; base64 in JSON)")
 }
 
 const (

@@ -54,6 +54,18 @@ func withStore(cmd *cobra.Command, arg string, f func(*mvccview.Store) error) er
 	return f(s)
 }
 
+// bytesOptions are --values and --hex, for the commands that print keys
+// and values read from the db.
+type bytesOptions struct {
+	values bool // whole values, instead of their first bytes or sizes
+	hex    bool // keys and values as etcdctl --hex prints them
+}
+
+func (o *bytesOptions) addFlags(fs *pflag.FlagSet, values string) {
+	fs.BoolVar(&o.values, "values", false, values)
+	fs.BoolVar(&o.hex, "hex", false, "print keys and values as hex-escaped bytes, as etcdctl --hex does (JSON stays base64)")
+}
+
 // keyText is how a key or value read from the db is printed: as it is when
 // it is printable, else quoted, or every byte in hex with --hex, as
 // etcdctl --hex prints them.
@@ -236,15 +248,9 @@ func leaseText(id int64) string {
 
 // ---- mvcc history ----
 
-type mvccHistoryOptions struct {
-	values bool
-	hex    bool
-}
+type mvccHistoryOptions struct{ bytesOptions }
 
-func (o *mvccHistoryOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.BoolVar(&o.values, "values", false, "print whole values")
-	fs.BoolVar(&o.hex, "hex", false, "print values as hex-escaped bytes, as etcdctl --hex does")
-}
+func (o *mvccHistoryOptions) AddFlags(fs *pflag.FlagSet) { o.addFlags(fs, "print whole values") }
 
 func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
 	o := &mvccHistoryOptions{}
