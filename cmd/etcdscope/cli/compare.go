@@ -22,7 +22,7 @@ func (o *compareOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newCompareCommand(g *globalOptions) *cobra.Command {
 	o := &compareOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "compare DATA_DIR DATA_DIR [DATA_DIR...]",
 		Short: "Find divergence and corruption across the stopped members of one cluster",
 		Long: `Compares 2 to 7 stopped members of one cluster (their data dirs or member
@@ -50,16 +50,13 @@ dirs), read-only:
 
 Exit status 1 when a member diverges.`,
 		Args: rangeArgs(2, 7, "2 to 7 member data dirs"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			res, err := compare.Run(args, compare.Options{SelfCheck: o.selfCheck})
-			if err != nil {
-				return err
-			}
-			return renderCompare(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output(), res)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error {
+		res, err := compare.Run(args, compare.Options{SelfCheck: o.selfCheck})
+		if err != nil {
+			return err
+		}
+		return renderCompare(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output(), res)
+	})
 }
 
 func renderCompare(out, errOut io.Writer, format outputFormat, res *compare.Result) error {

@@ -13,7 +13,7 @@ import (
 
 func newInspectCommand(g *globalOptions) *cobra.Command {
 	o := &inspectOptions{g: g}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "inspect DATA_DIR",
 		Short: "Check a whole member: WAL, snapshot files and db, and how they agree",
 		Long: `inspect is the one command to run on a member that will not start or that
@@ -29,12 +29,9 @@ snapdb-missing: etcd's "failed to find database snapshot file" panic, found
 offline; db-missing), the db's members against the WAL's conf state, and the storage
 version against the cluster version the WAL set.`,
 		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(cmd, o.g, args[0], func(p string) (*inspect.Report, error) { return inspect.Member(p, o.check) }, renderInspect)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error {
+		return runCheck(cmd, o.g, args[0], func(p string) (*inspect.Report, error) { return inspect.Member(p, o.check) }, renderInspect)
+	})
 }
 
 // inspectOptions are what inspect runs with: -w, and the check's options

@@ -126,7 +126,7 @@ func (o *mvccRangeOptions) span(args []string) (key, end []byte, err error) {
 
 func newMVCCRangeCommand(g *globalOptions) *cobra.Command {
 	o := &mvccRangeOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:     "range DB [KEY [RANGE_END]]",
 		Aliases: []string{"get"},
 		Short:   "Keys and values live at a revision, as etcdctl get answers",
@@ -137,12 +137,7 @@ can be diffed: header (revision is the db's current revision, raft_term the
 db's, member_id and cluster_id those of the member's WAL, or the member_id of
 a lone db's only member), kvs with base64 key and value, count, more.`,
 		Args: rangeArgs(1, 3, "DB [KEY [RANGE_END]]"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return mvccRange(cmd, g.output(), args, o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error { return mvccRange(cmd, g.output(), args, o) })
 }
 
 func mvccRange(cmd *cobra.Command, format outputFormat, args []string, o *mvccRangeOptions) error {
@@ -254,7 +249,7 @@ func (o *mvccHistoryOptions) AddFlags(fs *pflag.FlagSet) { o.addFlags(fs, "print
 
 func newMVCCHistoryCommand(g *globalOptions) *cobra.Command {
 	o := &mvccHistoryOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "history DB KEY",
 		Short: "Every revision of a key still in the db, tombstones included",
 		Long: `Prints every record of KEY in the key bucket, oldest first: puts with their
@@ -262,12 +257,9 @@ create revision, version, lease and value, and deletes. In a data dir replay
 wrote, each revision also names the WAL entry (raft index, term, segment and
 offset) that produced it.`,
 		Args: exactArgs(2, "DB and KEY"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return mvccHistory(cmd, g.output(), args[0], []byte(args[1]), o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error {
+		return mvccHistory(cmd, g.output(), args[0], []byte(args[1]), o)
+	})
 }
 
 func mvccHistory(cmd *cobra.Command, format outputFormat, arg string, key []byte, o *mvccHistoryOptions) error {
@@ -366,7 +358,7 @@ func (o *mvccHashOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newMVCCHashCommand(g *globalOptions) *cobra.Command {
 	o := &mvccHashOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "hash DB",
 		Short: "etcd's HashKV at a revision, bit-exact, without writing to the db",
 		Long: `Computes what etcdctl endpoint hashkv --rev N answers, from the db alone: the
@@ -375,12 +367,7 @@ hashkv it opens the db read-only and never resumes a compaction. At exactly a
 past compaction revision a live server may answer from a hash it cached while
 compacting, which no offline reader can reproduce.`,
 		Args: exactArgs(1, "one DB"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return mvccHash(cmd, g.output(), args[0], o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error { return mvccHash(cmd, g.output(), args[0], o) })
 }
 
 func mvccHash(cmd *cobra.Command, format outputFormat, arg string, o *mvccHashOptions) error {

@@ -157,7 +157,7 @@ func (o *repairRebuildOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newRepairRebuildCommand(g *globalOptions) *cobra.Command {
 	o := &repairRebuildOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "rebuild DATA_DIR --out DIR",
 		Short: "A new member data dir from the member's snapshot and WAL, for a lost or damaged db",
 		Long: `Rebuilds the member's state from its WAL through the replay engine (a real
@@ -172,12 +172,7 @@ snapshot restore does, so that clients watching from an old revision are told
 it was compacted. The plan lists the entries left out (not committed, or after
 --to-index).`,
 		Args: exactArgs(1, "one DATA_DIR"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return repairRebuild(cmd, g.output(), args[0], o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error { return repairRebuild(cmd, g.output(), args[0], o) })
 }
 
 func repairRebuild(cmd *cobra.Command, format outputFormat, arg string, o *repairRebuildOptions) error {
@@ -219,7 +214,7 @@ func (o *repairWALOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newRepairWALCommand(g *globalOptions) *cobra.Command {
 	o := &repairWALOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "wal DATA_DIR --out DIR",
 		Short: "A copy of the member with its WAL cut before the first damage it cannot be read past",
 		Long: `Writes a copy of the member whose WAL is cut before its first damage that
@@ -233,12 +228,7 @@ cut are left out. The plan lists every entry lost after the cut, which of the
 members given with --peer DIR still hold them, and the keys whose state the
 output does not have.`,
 		Args: exactArgs(1, "one DATA_DIR"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return repairWAL(cmd, g.output(), args[0], o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error { return repairWAL(cmd, g.output(), args[0], o) })
 }
 
 func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *repairWALOptions) error {

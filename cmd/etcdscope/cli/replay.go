@@ -29,7 +29,7 @@ func (o *replayOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newReplayCommand(g *globalOptions) *cobra.Command {
 	o := &replayOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "replay DATA_DIR --out DIR",
 		Short: "Rebuild the member's state from its WAL through a real raft node into a new data dir",
 		Long: `Replays the member's WAL from an empty state through a real raft node
@@ -53,12 +53,7 @@ with an old auth revision, and the writes an active NOSPACE or CORRUPT alarm
 blocks. The summary counts requests by kind, those refused, and any it did not
 apply.`,
 		Args: exactArgs(1, "one DATA_DIR"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return replayFunc(cmd, g.output(), args[0], o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error { return replayFunc(cmd, g.output(), args[0], o) })
 }
 
 func replayFunc(cmd *cobra.Command, format outputFormat, arg string, o *replayOptions) error {

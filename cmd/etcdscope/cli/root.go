@@ -138,6 +138,17 @@ func finishTree(c *cobra.Command) {
 	}
 }
 
+// flagger is a command's options: the flags they take.
+type flagger interface{ AddFlags(*pflag.FlagSet) }
+
+// leaf completes c, a command without subcommands, with o's flags and run
+// as its RunE.
+func leaf(c *cobra.Command, o flagger, run func(cmd *cobra.Command, args []string) error) *cobra.Command {
+	c.RunE = run
+	o.AddFlags(c.Flags())
+	return c
+}
+
 // subcommandArgs refuses an argument where a subcommand is expected.
 func subcommandArgs(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {

@@ -44,7 +44,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newServeCommand() *cobra.Command {
 	o := &serveOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "serve [DATA_DIR | --from DIR | --db FILE]",
 		Short: "Serve a member's rebuilt state, read-only, over etcd's own v3 gRPC API",
 		Long: `Replays the member's WAL (as replay does, into a temporary dir removed on
@@ -72,12 +72,7 @@ client certificates) or --insecure-listen. SIGINT or SIGTERM stops it.`,
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return serveFunc(cmd, args, o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error { return serveFunc(cmd, args, o) })
 }
 
 func btoi(b bool) int {

@@ -38,7 +38,7 @@ func (o *snapDumpOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newSnapDumpCommand(g *globalOptions) *cobra.Command {
 	o := &snapDumpOptions{g: g}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "dump PATH",
 		Short: "List .snap files (term, index, conf state, CRC, v2 store) and .snap.db files",
 		Long: `Decodes every file of member/snap, read-only: each .snap file's term, index,
@@ -55,12 +55,9 @@ the newest .snap that reads cleanly and matches a committed WAL snapshot record.
 Unlike etcd, nothing is renamed: the files etcd would rename to .broken are
 listed instead.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, snap dir, .snap or .snap.db file)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(cmd, o.g, args[0], func(p string) (*inspect.SnapReport, error) { return inspect.CheckSnap(p, o.check) }, renderSnapDump)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error {
+		return runCheck(cmd, o.g, args[0], func(p string) (*inspect.SnapReport, error) { return inspect.CheckSnap(p, o.check) }, renderSnapDump)
+	})
 }
 
 // snapDumpReport is what snap dump prints. The JSON document is

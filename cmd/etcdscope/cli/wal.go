@@ -63,7 +63,7 @@ func (o *walVerifyOptions) AddFlags(*pflag.FlagSet) {}
 
 func newWALVerifyCommand(g *globalOptions) *cobra.Command {
 	o := &walVerifyOptions{g: g}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "verify PATH",
 		Short: "Check every record, the CRC chain and the log's structure; print findings only",
 		Long: `Reads every segment to its end and reports every problem with its segment,
@@ -72,12 +72,9 @@ each, so only damaged records are reported), CRC chain breaks between segments,
 torn tails, garbage or zeroed regions, non-zero padding, bad lengths, sequence
 gaps, undecodable records, conflicting metadata, committed entries overwritten.`,
 		Args: exactArgs(1, "one PATH (data dir, member dir, wal dir or .wal file)"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCheck(cmd, o.g, args[0], inspect.CheckWAL, renderFindings)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error {
+		return runCheck(cmd, o.g, args[0], inspect.CheckWAL, renderFindings)
+	})
 }
 
 // ---- wal dump ----
@@ -187,7 +184,7 @@ const walPathArg = "one PATH (data dir, member dir, wal dir or .wal file)"
 
 func newWALDumpCommand(g *globalOptions) *cobra.Command {
 	o := &walDumpOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "dump PATH",
 		Short: "Print every record with its segment, byte offset, length, padding, type and CRC status",
 		Long: `Prints every record of the WAL in log order: segment:offset, length,
@@ -200,12 +197,9 @@ byte of every segment is accounted for. With -w json, one JSON object per line.
 The log is read twice (once to find overwritten entries) and never held in
 memory.`,
 		Args: exactArgs(1, walPathArg),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return walDump(cmd.OutOrStdout(), g.output(), args[0], o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error {
+		return walDump(cmd.OutOrStdout(), g.output(), args[0], o)
+	})
 }
 
 func walDump(out io.Writer, format outputFormat, arg string, o *walDumpOptions) error {
@@ -545,16 +539,13 @@ func (o *walStatsOptions) AddFlags(fs *pflag.FlagSet) {
 
 func newWALStatsCommand(g *globalOptions) *cobra.Command {
 	o := &walStatsOptions{}
-	c := &cobra.Command{
+	return leaf(&cobra.Command{
 		Use:   "stats PATH",
 		Short: "Count records and bytes per record type, entry type, request type and key prefix",
 		Args:  exactArgs(1, walPathArg),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return walStatsFunc(cmd.OutOrStdout(), g.output(), args[0], o)
-		},
-	}
-	o.AddFlags(c.Flags())
-	return c
+	}, o, func(cmd *cobra.Command, args []string) error {
+		return walStatsFunc(cmd.OutOrStdout(), g.output(), args[0], o)
+	})
 }
 
 func walStatsFunc(out io.Writer, format outputFormat, arg string, o *walStatsOptions) error {
