@@ -106,16 +106,12 @@ type boltEnv struct {
 // withBolt is the prologue of every bolt command: it resolves args[0] to
 // a db, opens it read-only, runs fn and closes the db.
 func withBolt(cmd *cobra.Command, g *globalOptions, args []string, fn func(*boltEnv, []string) error) error {
-	format, err := g.format()
-	if err != nil {
-		return err
-	}
 	l, db, path, err := openBolt(args[0])
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return fn(&boltEnv{cmd: cmd, format: format, l: l, path: path, db: db}, args)
+	return fn(&boltEnv{cmd: cmd, format: g.output(), l: l, path: path, db: db}, args)
 }
 
 // walk walks the db, with the one-line warning every browsing command

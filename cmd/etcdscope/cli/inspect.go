@@ -45,18 +45,14 @@ type inspectOptions struct {
 func (o *inspectOptions) AddFlags(*pflag.FlagSet) {}
 
 // runCheck is the body of every command that checks (inspect, wal verify,
-// snap dump): it validates -w, runs check, one library call, on path and
-// renders what it found.
+// snap dump): it runs check, one library call, on path and renders what it
+// found.
 func runCheck[R any](cmd *cobra.Command, g *globalOptions, path string, check func(path string) (R, error), render func(out, errOut io.Writer, format outputFormat, r R) error) error {
-	format, err := g.format()
-	if err != nil {
-		return err
-	}
 	r, err := check(path)
 	if err != nil {
 		return err
 	}
-	return render(cmd.OutOrStdout(), cmd.ErrOrStderr(), format, r)
+	return render(cmd.OutOrStdout(), cmd.ErrOrStderr(), g.output(), r)
 }
 
 // renderInspect writes inspect's report: with -w json the report as one

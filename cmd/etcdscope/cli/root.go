@@ -67,9 +67,6 @@ func (o *globalOptions) output() outputFormat {
 	return outputFormat(slices.Index(writeOutValues, o.writeOut))
 }
 
-// format is [globalOptions.output], for the commands that still check it.
-func (o *globalOptions) format() (outputFormat, error) { return o.output(), nil }
-
 // NewRootCommand builds the whole command tree. It has no globals, so it
 // can be mounted under another binary.
 func NewRootCommand() *cobra.Command {
