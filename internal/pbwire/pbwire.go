@@ -44,6 +44,7 @@ package pbwire
 
 import (
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -198,7 +199,11 @@ func varint(b []byte) (uint64, int) {
 
 // fail records an error at the current field and returns -1.
 func (it *Iter) fail(num protowire.Number, class error, format string, args ...any) int {
-	it.err = &Error{Msg: it.f.msg, Num: num, Offset: it.base + it.pos, Err: class, Detail: fmt.Sprintf(format, args...)}
+	// protobuf-go's error texts put a no-break space after "proto:" in
+	// some builds and not others (internal/detrand, keyed on the binary):
+	// a message must read the same whatever the build.
+	detail := strings.ReplaceAll(fmt.Sprintf(format, args...), "\u00a0", " ")
+	it.err = &Error{Msg: it.f.msg, Num: num, Offset: it.base + it.pos, Err: class, Detail: detail}
 	return -1
 }
 

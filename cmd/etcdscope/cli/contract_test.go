@@ -400,6 +400,7 @@ func TestJSONIDsHex(t *testing.T) {
 		{[]string{"replay", dir, "--out", filepath.Join(tmp, "replayed")}, []string{"node_id", "cluster_id"}},
 		{[]string{"repair", "rebuild", dir, "--dry-run", "--out", filepath.Join(tmp, "rebuilt")}, []string{"replay.node_id", "replay.cluster_id"}},
 		{[]string{"inspect", dir}, []string{"member_id", "cluster_id"}},
+		{[]string{"snap", "dump", dir}, []string{"snaps.*.conf_state.voters.*", "snaps.*.store.members.*.id"}},
 		{[]string{"compare", dir, fixture.CopyDir(t, dir)}, []string{"members.*.id", "members.*.cluster_id"}},
 	} {
 		out, errOut, code := run(t, append(c.args, "-w", "json")...)

@@ -198,7 +198,7 @@ func snapDumpDoc(sr *inspect.SnapReport) *snapDumpReport {
 func snapHexIDs(ids []uint64) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = strconv.FormatUint(id, 16)
+		out[i] = hexID(id)
 	}
 	return out
 }
@@ -224,7 +224,7 @@ func snapView(f *snapfmt.File, file string, outcome snapfmt.Outcome) snapJSON {
 		sv := &storeJSON{Members: []memberJSON{}, Removed: snapHexIDs(st.Removed), ClusterVersion: st.ClusterVersion,
 			Nodes: st.Nodes, Keys: st.Keys, V2Content: st.V2Content, CurrentIndex: st.CurrentIndex}
 		for _, m := range st.Members {
-			sv.Members = append(sv.Members, memberJSON{ID: strconv.FormatUint(m.ID, 16), Name: m.Name,
+			sv.Members = append(sv.Members, memberJSON{ID: hexID(m.ID), Name: m.Name,
 				PeerURLs: snapOrEmpty(m.PeerURLs), ClientURLs: snapOrEmpty(m.ClientURLs), IsLearner: m.IsLearner})
 		}
 		v.Store = sv

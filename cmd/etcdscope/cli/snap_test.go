@@ -3,11 +3,11 @@ package cli
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -131,7 +131,7 @@ func TestSnapDumpRealEtcd(t *testing.T) {
 				wm := want.GetMetadata()
 				var voters []string
 				for _, id := range wm.GetConfState().GetVoters() {
-					voters = append(voters, strconv.FormatUint(id, 16))
+					voters = append(voters, fmt.Sprintf("%016x", id))
 				}
 				if s.Term != wm.GetTerm() || s.Index != wm.GetIndex() || s.ConfState == nil || !slices.Equal(s.ConfState.Voters, voters) ||
 					len(s.ConfState.Learners) != len(wm.GetConfState().GetLearners()) || !s.CRCOK || !s.Loadable || s.File != "member/snap/"+s.Name {
@@ -143,7 +143,7 @@ func TestSnapDumpRealEtcd(t *testing.T) {
 				}
 				for i, m := range s.Store.Members {
 					r := ml.Members[i]
-					if m.ID != strconv.FormatUint(r.ID, 16) || m.Name != r.Name || !slices.Equal(m.PeerURLs, r.PeerURLs) ||
+					if m.ID != fmt.Sprintf("%016x", r.ID) || m.Name != r.Name || !slices.Equal(m.PeerURLs, r.PeerURLs) ||
 						!slices.Equal(m.ClientURLs, r.ClientURLs) || m.IsLearner != r.IsLearner {
 						t.Errorf("%s: member %+v, member list %+v", s.Name, m, r)
 					}
