@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -68,24 +67,20 @@ func BenchmarkBoltCheck(b *testing.B) {
 			return nil
 		})
 	}
-	var to, tt, ts time.Duration
-	var ho, ht, hs uint64
+	var to, tt, ts total
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d, h := measure(b, theirs)
-		tt, ht = tt+d, max(ht, h)
-		d, h = measure(b, ours)
-		to, ho = to+d, max(ho, h)
-		d, h = measure(b, scan)
-		ts, hs = ts+d, max(hs, h)
+		tt.add(b, theirs)
+		to.add(b, ours)
+		ts.add(b, scan)
 	}
 	b.StopTimer()
 	b.Logf("db %d bytes on disk, %d below the high-water mark, %d leaf pages", st.Size(), used, leaves)
-	b.ReportMetric(to.Seconds()/float64(b.N), "check-s/op")
-	b.ReportMetric(tt.Seconds()/float64(b.N), "bbolt-check-s/op")
-	b.ReportMetric(to.Seconds()/tt.Seconds(), "check-time-x-bbolt")
-	b.ReportMetric(float64(ho)/(1<<20), "check-peak-heap-MiB")
-	b.ReportMetric(float64(ht)/(1<<20), "bbolt-peak-heap-MiB")
-	b.ReportMetric(float64(used)*float64(b.N)/ts.Seconds()/1e6, "leaf-scan-MB/s")
-	b.ReportMetric(float64(hs)/(1<<20), "scan-peak-heap-MiB")
+	b.ReportMetric(to.perOp(b), "check-s/op")
+	b.ReportMetric(tt.perOp(b), "bbolt-check-s/op")
+	b.ReportMetric(to.d.Seconds()/tt.d.Seconds(), "check-time-x-bbolt")
+	b.ReportMetric(to.mib(), "check-peak-heap-MiB")
+	b.ReportMetric(tt.mib(), "bbolt-peak-heap-MiB")
+	b.ReportMetric(float64(used)/ts.perOp(b)/1e6, "leaf-scan-MB/s")
+	b.ReportMetric(ts.mib(), "scan-peak-heap-MiB")
 }

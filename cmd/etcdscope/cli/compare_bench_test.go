@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/etcdscope/etcdscope/internal/benchutil"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
@@ -77,24 +76,15 @@ func BenchmarkCompare(b *testing.B) {
 		return json.Unmarshal(out.Bytes(), &cmpOut)
 	}
 
-	var tc, th time.Duration
-	var hc, hh uint64
+	var tc, th total
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		runHash := func() {
-			d, h := measure(b, hash)
-			th, hh = th+d, max(hh, h)
-		}
-		runCompare := func() {
-			d, h := measure(b, cmp)
-			tc, hc = tc+d, max(hc, h)
-		}
 		if i%2 == 0 {
-			runCompare()
-			runHash()
+			tc.add(b, cmp)
+			th.add(b, hash)
 		} else {
-			runHash()
-			runCompare()
+			th.add(b, hash)
+			tc.add(b, cmp)
 		}
 		if len(cmpOut.Members) != len(dirs) {
 			b.Fatalf("compare reported %d members, want %d", len(cmpOut.Members), len(dirs))
@@ -112,11 +102,11 @@ func BenchmarkCompare(b *testing.B) {
 	b.StopTimer()
 	b.Logf("db %d bytes, WAL %d bytes, per copy; hash %d at revision %d from both",
 		st.Size(), wal, hashOut.Hash, hashOut.HashRevision)
-	b.ReportMetric(tc.Seconds()/float64(b.N), "compare-s/op")
-	b.ReportMetric(th.Seconds()/float64(b.N), "mvcchash-s/op")
-	b.ReportMetric(tc.Seconds()/th.Seconds(), "compare-x-mvcchash")
-	b.ReportMetric(float64(hc)/(1<<20), "compare-peak-heap-MiB")
-	b.ReportMetric(float64(hh)/(1<<20), "mvcchash-peak-heap-MiB")
+	b.ReportMetric(tc.perOp(b), "compare-s/op")
+	b.ReportMetric(th.perOp(b), "mvcchash-s/op")
+	b.ReportMetric(tc.d.Seconds()/th.d.Seconds(), "compare-x-mvcchash")
+	b.ReportMetric(tc.mib(), "compare-peak-heap-MiB")
+	b.ReportMetric(th.mib(), "mvcchash-peak-heap-MiB")
 }
 
 // treeSize returns the total size of the regular files under dir.

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"go.etcd.io/etcd/etcdutl/v3/etcdutl"
 	"go.etcd.io/etcd/server/v3/storage/backend"
@@ -36,8 +35,7 @@ func BenchmarkMVCCHash(b *testing.B) {
 		b.Fatal(err)
 	}
 	var ours, theirs string
-	var to, tt time.Duration
-	var ho, ht uint64
+	var to, tt total
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -47,7 +45,7 @@ func BenchmarkMVCCHash(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		d, h := measure(b, func() error {
+		tt.add(b, func() error {
 			be := backend.NewDefaultBackend(zap.NewNop(), cp)
 			defer be.Close()
 			st := mvcc.NewStore(zap.NewNop(), be, &etcdutl.SimpleLessor{}, mvcc.StoreConfig{})
@@ -56,8 +54,7 @@ func BenchmarkMVCCHash(b *testing.B) {
 			theirs = strconv.FormatUint(uint64(kv.Hash), 10)
 			return err
 		})
-		tt, ht = tt+d, max(ht, h)
-		d, h = measure(b, func() error {
+		to.add(b, func() error {
 			var out strings.Builder
 			if code := Main(context.Background(), []string{"mvcc", "hash", path}, &out, io.Discard); code != ExitOK {
 				b.Fatalf("mvcc hash exit %d", code)
@@ -65,18 +62,17 @@ func BenchmarkMVCCHash(b *testing.B) {
 			ours = strings.Fields(out.String())[1]
 			return nil
 		})
-		to, ho = to+d, max(ho, h)
 		if ours != theirs {
 			b.Fatalf("mvcc hash %s, etcd %s", ours, theirs)
 		}
 	}
 	b.StopTimer()
 	b.Logf("db %d bytes; hash %s from both", st.Size(), ours)
-	b.ReportMetric(to.Seconds()/float64(b.N), "hash-s/op")
-	b.ReportMetric(tt.Seconds()/float64(b.N), "etcd-hash-s/op")
-	b.ReportMetric(to.Seconds()/tt.Seconds(), "hash-time-x-etcd")
-	b.ReportMetric(float64(ho)/(1<<20), "hash-peak-heap-MiB")
-	b.ReportMetric(float64(ht)/(1<<20), "etcd-peak-heap-MiB")
+	b.ReportMetric(to.perOp(b), "hash-s/op")
+	b.ReportMetric(tt.perOp(b), "etcd-hash-s/op")
+	b.ReportMetric(to.d.Seconds()/tt.d.Seconds(), "hash-time-x-etcd")
+	b.ReportMetric(to.mib(), "hash-peak-heap-MiB")
+	b.ReportMetric(tt.mib(), "etcd-peak-heap-MiB")
 }
 
 func copyFileForBench(src, dst string) error {

@@ -16,14 +16,27 @@ import (
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 )
 
-// measure runs f once and returns its wall time and the peak live heap.
-func measure(b *testing.B, f func() error) (time.Duration, uint64) {
+// A total is one reader's wall time and peak live heap over a
+// benchmark's iterations.
+type total struct {
+	d    time.Duration
+	heap uint64
+}
+
+// add runs f once and adds its time and heap to t.
+func (t *total) add(b *testing.B, f func() error) {
 	d, h, err := benchutil.Measure(f)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return d, h
+	t.d, t.heap = t.d+d, max(t.heap, h)
 }
+
+// perOp is t's time per iteration, in seconds.
+func (t total) perOp(b *testing.B) float64 { return t.d.Seconds() / float64(b.N) }
+
+// mib is t's peak heap, in MiB.
+func (t total) mib() float64 { return float64(t.heap) / (1 << 20) }
 
 // BenchmarkWAL compares, on the same WAL files in the same run, the real
 // `wal verify` and `wal dump -w json` commands with etcd's own
@@ -73,27 +86,23 @@ func BenchmarkWAL(b *testing.B) {
 		return err
 	}
 
-	var tv, td, tr time.Duration
-	var hv, hd, hr uint64
+	var tv, td, tr total
 	b.SetBytes(size)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		d, h := measure(b, readAll)
-		tr, hr = tr+d, max(hr, h)
-		d, h = measure(b, verify)
-		tv, hv = tv+d, max(hv, h)
-		d, h = measure(b, dump)
-		td, hd = td+d, max(hd, h)
+		tr.add(b, readAll)
+		tv.add(b, verify)
+		td.add(b, dump)
 	}
 	b.StopTimer()
-	mbps := func(d time.Duration) float64 { return float64(size) * float64(b.N) / d.Seconds() / 1e6 }
+	mbps := func(t total) float64 { return float64(size) / t.perOp(b) / 1e6 }
 	b.ReportMetric(mbps(tv), "verify-MB/s")
 	b.ReportMetric(mbps(td), "dump-MB/s")
 	b.ReportMetric(mbps(tr), "readall-MB/s")
-	b.ReportMetric(tr.Seconds()/tv.Seconds(), "verify-x-readall")
-	b.ReportMetric(tr.Seconds()/td.Seconds(), "dump-x-readall")
-	b.ReportMetric(float64(hv)/(1<<20), "verify-peak-heap-MiB")
-	b.ReportMetric(float64(hd)/(1<<20), "dump-peak-heap-MiB")
-	b.ReportMetric(float64(hr)/(1<<20), "readall-peak-heap-MiB")
+	b.ReportMetric(tr.d.Seconds()/tv.d.Seconds(), "verify-x-readall")
+	b.ReportMetric(tr.d.Seconds()/td.d.Seconds(), "dump-x-readall")
+	b.ReportMetric(tv.mib(), "verify-peak-heap-MiB")
+	b.ReportMetric(td.mib(), "dump-peak-heap-MiB")
+	b.ReportMetric(tr.mib(), "readall-peak-heap-MiB")
 	b.Logf("etcd ReadAll returned %d entries", entries)
 }
