@@ -16,6 +16,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/internal/benchutil"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/fixture"
 )
 
 // BenchmarkMVCCHash compares, on the same real etcd db in the same run, the
@@ -39,11 +40,8 @@ func BenchmarkMVCCHash(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		// Copied by streaming: a copy held in memory would count in both heaps.
 		cp := filepath.Join(b.TempDir(), "db")
-		if err := copyFileForBench(path, cp); err != nil {
-			b.Fatal(err)
-		}
+		fixture.CopyFile(b, path, cp)
 		b.StartTimer()
 		tt.add(b, func() error {
 			be := backend.NewDefaultBackend(zap.NewNop(), cp)
@@ -73,21 +71,4 @@ func BenchmarkMVCCHash(b *testing.B) {
 	b.ReportMetric(to.d.Seconds()/tt.d.Seconds(), "hash-time-x-etcd")
 	b.ReportMetric(to.mib(), "hash-peak-heap-MiB")
 	b.ReportMetric(tt.mib(), "etcd-peak-heap-MiB")
-}
-
-func copyFileForBench(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
