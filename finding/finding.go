@@ -6,7 +6,11 @@
 //	 "summary":{"errors":1,"warnings":0}}
 package finding
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+	"strconv"
+)
 
 // Severity is "error", "warning" or "info". Only errors make a command exit 1.
 type Severity string
@@ -89,3 +93,37 @@ func deref(p *int64) int64 {
 
 // Ptr returns a pointer to v, for the optional fields.
 func Ptr[T any](v T) *T { return &v }
+
+// Where is the finding's place as the CLI prints it: the file, then the
+// byte offset (file:0x1f0) or, without one, the page (file:page 49).
+func (f Finding) Where() string {
+	switch {
+	case f.Offset != nil:
+		return f.File + ":" + fmt.Sprintf("%#x", *f.Offset)
+	case f.Page != nil:
+		return f.File + ":page " + strconv.FormatUint(*f.Page, 10)
+	}
+	return f.File
+}
+
+// String is the finding on one line, as the commands print it without -w:
+// severity, code, place, raft index where known, and the message.
+func (f Finding) String() string {
+	idx := ""
+	if f.Index != nil {
+		idx = " index " + strconv.FormatUint(*f.Index, 10)
+	}
+	return fmt.Sprintf("%-7s %s %s%s: %s", f.Severity, f.Code, f.Where(), idx, f.Message)
+}
+
+// String counts the errors and warnings: "1 error, 0 warnings".
+func (s Summary) String() string {
+	return fmt.Sprintf("%d %s, %d %s", s.Errors, plural(s.Errors, "error"), s.Warnings, plural(s.Warnings, "warning"))
+}
+
+func plural(n int, w string) string {
+	if n == 1 {
+		return w
+	}
+	return w + "s"
+}

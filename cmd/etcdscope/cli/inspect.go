@@ -118,7 +118,7 @@ func inspectRows(rep *inspect.Report) (hdr []string, rows [][]string) {
 			d.Revision, d.CompactRevision, d.ConsistentIndex, d.Term, orDash(d.StorageVersion))})
 	}
 	rows = append(rows, []string{"checked", strings.Join(rep.Checked, ", ")})
-	rows = append(rows, []string{"findings", summaryLine(rep.Summary)})
+	rows = append(rows, []string{"findings", rep.Summary.String()})
 	return hdr, rows
 }
 

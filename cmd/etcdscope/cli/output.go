@@ -280,20 +280,9 @@ func render(out io.Writer, format outputFormat, doc any, rows rowsFunc, line fun
 func findingRows(r *finding.Report) (hdr []string, rows [][]string) {
 	hdr = []string{"SEVERITY", "CODE", "WHERE", "INDEX", "MESSAGE"}
 	for _, f := range r.Findings {
-		rows = append(rows, []string{string(f.Severity), f.Code, where(f), optU(f.Index), f.Message})
+		rows = append(rows, []string{string(f.Severity), f.Code, f.Where(), optU(f.Index), f.Message})
 	}
 	return hdr, rows
-}
-
-func where(f finding.Finding) string {
-	s := f.File
-	switch {
-	case f.Offset != nil:
-		s += ":" + fmt.Sprintf("%#x", *f.Offset)
-	case f.Page != nil:
-		s += ":page " + strconv.FormatUint(*f.Page, 10)
-	}
-	return s
 }
 
 func optU(p *uint64) string {
@@ -321,17 +310,13 @@ func renderFindings(out, errOut io.Writer, format outputFormat, r *finding.Repor
 		}
 	default:
 		for _, f := range r.Findings {
-			idx := ""
-			if f.Index != nil {
-				idx = " index " + strconv.FormatUint(*f.Index, 10)
-			}
-			if _, err := fmt.Fprintf(out, "%-7s %s %s%s: %s\n", f.Severity, f.Code, where(f), idx, f.Message); err != nil {
+			if _, err := fmt.Fprintln(out, f); err != nil {
 				return err
 			}
 		}
 	}
 	if format != formatJSON {
-		fmt.Fprintf(errOut, "%s\n", summaryLine(r.Summary))
+		fmt.Fprintln(errOut, r.Summary)
 	}
 	if r.HasErrors() {
 		return errFindings
@@ -350,10 +335,6 @@ func writeReport(out io.Writer, doc any, r *finding.Report) error {
 		return errFindings
 	}
 	return nil
-}
-
-func summaryLine(s finding.Summary) string {
-	return fmt.Sprintf("%d %s, %d %s", s.Errors, plural(s.Errors, "error"), s.Warnings, plural(s.Warnings, "warning"))
 }
 
 func plural(n int, w string) string {
