@@ -45,7 +45,7 @@ func (it *Iter) nextGogo() int {
 		f.V, f.B = 0, val[m:m+int(l)]
 		return n + m + int(l)
 	}
-	m, class, detail := gogoSkip(rest)
+	m, detail, class := gogoSkip(rest)
 	if m < 0 {
 		return it.fail(f.Num, class, "field %d: %s", f.Num, detail)
 	}
@@ -73,19 +73,19 @@ func gogoVarint(b []byte) (v uint64, n int) {
 // gogoSkip returns the length of the field that starts (with its tag) at
 // b, as gogo's skip functions do: groups are skipped by depth without
 // matching their field numbers. n is -1 when the field does not parse.
-func gogoSkip(b []byte) (n int, class error, detail string) {
+func gogoSkip(b []byte) (n int, detail string, class error) {
 	i, depth := 0, 0
 	for i < len(b) {
 		wire, n := gogoVarint(b[i:])
 		if n < 0 {
-			return -1, varintClass(n), varintText(n)
+			return -1, varintText(n), varintClass(n)
 		}
 		i += n
 		switch typ := protowire.Type(wire & 7); typ {
 		case protowire.VarintType:
 			_, n := gogoVarint(b[i:])
 			if n < 0 {
-				return -1, varintClass(n), varintText(n)
+				return -1, varintText(n), varintClass(n)
 			}
 			i += n
 		case protowire.Fixed64Type:
@@ -93,31 +93,31 @@ func gogoSkip(b []byte) (n int, class error, detail string) {
 		case protowire.BytesType:
 			l, n := gogoVarint(b[i:])
 			if n < 0 {
-				return -1, varintClass(n), varintText(n)
+				return -1, varintText(n), varintClass(n)
 			}
 			i += n
 			if l > uint64(len(b)-i) {
-				return -1, ErrTruncated, "length runs past the end"
+				return -1, "length runs past the end", ErrTruncated
 			}
 			i += int(l)
 		case protowire.StartGroupType:
 			depth++
 		case protowire.EndGroupType:
 			if depth == 0 {
-				return -1, nil, "unexpected end of group"
+				return -1, "unexpected end of group", nil
 			}
 			depth--
 		case protowire.Fixed32Type:
 			i += 4
 		default:
-			return -1, nil, "illegal wire type " + TypeName(typ)
+			return -1, "illegal wire type " + TypeName(typ), nil
 		}
 		if depth == 0 {
 			if i > len(b) {
 				break
 			}
-			return i, nil, ""
+			return i, "", nil
 		}
 	}
-	return -1, ErrTruncated, "truncated field"
+	return -1, "truncated field", ErrTruncated
 }
