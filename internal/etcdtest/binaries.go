@@ -3,8 +3,10 @@ package etcdtest
 import (
 	"bytes"
 	"crypto/sha256"
+	_ "embed"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"text/template"
 
 	"github.com/etcdscope/etcdscope/internal/etcdrelease"
 )
@@ -54,7 +57,11 @@ func Binaries(tb testing.TB, version string) Bins {
 	}
 
 	wrapper := filepath.Join(RepoRoot(tb), "testdata", "etcd", "v"+version)
-	key, err := binKey(wrapper)
+	mainGo, err := etcdMain(version)
+	if err != nil {
+		tb.Fatalf("etcdtest: %v", err)
+	}
+	key, err := binKey(wrapper, mainGo)
 	if err != nil {
 		tb.Fatalf("etcdtest: %v", err)
 	}
@@ -62,7 +69,7 @@ func Binaries(tb testing.TB, version string) Bins {
 	b = binsIn(dir, version)
 	if !b.complete() {
 		buildMu.Lock()
-		err := build(wrapper, dir)
+		err := build(wrapper, mainGo, dir)
 		buildMu.Unlock()
 		if err != nil {
 			tb.Fatalf("etcdtest: building etcd %s: %v", version, err)
@@ -97,25 +104,66 @@ func (b Bins) complete() bool {
 	return true
 }
 
-// binKey hashes what determines the binaries built from a wrapper module.
-func binKey(wrapper string) (string, error) {
+// etcdMainTemplate is the source of the wrappers' etcd command, one for
+// every version: only the package holding wal.SegmentSizeBytes differs.
+//
+//go:embed etcdmain.go.tmpl
+var etcdMainTemplate string
+
+// etcdMain returns the etcd command's main.go for a minor version.
+func etcdMain(version string) ([]byte, error) {
+	walPackage := "go.etcd.io/etcd/server/v3/storage/wal"
+	if version == "3.5" {
+		walPackage = "go.etcd.io/etcd/server/v3/wal" // moved under storage/ in 3.6
+	}
+	tmpl, err := template.New("etcdmain.go.tmpl").Parse(etcdMainTemplate)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	err = tmpl.Execute(&b, struct{ Version, WALPackage string }{version, walPackage})
+	return b.Bytes(), err
+}
+
+// wrapperFiles are the files of a wrapper module that the build copies.
+var wrapperFiles = []string{"go.mod", "go.sum"}
+
+// binKey hashes what determines the binaries built from a wrapper module:
+// its go.mod and go.sum and the etcd command's main.go.
+func binKey(wrapper string, mainGo []byte) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s/%s %s\n", runtime.GOOS, runtime.GOARCH, runtime.Version())
-	for _, name := range []string{"go.mod", "go.sum", "tools.go", filepath.Join("etcd", "main.go")} {
-		data, err := os.ReadFile(filepath.Join(wrapper, name))
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(name), len(data))
-		h.Write(data)
+	if err := hashFiles(h, wrapper, wrapperFiles); err != nil {
+		return "", err
 	}
+	hashNamed(h, "etcd/main.go", mainGo)
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-// build builds the wrapper's binaries into dir, unless another process has
-// done so meanwhile. It builds into a temporary sibling of dir and renames
-// it, under a lock file, so that dir is either absent or complete.
-func build(wrapper, dir string) error {
+// hashFiles writes the names, sizes and contents of the files dir/name to
+// h, in order.
+func hashFiles(h io.Writer, dir string, names []string) error {
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		hashNamed(h, filepath.ToSlash(name), data)
+	}
+	return nil
+}
+
+func hashNamed(h io.Writer, name string, data []byte) {
+	fmt.Fprintf(h, "%s %d\n", name, len(data))
+	h.Write(data)
+}
+
+// build builds etcd, etcdctl and etcdutl into dir, unless another process
+// has done so meanwhile: in a temporary sibling of dir it lays out a copy
+// of the wrapper module with mainGo as etcd/main.go, builds into it and
+// renames the binaries' dir to dir, under a lock file, so that dir is
+// either absent or complete.
+func build(wrapper string, mainGo []byte, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
@@ -136,20 +184,36 @@ func build(wrapper, dir string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.Command(goTool, "build", "-o", tmp+string(filepath.Separator),
+	src, out := filepath.Join(tmp, "src"), filepath.Join(tmp, "bin")
+	if err := os.MkdirAll(filepath.Join(src, "etcd"), 0o755); err != nil {
+		return err
+	}
+	for _, name := range wrapperFiles {
+		data, err := os.ReadFile(filepath.Join(wrapper, name))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(src, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(src, "etcd", "main.go"), mainGo, 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command(goTool, "build", "-o", out+string(filepath.Separator),
 		"./etcd", "go.etcd.io/etcd/etcdctl/v3", "go.etcd.io/etcd/etcdutl/v3")
-	cmd.Dir = wrapper
+	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
-	var out bytes.Buffer
-	cmd.Stdout = &out
-	cmd.Stderr = &out
+	var log bytes.Buffer
+	cmd.Stdout = &log
+	cmd.Stderr = &log
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build in %s: %v\n%s", wrapper, err, out.Bytes())
+		return fmt.Errorf("go build of %s: %v\n%s", wrapper, err, log.Bytes())
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return err
 	}
-	return os.Rename(tmp, dir)
+	return os.Rename(out, dir)
 }
 
 var (

@@ -25,12 +25,16 @@
 // # Binaries and caches
 //
 // The wrapper modules in testdata/etcd/v3.5, v3.6 and v3.7 pin etcd 3.5.35,
-// 3.6.16 and 3.7.3. [Binaries] runs
+// 3.6.16 and 3.7.3 in their go.mod and go.sum, which list etcdctl, etcdutl
+// and etcd's server as tools. [Binaries] copies them into a build dir, writes
+// etcd/main.go there from etcdmain.go.tmpl (one source for every version:
+// real etcd, whose WAL segment size ETCDSCOPE_WAL_SEGMENT_BYTES can shrink),
+// and runs
 //
 //	GOFLAGS=-mod=mod GOWORK=off go build -o DIR/ ./etcd go.etcd.io/etcd/etcdctl/v3 go.etcd.io/etcd/etcdutl/v3
 //
-// in the wrapper dir and keeps the result under CACHE/bin/, keyed by a hash
-// of the wrapper's go.mod, go.sum, tools.go and etcd/main.go (plus GOOS,
+// in it. It keeps the result under CACHE/bin/, keyed by a hash of the
+// wrapper's go.mod and go.sum and of the main.go written (plus GOOS,
 // GOARCH and the Go version). CACHE is $ETCDSCOPE_CACHE, or
 // os.UserCacheDir()/etcdscope. [Generate] keeps each generated data dir and
 // its recording under CACHE/gen/, keyed by the etcd version,

@@ -153,18 +153,16 @@ func sourceKey(root string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sort.Strings(names)
-	h := sha256.New()
+	var files []string
 	for _, name := range names {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
+		if !strings.HasSuffix(name, "_test.go") {
+			files = append(files, filepath.Base(name))
 		}
-		data, err := os.ReadFile(name)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s %d\n", filepath.Base(name), len(data))
-		h.Write(data)
+	}
+	sort.Strings(files)
+	h := sha256.New()
+	if err := hashFiles(h, dir, files); err != nil {
+		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12], nil
 }

@@ -1,12 +1,9 @@
+// This module pins etcd 3.5.35, etcdctl and etcdutl for etcdscope's tests:
+// internal/etcdtest builds them in a copy of it, beside an etcd/main.go
+// written from internal/etcdtest/etcdmain.go.tmpl.
 module etcdscope.test/etcd3.5
 
 go 1.26.0
-
-require (
-	go.etcd.io/etcd/etcdctl/v3 v3.5.35
-	go.etcd.io/etcd/etcdutl/v3 v3.5.35
-	go.etcd.io/etcd/server/v3 v3.5.35
-)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -56,8 +53,11 @@ require (
 	go.etcd.io/etcd/client/pkg/v3 v3.5.35 // indirect
 	go.etcd.io/etcd/client/v2 v2.305.35 // indirect
 	go.etcd.io/etcd/client/v3 v3.5.35 // indirect
+	go.etcd.io/etcd/etcdctl/v3 v3.5.35 // indirect
+	go.etcd.io/etcd/etcdutl/v3 v3.5.35 // indirect
 	go.etcd.io/etcd/pkg/v3 v3.5.35 // indirect
 	go.etcd.io/etcd/raft/v3 v3.5.35 // indirect
+	go.etcd.io/etcd/server/v3 v3.5.35 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.46.0 // indirect
 	go.opentelemetry.io/otel v1.45.0 // indirect
@@ -84,4 +84,10 @@ require (
 	gopkg.in/natefinch/lumberjack.v2 v2.0.0 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
 	sigs.k8s.io/yaml v1.2.0 // indirect
+)
+
+tool (
+	go.etcd.io/etcd/etcdctl/v3
+	go.etcd.io/etcd/etcdutl/v3
+	go.etcd.io/etcd/server/v3
 )
