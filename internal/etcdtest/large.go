@@ -119,17 +119,7 @@ func LoadLargeWALInfo(dataDir string) (*LargeWALInfo, error) {
 // LoadLargeWALInfo describes it.
 func LargeWAL(tb testing.TB, version string, minBytes int64) (dataDir string) {
 	tb.Helper()
-	if minBytes <= 0 {
-		tb.Fatalf("etcdtest: LargeWAL: minBytes %d: want > 0", minBytes)
-	}
-	bins := Binaries(tb, version)
-	name := fmt.Sprintf("%s-g%d-%d-%s", version, LargeWALVersion, minBytes,
-		filepath.Base(filepath.Dir(bins.Etcd)))
-	cached := filepath.Join(CacheDir(tb), "large", name)
-	if _, err := os.Stat(filepath.Join(cached, "large.json")); err != nil {
-		largeInto(tb, bins, minBytes, cached)
-	}
-	return filepath.Join(cached, "data")
+	return largeDir(tb, "LargeWAL", version, largeTarget{walBytes: minBytes})
 }
 
 // LargeDB returns a data dir whose member/snap/db holds at least minBytes
@@ -139,20 +129,7 @@ func LargeWAL(tb testing.TB, version string, minBytes int64) (dataDir string) {
 // returned like LargeWAL's: callers must only read it.
 func LargeDB(tb testing.TB, version string, minBytes int64) (dataDir string) {
 	tb.Helper()
-	if minBytes <= 0 {
-		tb.Fatalf("etcdtest: LargeDB: minBytes %d: want > 0", minBytes)
-	}
-	bins := Binaries(tb, version)
-	name := fmt.Sprintf("db-%s-g%d-%d-%s", version, LargeWALVersion, minBytes,
-		filepath.Base(filepath.Dir(bins.Etcd)))
-	cached := filepath.Join(CacheDir(tb), "large", name)
-	if _, err := os.Stat(filepath.Join(cached, "large.json")); err != nil {
-		tb.Helper()
-		buildCached(tb, cached, "large.json", ".large-", func(tmp string) {
-			writeLargeInfo(tb, tmp, runLargeLoad(tb, bins, largeTarget{dbBytes: minBytes}, filepath.Join(tmp, "data")))
-		})
-	}
-	return filepath.Join(cached, "data")
+	return largeDir(tb, "LargeDB", version, largeTarget{dbBytes: minBytes})
 }
 
 // LargeEntries returns a data dir whose WAL holds at least n entries
@@ -162,12 +139,27 @@ func LargeDB(tb testing.TB, version string, minBytes int64) (dataDir string) {
 // index 1). Callers must only read it.
 func LargeEntries(tb testing.TB, version string, n int64) (dataDir string) {
 	tb.Helper()
+	return largeDir(tb, "LargeEntries", version, largeTarget{entries: n})
+}
+
+// largeDir returns the data dir of the large load of the given version
+// that runs until target, for the function named fn. It is cached under
+// CacheDir(tb)/large in a dir named by the target, the version,
+// LargeWALVersion and the binaries, generated into a temporary sibling and
+// renamed, under a lock file, unless it is there already.
+func largeDir(tb testing.TB, fn, version string, target largeTarget) (dataDir string) {
+	tb.Helper()
+	kind, n := target.goal()
+	if n <= 0 {
+		tb.Fatalf("etcdtest: %s: %d: want > 0", fn, n)
+	}
 	bins := Binaries(tb, version)
-	name := fmt.Sprintf("entries-%s-g%d-%d-%s", version, LargeWALVersion, n, filepath.Base(filepath.Dir(bins.Etcd)))
+	name := fmt.Sprintf("%s%s-g%d-%d-%s", kind, version, LargeWALVersion, n,
+		filepath.Base(filepath.Dir(bins.Etcd)))
 	cached := filepath.Join(CacheDir(tb), "large", name)
 	if _, err := os.Stat(filepath.Join(cached, "large.json")); err != nil {
 		buildCached(tb, cached, "large.json", ".large-", func(tmp string) {
-			writeLargeInfo(tb, tmp, runLargeLoad(tb, bins, largeTarget{entries: n}, filepath.Join(tmp, "data")))
+			writeLargeInfo(tb, tmp, runLargeLoad(tb, bins, target, filepath.Join(tmp, "data")))
 		})
 	}
 	return filepath.Join(cached, "data")
@@ -181,6 +173,18 @@ type largeTarget struct {
 	entries           int64 // with small values: stop at this many revisions
 }
 
+// goal returns the target's number (bytes of WAL or db, or revisions) and
+// the kind that prefixes the names of its cached data dirs.
+func (t largeTarget) goal() (kind string, n int64) {
+	switch {
+	case t.entries != 0:
+		return "entries-", t.entries
+	case t.dbBytes != 0:
+		return "db-", t.dbBytes
+	}
+	return "", t.walBytes
+}
+
 func writeLargeInfo(tb testing.TB, dir string, info *LargeWALInfo) {
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
@@ -189,15 +193,6 @@ func writeLargeInfo(tb testing.TB, dir string, info *LargeWALInfo) {
 	if err := os.WriteFile(filepath.Join(dir, "large.json"), append(data, '\n'), 0o644); err != nil {
 		tb.Fatalf("etcdtest: %v", err)
 	}
-}
-
-// largeInto generates into a temporary sibling of dir and renames it to
-// dir, under a lock file.
-func largeInto(tb testing.TB, bins Bins, minBytes int64, dir string) {
-	tb.Helper()
-	buildCached(tb, dir, "large.json", ".large-", func(tmp string) {
-		writeLargeInfo(tb, tmp, runLargeLoad(tb, bins, largeTarget{walBytes: minBytes}, filepath.Join(tmp, "data")))
-	})
 }
 
 // dbUsedBytes returns a bbolt file's high-water mark times its page size,
@@ -308,13 +303,7 @@ func (w *largeWorker) op(c *largeCounters) error {
 // minBytes, and stops it.
 func runLargeLoad(tb testing.TB, bins Bins, target largeTarget, dataDir string) *LargeWALInfo {
 	tb.Helper()
-	minBytes := target.walBytes
-	if target.dbBytes > 0 {
-		minBytes = target.dbBytes
-	}
-	if target.entries > 0 {
-		minBytes = target.entries
-	}
+	_, minBytes := target.goal()
 	start := time.Now()
 	m := StartMember(tb, bins, MemberOptions{
 		DataDir:       dataDir,
