@@ -313,18 +313,11 @@ func RunWorkload(tb testing.TB, m *Member) *Recording {
 	w.mark("txns")
 
 	// 7. leases.
-	grant := w.grant
-	grant(LeaseRevoked, 600)
+	w.grant(LeaseRevoked, 600)
 	w.put("/lease/revoked-1", []byte("r1"), clientv3.WithLease(clientv3.LeaseID(LeaseRevoked)))
 	w.put("/lease/revoked-2", []byte("r2"), clientv3.WithLease(clientv3.LeaseID(LeaseRevoked)))
-	{
-		ctx, cancel := w.ctx()
-		resp, err := w.cli.Revoke(ctx, clientv3.LeaseID(LeaseRevoked))
-		cancel()
-		w.check("lease revoke", err)
-		w.rev = resp.Header.Revision
-	}
-	grant(LeaseKeptAlive, 600)
+	w.revoke(LeaseRevoked)
+	w.grant(LeaseKeptAlive, 600)
 	w.put("/lease/kept-1", []byte("k1"), clientv3.WithLease(clientv3.LeaseID(LeaseKeptAlive)))
 	w.put("/lease/kept-2", []byte("k2"), clientv3.WithLease(clientv3.LeaseID(LeaseKeptAlive)))
 	{
@@ -376,6 +369,16 @@ func (w *workload) grant(id, ttl int64) {
 	if resp.Error != "" {
 		w.tb.Fatalf("etcdtest: workload: lease grant %#x: %s", id, resp.Error)
 	}
+}
+
+// revoke revokes the lease id, a request that makes a revision.
+func (w *workload) revoke(id int64) {
+	w.tb.Helper()
+	ctx, cancel := w.ctx()
+	defer cancel()
+	resp, err := w.cli.Revoke(ctx, clientv3.LeaseID(id))
+	w.check("lease revoke", err)
+	w.rev = resp.Header.Revision
 }
 
 // putExpiring grants LeaseExpired with TTL 2 and attaches /lease/expiring
