@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -124,14 +123,12 @@ func (m *Member) TryStartAndCaptureSnapDB(tb testing.TB, dst string, timeout tim
 	for i := 0; time.Now().Before(deadline); i++ {
 		matches, _ := filepath.Glob(filepath.Join(snapDir, "*.snap.db"))
 		if len(matches) > 0 {
-			pid := m.Pid()
-			syscall.Kill(pid, syscall.SIGSTOP)
-			waitStopped(pid)
+			resume := pause(m.Pid())
 			info, err := os.Stat(matches[0])
 			if err == nil {
 				err = copyFile(matches[0], dst, info)
 			}
-			syscall.Kill(pid, syscall.SIGCONT)
+			resume()
 			if err != nil {
 				os.Remove(dst)
 				continue // renamed before the pause took hold; wait for the next
@@ -150,22 +147,6 @@ func (m *Member) TryStartAndCaptureSnapDB(tb testing.TB, dst string, timeout tim
 		time.Sleep(200 * time.Microsecond)
 	}
 	return 0, false
-}
-
-// waitStopped waits (up to a second) until /proc shows the process stopped:
-// SIGSTOP takes effect asynchronously.
-func waitStopped(pid int) {
-	for i := 0; i < 10000; i++ {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return
-		}
-		// The state follows the ")" closing the command name.
-		if j := strings.LastIndexByte(string(b), ')'); j >= 0 && j+2 < len(b) && (b[j+2] == 'T' || b[j+2] == 't') {
-			return
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
 }
 
 // PutMany puts n keys, prefix/00000 to prefix/(n-1 mod 3000), from 16
