@@ -95,11 +95,12 @@ const depsRules = `
 	< cmd/etcdscope;
 
 	# Test support, imported only by _test.go files: the etcd harness may
-	# use etcd's client and server, the fixtures the decoders.
+	# use etcd's client and server, the fixtures the decoders, the
+	# benchmarks' shared package the harness.
 	mvccview, internal/etcdrelease, go.etcd.io/etcd/api/v3/..., go.etcd.io/etcd/client/v3/..., go.etcd.io/etcd/server/v3/..., go.uber.org/zap/...
 	< internal/etcdtest;
 	mvccview < internal/fixture;
-	STD < internal/benchutil;
+	internal/etcdtest < internal/bench;
 	replay, internal/etcdtest < internal/replaytest;
 `
 
@@ -107,7 +108,7 @@ const depsRules = `
 var testOnly = []string{
 	module + "/internal/etcdtest",
 	module + "/internal/fixture",
-	module + "/internal/benchutil",
+	module + "/internal/bench",
 	module + "/internal/replaytest",
 }
 

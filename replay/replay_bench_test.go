@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcdscope/etcdscope/internal/benchutil"
+	"github.com/etcdscope/etcdscope/internal/bench"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/replaytest"
 	"github.com/etcdscope/etcdscope/replay"
@@ -23,10 +23,9 @@ import (
 //
 //	go test ./replay -run '^$' -bench Replay -benchtime 2x -timeout 60m
 func BenchmarkReplay(b *testing.B) {
-	n := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_ENTRIES", 1_000_000)
-	src := etcdtest.LargeEntries(b, "3.6", n)
+	src := bench.Entries(b)
 	files := replaytest.WAL(b, src)
-	bins := etcdtest.Binaries(b, "3.6")
+	bins := etcdtest.Binaries(b, bench.EtcdVersion)
 
 	var ours, theirs time.Duration
 	var heap, etcdHeap uint64
@@ -39,12 +38,10 @@ func BenchmarkReplay(b *testing.B) {
 		if err := os.MkdirAll(filepath.Join(dir, "member", "snap"), 0o700); err != nil {
 			b.Fatal(err)
 		}
-		if err := etcdtest.CopyTree(filepath.Join(src, "member", "wal"), filepath.Join(dir, "member", "wal")); err != nil {
-			b.Fatal(err)
-		}
+		bench.Copy(b, filepath.Join(src, "member", "wal"), filepath.Join(dir, "member", "wal"))
 		b.StartTimer()
 
-		d, h, err := benchutil.Measure(func() error {
+		d, h, err := bench.Measure(func() error {
 			res, err := replay.Run(files.Segments, replay.Options{Out: out})
 			if err == nil {
 				entries = res.AppliedIndex
@@ -60,7 +57,7 @@ func BenchmarkReplay(b *testing.B) {
 		m := etcdtest.StartMember(b, bins, etcdtest.MemberOptions{DataDir: dir})
 		cli := m.Client(b)
 		for {
-			etcdHeap = max(etcdHeap, benchutil.RemoteHeap(m.ClientURL))
+			etcdHeap = max(etcdHeap, bench.RemoteHeap(m.ClientURL))
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			st, err := cli.Status(ctx, m.ClientURL)
 			cancel()

@@ -3,7 +3,6 @@ package tui_test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,8 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/etcdscope/etcdscope/internal/benchutil"
-	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/bench"
 	"github.com/etcdscope/etcdscope/tui"
 )
 
@@ -44,16 +42,15 @@ import (
 //
 //     go test ./tui -run '^$' -bench TUI -benchtime 3x -timeout 30m
 func BenchmarkTUI(b *testing.B) {
-	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_DB_MB", 512)
-	dir := etcdtest.LargeDB(b, "3.6", mb<<20)
-	dbPath := filepath.Join(dir, "member", "snap", "db")
+	dir := bench.DB(b)
+	dbPath, _ := bench.DBFile(b)
 	var boltFirst, dirFirst, mvccReady, bboltCheck, paging, pgdown time.Duration
 	var peak uint64
 	var pages uint64
 	b.ResetTimer()
 	for i := range b.N {
 		// The data dir: the WAL tab first.
-		d, _, err := benchutil.Measure(func() error {
+		d, _, err := bench.Measure(func() error {
 			src, closer, err := tui.Open(dir, tui.OpenOptions{})
 			if err != nil {
 				return err
@@ -75,7 +72,7 @@ func BenchmarkTUI(b *testing.B) {
 			b.Fatal(err)
 		}
 		var r *runner
-		d, _, err = benchutil.Measure(func() error {
+		d, _, err = bench.Measure(func() error {
 			closer.Close()
 			t0 := time.Now()
 			src, closer, err = tui.Open(dbPath, tui.OpenOptions{})
@@ -98,7 +95,7 @@ func BenchmarkTUI(b *testing.B) {
 		m := settle(b, r.m, nil)
 		m = drive(b, m, press("["))
 
-		d, h, err := benchutil.Measure(func() error {
+		d, h, err := bench.Measure(func() error {
 			for {
 				before := screen(m)
 				m = drive(b, m, press("pgdown"))
@@ -122,7 +119,7 @@ func BenchmarkTUI(b *testing.B) {
 			m = drive(b, m, press("j"))
 		}
 		m = drive(b, m, tea.KeyPressMsg{Code: tea.KeyEnter})
-		d, h, err = benchutil.Measure(func() error {
+		d, h, err = bench.Measure(func() error {
 			for range 200 {
 				m = drive(b, m, press("pgdown"))
 			}
@@ -141,7 +138,7 @@ func BenchmarkTUI(b *testing.B) {
 			tuiRSS, _ = peakRSS()
 		}
 
-		d, _, err = benchutil.Measure(func() error {
+		d, _, err = bench.Measure(func() error {
 			db, err := bolt.Open(dbPath, 0o400, &bolt.Options{ReadOnly: true, PreLoadFreelist: true, Timeout: time.Second})
 			if err != nil {
 				return err

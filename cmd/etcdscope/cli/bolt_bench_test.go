@@ -3,15 +3,12 @@ package cli
 import (
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
-	"github.com/etcdscope/etcdscope/internal/benchutil"
-	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/bench"
 )
 
 // BenchmarkBoltCheck compares, on the same real etcd db in the same run,
@@ -23,20 +20,15 @@ import (
 //
 //	go test ./cmd/etcdscope/cli -run '^$' -bench BoltCheck -benchtime 5x
 func BenchmarkBoltCheck(b *testing.B) {
-	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_DB_MB", 512)
-	path := filepath.Join(etcdtest.LargeDB(b, "3.6", mb<<20), "member", "snap", "db")
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	path, size := bench.DBFile(b)
 	var used int64
-	ours := func() error {
+	check := func() error {
 		if code := Main(context.Background(), []string{"bolt", "check", path}, io.Discard, io.Discard); code != ExitOK {
 			b.Fatalf("bolt check exit %d", code)
 		}
 		return nil
 	}
-	theirs := func() error {
+	bboltCheck := func() error {
 		db, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, PreLoadFreelist: true})
 		if err != nil {
 			return err
@@ -67,20 +59,14 @@ func BenchmarkBoltCheck(b *testing.B) {
 			return nil
 		})
 	}
-	var to, tt, ts total
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		tt.add(b, theirs)
-		to.add(b, ours)
-		ts.add(b, scan)
-	}
-	b.StopTimer()
-	b.Logf("db %d bytes on disk, %d below the high-water mark, %d leaf pages", st.Size(), used, leaves)
-	b.ReportMetric(to.perOp(b), "check-s/op")
-	b.ReportMetric(tt.perOp(b), "bbolt-check-s/op")
-	b.ReportMetric(to.d.Seconds()/tt.d.Seconds(), "check-time-x-bbolt")
-	b.ReportMetric(to.mib(), "check-peak-heap-MiB")
-	b.ReportMetric(tt.mib(), "bbolt-peak-heap-MiB")
-	b.ReportMetric(float64(used)/ts.perOp(b)/1e6, "leaf-scan-MB/s")
-	b.ReportMetric(ts.mib(), "scan-peak-heap-MiB")
+	t := bench.Rounds(b, bboltCheck, check, scan)
+	theirs, ours, scanned := t[0], t[1], t[2]
+	b.Logf("db %d bytes on disk, %d below the high-water mark, %d leaf pages", size, used, leaves)
+	b.ReportMetric(ours.PerOp(b), "check-s/op")
+	b.ReportMetric(theirs.PerOp(b), "bbolt-check-s/op")
+	b.ReportMetric(ours.Over(theirs), "check-time-x-bbolt")
+	b.ReportMetric(ours.PeakMiB(), "check-peak-heap-MiB")
+	b.ReportMetric(theirs.PeakMiB(), "bbolt-peak-heap-MiB")
+	b.ReportMetric(float64(used)*float64(b.N)/scanned.Time.Seconds()/1e6, "leaf-scan-MB/s")
+	b.ReportMetric(scanned.PeakMiB(), "scan-peak-heap-MiB")
 }

@@ -9,8 +9,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/etcdscope/etcdscope/internal/benchutil"
-	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/bench"
 )
 
 // BenchmarkCompare checks the bar of compare's issue, "on three copies of
@@ -28,15 +27,12 @@ import (
 //
 //	go test ./cmd/etcdscope/cli -run '^$' -bench Compare -benchtime 3x -timeout 60m
 func BenchmarkCompare(b *testing.B) {
-	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_DB_MB", 512)
-	src := etcdtest.LargeDB(b, "3.6", mb<<20)
+	src := bench.DB(b)
 	tmp := b.TempDir()
 	dirs := make([]string, 3)
 	for i := range dirs {
 		dirs[i] = filepath.Join(tmp, "m"+strconv.Itoa(i+1))
-		if err := etcdtest.CopyTree(src, dirs[i]); err != nil {
-			b.Fatal(err)
-		}
+		bench.Copy(b, src, dirs[i])
 	}
 	db := filepath.Join(dirs[0], "member", "snap", "db")
 	st, err := os.Stat(db)
@@ -76,15 +72,15 @@ func BenchmarkCompare(b *testing.B) {
 		return json.Unmarshal(out.Bytes(), &cmpOut)
 	}
 
-	var tc, th total
+	var tc, th bench.Total
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%2 == 0 {
-			tc.add(b, cmp)
-			th.add(b, hash)
+			tc.Measure(b, cmp)
+			th.Measure(b, hash)
 		} else {
-			th.add(b, hash)
-			tc.add(b, cmp)
+			th.Measure(b, hash)
+			tc.Measure(b, cmp)
 		}
 		if len(cmpOut.Members) != len(dirs) {
 			b.Fatalf("compare reported %d members, want %d", len(cmpOut.Members), len(dirs))
@@ -102,11 +98,11 @@ func BenchmarkCompare(b *testing.B) {
 	b.StopTimer()
 	b.Logf("db %d bytes, WAL %d bytes, per copy; hash %d at revision %d from both",
 		st.Size(), wal, hashOut.Hash, hashOut.HashRevision)
-	b.ReportMetric(tc.perOp(b), "compare-s/op")
-	b.ReportMetric(th.perOp(b), "mvcchash-s/op")
-	b.ReportMetric(tc.d.Seconds()/th.d.Seconds(), "compare-x-mvcchash")
-	b.ReportMetric(tc.mib(), "compare-peak-heap-MiB")
-	b.ReportMetric(th.mib(), "mvcchash-peak-heap-MiB")
+	b.ReportMetric(tc.PerOp(b), "compare-s/op")
+	b.ReportMetric(th.PerOp(b), "mvcchash-s/op")
+	b.ReportMetric(tc.Over(th), "compare-x-mvcchash")
+	b.ReportMetric(tc.PeakMiB(), "compare-peak-heap-MiB")
+	b.ReportMetric(th.PeakMiB(), "mvcchash-peak-heap-MiB")
 }
 
 // treeSize returns the total size of the regular files under dir.

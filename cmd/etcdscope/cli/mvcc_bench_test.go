@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,9 +13,7 @@ import (
 	"go.etcd.io/etcd/server/v3/storage/mvcc"
 	"go.uber.org/zap"
 
-	"github.com/etcdscope/etcdscope/internal/benchutil"
-	"github.com/etcdscope/etcdscope/internal/etcdtest"
-	"github.com/etcdscope/etcdscope/internal/fixture"
+	"github.com/etcdscope/etcdscope/internal/bench"
 )
 
 // BenchmarkMVCCHash compares, on the same real etcd db in the same run, the
@@ -29,21 +26,16 @@ import (
 //
 //	go test ./cmd/etcdscope/cli -run '^$' -bench MVCCHash -benchtime 3x
 func BenchmarkMVCCHash(b *testing.B) {
-	mb := benchutil.EnvInt(b, "ETCDSCOPE_BENCH_DB_MB", 512)
-	path := filepath.Join(etcdtest.LargeDB(b, "3.6", mb<<20), "member", "snap", "db")
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	path, size := bench.DBFile(b)
 	var ours, theirs string
-	var to, tt total
+	var to, tt bench.Total
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		cp := filepath.Join(b.TempDir(), "db")
-		fixture.CopyFile(b, path, cp)
+		bench.Copy(b, path, cp)
 		b.StartTimer()
-		tt.add(b, func() error {
+		tt.Measure(b, func() error {
 			be := backend.NewDefaultBackend(zap.NewNop(), cp)
 			defer be.Close()
 			st := mvcc.NewStore(zap.NewNop(), be, &etcdutl.SimpleLessor{}, mvcc.StoreConfig{})
@@ -52,7 +44,7 @@ func BenchmarkMVCCHash(b *testing.B) {
 			theirs = strconv.FormatUint(uint64(kv.Hash), 10)
 			return err
 		})
-		to.add(b, func() error {
+		to.Measure(b, func() error {
 			var out strings.Builder
 			if code := Main(context.Background(), []string{"mvcc", "hash", path}, &out, io.Discard); code != ExitOK {
 				b.Fatalf("mvcc hash exit %d", code)
@@ -65,10 +57,10 @@ func BenchmarkMVCCHash(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.Logf("db %d bytes; hash %s from both", st.Size(), ours)
-	b.ReportMetric(to.perOp(b), "hash-s/op")
-	b.ReportMetric(tt.perOp(b), "etcd-hash-s/op")
-	b.ReportMetric(to.d.Seconds()/tt.d.Seconds(), "hash-time-x-etcd")
-	b.ReportMetric(to.mib(), "hash-peak-heap-MiB")
-	b.ReportMetric(tt.mib(), "etcd-peak-heap-MiB")
+	b.Logf("db %d bytes; hash %s from both", size, ours)
+	b.ReportMetric(to.PerOp(b), "hash-s/op")
+	b.ReportMetric(tt.PerOp(b), "etcd-hash-s/op")
+	b.ReportMetric(to.Over(tt), "hash-time-x-etcd")
+	b.ReportMetric(to.PeakMiB(), "hash-peak-heap-MiB")
+	b.ReportMetric(tt.PeakMiB(), "etcd-peak-heap-MiB")
 }

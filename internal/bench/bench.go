@@ -1,7 +1,9 @@
-// Package benchutil measures benchmarks: the peak of live heap objects
-// while a function runs, sampled through runtime/metrics (no stop-the-world).
-// Test support only.
-package benchutil
+// Package bench is what the benchmarks share: their inputs, written by
+// real etcd 3.6 and cached (DB, WAL, Entries, sized by environment
+// variables), and their measures, the wall time and the peak of live heap
+// objects while a function runs, sampled through runtime/metrics (no
+// stop-the-world). Test support only.
+package bench
 
 import (
 	"bufio"
@@ -52,6 +54,50 @@ func Measure(f func() error) (time.Duration, uint64, error) {
 	close(stop)
 	wg.Wait()
 	return d, max(peak, read()), err
+}
+
+// Total is what the runs of one contender of a benchmark took over its
+// iterations: the sum of their wall times and the highest of their peaks.
+type Total struct {
+	Time time.Duration
+	Peak uint64 // bytes of live heap
+}
+
+// Measure runs f once (see Measure) and adds it to t. An error from f
+// fails tb.
+func (t *Total) Measure(tb testing.TB, f func() error) {
+	tb.Helper()
+	d, h, err := Measure(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t.Time += d
+	t.Peak = max(t.Peak, h)
+}
+
+// PerOp is t's seconds per iteration of b.
+func (t Total) PerOp(b *testing.B) float64 { return t.Time.Seconds() / float64(b.N) }
+
+// Over is t's time over u's.
+func (t Total) Over(u Total) float64 { return t.Time.Seconds() / u.Time.Seconds() }
+
+// PeakMiB is t's peak in MiB.
+func (t Total) PeakMiB() float64 { return float64(t.Peak) / (1 << 20) }
+
+// Rounds resets b's timer, runs each of fs once per iteration of b, in
+// order (so that machine noise hits them alike), stops the timer, and
+// returns their totals.
+func Rounds(b *testing.B, fs ...func() error) []Total {
+	b.Helper()
+	totals := make([]Total, len(fs))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j, f := range fs {
+			totals[j].Measure(b, f)
+		}
+	}
+	b.StopTimer()
+	return totals
 }
 
 // EnvInt returns the positive integer in environment variable name, or def
