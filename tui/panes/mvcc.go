@@ -104,8 +104,7 @@ type MVCC struct {
 	history          []string
 	err              error
 	note             string // a search's result
-	needle           string
-	ask              prompt
+	find             finder
 	focused          bool
 	w, h             int
 }
@@ -204,7 +203,7 @@ func (m MVCC) Update(msg tea.Msg) (MVCC, tea.Cmd) {
 		}
 		return m, nil
 	case foundMsg:
-		if msg.rev != m.rev || msg.needle != m.needle {
+		if msg.rev != m.rev || msg.needle != m.find.needle {
 			return m, nil
 		}
 		m.err = msg.err
@@ -219,17 +218,13 @@ func (m MVCC) Update(msg tea.Msg) (MVCC, tea.Cmd) {
 		if !m.focused {
 			return m, nil
 		}
-		if m.ask.active() {
-			cmd := searchKey(&m.ask, &m.needle, msg, func() tea.Cmd { return m.search() })
-			return m, cmd
-		}
 		return m.key(msg)
 	}
 	return m, nil
 }
 
 // Typing says whether keys go to the search prompt.
-func (m MVCC) Typing() bool { return m.ask.active() }
+func (m MVCC) Typing() bool { return m.find.ask.active() }
 
 // search looks for the needle from the key after the selected one.
 func (m MVCC) search() tea.Cmd {
@@ -237,7 +232,7 @@ func (m MVCC) search() tea.Cmd {
 	if m.cur < len(m.kvs) {
 		start = m.kvs[m.cur].Key + "\x00"
 	}
-	src, rev, needle := m.src, m.rev, m.needle
+	src, rev, needle := m.src, m.rev, m.find.needle
 	return func() tea.Msg {
 		k, ok, err := src.Search(start, rev, needle)
 		return foundMsg{rev: rev, needle: needle, key: k, ok: ok, err: err}
@@ -249,14 +244,13 @@ func (m MVCC) shown() []KV { return m.kvs[:min(len(m.kvs), m.page())] }
 
 func (m MVCC) key(msg tea.KeyPressMsg) (MVCC, tea.Cmd) {
 	k := m.Keys
-	m.note = ""
+	if !m.find.ask.active() {
+		m.note = "" // any key but those typed into the prompt clears the last search's result
+	}
+	if cmd, ok := m.find.key(msg, k.Search, k.SearchNext, func() tea.Cmd { return m.search() }); ok {
+		return m, cmd
+	}
 	switch {
-	case key.Matches(msg, k.Search):
-		return m, m.ask.open(askSearch, "search keys and values: ", m.needle)
-	case key.Matches(msg, k.SearchNext):
-		if m.needle != "" {
-			return m, m.search()
-		}
 	case key.Matches(msg, k.Up):
 		if m.cur > 0 {
 			m.cur--
@@ -327,8 +321,8 @@ func (m MVCC) View() string {
 		right = append(right, "error: "+m.err.Error())
 	}
 	right = append(right, m.history...)
-	if m.ask.active() {
-		right = append(fill(right, m.h-1), m.ask.view())
+	if m.find.ask.active() {
+		right = append(fill(right, m.h-1), m.find.ask.view())
 	}
 	return columns(left, right, lw, m.w, m.h)
 }

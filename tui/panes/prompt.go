@@ -1,6 +1,7 @@
 package panes
 
 import (
+	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
@@ -49,13 +50,33 @@ func (p *prompt) view() string { return p.in.View() }
 // askSearch is what a search prompt asks for.
 const askSearch = 1
 
-// searchKey feeds a key to an open search prompt; when the prompt answers
-// with a needle, it is kept in *needle and run starts the search.
-func searchKey(p *prompt, needle *string, msg tea.KeyPressMsg, run func() tea.Cmd) tea.Cmd {
-	kind, a, cmd := p.key(msg)
-	if kind == askSearch && a != "" {
-		*needle = a
-		return run()
+// finder is the search of a pane of keys and values: the prompt that asks
+// for a needle, and the last needle.
+type finder struct {
+	ask    prompt
+	needle string
+}
+
+// key handles msg if it is the search's: any key while the prompt is open
+// (run starts the search once it answers with a needle), search, which
+// opens the prompt, and next, which runs the search for the needle again.
+// It returns ok false for the pane's other keys.
+func (f *finder) key(msg tea.KeyPressMsg, search, next key.Binding, run func() tea.Cmd) (cmd tea.Cmd, ok bool) {
+	switch {
+	case f.ask.active():
+		kind, a, cmd := f.ask.key(msg)
+		if kind == askSearch && a != "" {
+			f.needle = a
+			return run(), true
+		}
+		return cmd, true
+	case key.Matches(msg, search):
+		return f.ask.open(askSearch, "search keys and values: ", f.needle), true
+	case key.Matches(msg, next):
+		if f.needle != "" {
+			return run(), true
+		}
+		return nil, true
 	}
-	return cmd
+	return nil, false
 }

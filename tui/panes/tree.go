@@ -116,8 +116,7 @@ type Tree struct {
 	view    int // the ValueView shown
 	valTop  int // its first line shown
 	note    string
-	needle  string
-	ask     prompt
+	find    finder
 	err     error
 	focused bool
 	w, h    int
@@ -139,7 +138,7 @@ func (m *Tree) Focus() { m.focused = true }
 func (m *Tree) Blur()  { m.focused = false }
 
 // Typing says whether keys go to the search prompt.
-func (m Tree) Typing() bool { return m.ask.active() }
+func (m Tree) Typing() bool { return m.find.ask.active() }
 
 // rows is how many elements the window holds: the list's height.
 func (m Tree) rows() int { return max(m.h-1, 1) }
@@ -223,7 +222,7 @@ func (m *Tree) search() tea.Cmd {
 		from = after(m.win[m.cur].Key)
 	}
 	m.gen++
-	src, path, n, gen, needle := m.src, m.path, m.rows(), m.gen, m.needle
+	src, path, n, gen, needle := m.src, m.path, m.rows(), m.gen, m.find.needle
 	return func() tea.Msg {
 		k, ok, err := src.Search(path, from, []byte(needle))
 		if err != nil || !ok {
@@ -257,10 +256,6 @@ func (m Tree) Update(msg tea.Msg) (Tree, tea.Cmd) {
 		if !m.focused {
 			return m, nil
 		}
-		if m.ask.active() {
-			cmd := searchKey(&m.ask, &m.needle, msg, func() tea.Cmd { return m.search() })
-			return m, cmd
-		}
 		return m.key(msg)
 	}
 	return m, nil
@@ -268,13 +263,10 @@ func (m Tree) Update(msg tea.Msg) (Tree, tea.Cmd) {
 
 func (m Tree) key(msg tea.KeyPressMsg) (Tree, tea.Cmd) {
 	k := m.Keys
+	if cmd, ok := m.find.key(msg, k.Search, k.SearchNext, func() tea.Cmd { return m.search() }); ok {
+		return m, cmd
+	}
 	switch {
-	case key.Matches(msg, k.Search):
-		return m, m.ask.open(askSearch, "search keys and values: ", m.needle)
-	case key.Matches(msg, k.SearchNext):
-		if m.needle != "" {
-			return m, m.search()
-		}
 	case key.Matches(msg, k.View):
 		if n := len(m.value.Views); n > 0 {
 			m.view, m.valTop = (m.view+1)%n, 0
@@ -377,8 +369,8 @@ func (m Tree) View() string {
 	if m.err != nil {
 		right = append(right[:1], append([]string{"error: " + m.err.Error()}, right[1:]...)...)
 	}
-	if m.ask.active() {
-		right = append(fill(right, m.h-1), m.ask.view())
+	if m.find.ask.active() {
+		right = append(fill(right, m.h-1), m.find.ask.view())
 	}
 	return columns(left, right, lw, m.w, m.h)
 }
