@@ -232,19 +232,26 @@ func TestSnapDumpDamaged(t *testing.T) {
 		exit     int
 		severity finding.Severity
 	}
+	type damage func(t *testing.T, snapDir string) (off int64, msg string) // off -1: not checked
+	// flipStore flips a bit of the byte 1/nth into the v2 store JSON of the
+	// .snap name, where the finding's offset must be, and whose message
+	// must say msg.
+	flipStore := func(name string, nth int64, bit uint, msg string) damage {
+		return func(t *testing.T, snapDir string) (int64, string) {
+			p := filepath.Join(snapDir, name)
+			_, j, l := snapDataOffsets(t, p)
+			fixture.FlipBit(t, p, j+l/nth, bit)
+			return j + l/nth, msg
+		}
+	}
 	cases := map[string]struct {
-		damage func(t *testing.T, snapDir string) (off int64, msg string) // off -1: not checked
+		damage damage
 		want   []want
 		check  func(t *testing.T, doc *snapDoc)
 	}{
 		"flipped-byte": {
-			damage: func(t *testing.T, snapDir string) (int64, string) {
-				p := filepath.Join(snapDir, oldest)
-				_, j, l := snapDataOffsets(t, p)
-				fixture.FlipBit(t, p, j+l/2, 6)
-				return j + l/2, "offset is that of the damaged byte"
-			},
-			want: []want{{"snap-crc-mismatch", "member/snap/" + oldest, ExitFindings, finding.Error}},
+			damage: flipStore(oldest, 2, 6, "offset is that of the damaged byte"),
+			want:   []want{{"snap-crc-mismatch", "member/snap/" + oldest, ExitFindings, finding.Error}},
 		},
 		"two-flipped-bytes": {
 			damage: func(t *testing.T, snapDir string) (int64, string) {
@@ -257,13 +264,8 @@ func TestSnapDumpDamaged(t *testing.T) {
 			want: []want{{"snap-crc-mismatch", "member/snap/" + oldest, ExitFindings, finding.Error}},
 		},
 		"newest-damaged": {
-			damage: func(t *testing.T, snapDir string) (int64, string) {
-				p := filepath.Join(snapDir, newest)
-				_, j, l := snapDataOffsets(t, p)
-				fixture.FlipBit(t, p, j+l/3, 0)
-				return j + l/3, "one flipped bit (bit 0)"
-			},
-			want: []want{{"snap-crc-mismatch", "member/snap/" + newest, ExitFindings, finding.Error}},
+			damage: flipStore(newest, 3, 0, "one flipped bit (bit 0)"),
+			want:   []want{{"snap-crc-mismatch", "member/snap/" + newest, ExitFindings, finding.Error}},
 			check: func(t *testing.T, doc *snapDoc) {
 				if n := doc.Newest; n == nil || n.Name != "0000000000000002-00000000000000ca.snap" ||
 					!slices.Equal(n.WouldRename, []string{"member/snap/" + newest}) {
@@ -351,11 +353,7 @@ func TestSnapDumpSingleFile(t *testing.T) {
 }
 
 func TestSnapDumpBadInput(t *testing.T) {
-	tmp := t.TempDir()
-	notSnap := filepath.Join(tmp, "notes.txt")
-	os.WriteFile(notSnap, []byte("hello, not a snapshot\n"), 0o644)
-	emptyDir := filepath.Join(tmp, "empty")
-	os.Mkdir(emptyDir, 0o755)
+	tmp, notSnap, emptyDir := badInputs(t, "a snapshot")
 	wal := filepath.Join(etcdtest.SampleDir(t), "member", "wal", "0000000000000000-0000000000000000.wal")
 	cases := map[string][]string{
 		"missing path": {"snap", "dump", filepath.Join(tmp, "nope")},
@@ -365,20 +363,7 @@ func TestSnapDumpBadInput(t *testing.T) {
 		"no argument":  {"snap", "dump"},
 		"bad -w":       {"snap", "dump", "-w", "yaml", etcdtest.SampleDir(t)},
 	}
-	for name, args := range cases {
-		t.Run(name, func(t *testing.T) {
-			out, errOut, code := run(t, args...)
-			if code != ExitTrouble {
-				t.Errorf("exit %d, want 2 (stdout %q stderr %q)", code, out, errOut)
-			}
-			if strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "etcdscope: ") {
-				t.Errorf("want one line on stderr, got %q", errOut)
-			}
-			if out != "" {
-				t.Errorf("stdout not empty: %q", out)
-			}
-		})
-	}
+	checkTrouble(t, cases)
 	if _, errOut, _ := run(t, "snap", "dump", filepath.Join(tmp, "nope")); !strings.Contains(errOut, filepath.Join(tmp, "nope")) {
 		t.Errorf("the message does not name the path: %q", errOut)
 	}

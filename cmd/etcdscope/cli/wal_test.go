@@ -26,6 +26,47 @@ func run(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errOut.String(), code
 }
 
+// badInputs makes in a new temporary dir, tmp, what a command given the
+// wrong thing reads: notes, a text file (saying it is not notA), and
+// emptyDir, an empty dir.
+func badInputs(t *testing.T, notA string) (tmp, notes, emptyDir string) {
+	t.Helper()
+	tmp = t.TempDir()
+	notes, emptyDir = filepath.Join(tmp, "notes.txt"), filepath.Join(tmp, "empty")
+	if err := os.WriteFile(notes, []byte("hello, not "+notA+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(emptyDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return tmp, notes, emptyDir
+}
+
+// checkTrouble runs each command line of cases, in a subtest by its name,
+// and checks that it fails as a command that cannot do its job does: exit
+// 2, one line on stderr that starts with "etcdscope: " and is no stack
+// trace, nothing on stdout.
+func checkTrouble(t *testing.T, cases map[string][]string) {
+	t.Helper()
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			out, errOut, code := run(t, args...)
+			if code != ExitTrouble {
+				t.Errorf("exit %d, want 2 (stdout %q stderr %q)", code, out, errOut)
+			}
+			if strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "etcdscope: ") {
+				t.Errorf("want one line on stderr, got %q", errOut)
+			}
+			if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
+				t.Errorf("stack trace on stderr: %q", errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+		})
+	}
+}
+
 func verifyJSON(t *testing.T, dir string) (*finding.Report, int) {
 	t.Helper()
 	return reportJSON(t, dir, "wal", "verify")
@@ -247,11 +288,7 @@ func findingsText(r *finding.Report) string {
 }
 
 func TestWALBadInput(t *testing.T) {
-	tmp := t.TempDir()
-	notWAL := filepath.Join(tmp, "notes.txt")
-	os.WriteFile(notWAL, []byte("hello, not a WAL at all\n"), 0o644)
-	emptyDir := filepath.Join(tmp, "empty")
-	os.Mkdir(emptyDir, 0o755)
+	tmp, notWAL, emptyDir := badInputs(t, "a WAL")
 	loop := filepath.Join(tmp, "loop")
 	os.Symlink(loop, loop)
 	cases := map[string][]string{
@@ -266,23 +303,7 @@ func TestWALBadInput(t *testing.T) {
 		"unknown noun":  {"wall", "verify"},
 		"bad index rng": {"wal", "dump", "--start-index", "9", "--end-index", "3", emptyDir},
 	}
-	for name, args := range cases {
-		t.Run(name, func(t *testing.T) {
-			out, errOut, code := run(t, args...)
-			if code != ExitTrouble {
-				t.Errorf("exit %d, want 2 (stdout %q stderr %q)", code, out, errOut)
-			}
-			if strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "etcdscope: ") {
-				t.Errorf("want one line on stderr, got %q", errOut)
-			}
-			if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
-				t.Errorf("stack trace on stderr: %q", errOut)
-			}
-			if out != "" {
-				t.Errorf("stdout not empty: %q", out)
-			}
-		})
-	}
+	checkTrouble(t, cases)
 }
 
 func TestWALCommandsLeaveInputUnchanged(t *testing.T) {
