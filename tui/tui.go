@@ -104,6 +104,19 @@ type Model struct {
 	quitting bool
 }
 
+// newList returns the list pane named name over what load reads after the
+// first screen when load is set, else over items; ok is false when there
+// is neither.
+func newList(name string, items []panes.Item, load func() ([]panes.Item, error)) (l panes.List, ok bool) {
+	switch {
+	case load != nil:
+		return panes.NewListLoader(name, load), true
+	case items != nil:
+		return panes.NewList(name, items), true
+	}
+	return panes.List{}, false
+}
+
 // New returns the root model over src.
 func New(src Sources) (Model, error) {
 	m := Model{help: help.New(), w: 100, h: 30}
@@ -111,12 +124,8 @@ func New(src Sources) (Model, error) {
 		m.wal = panes.NewWAL(src.WAL)
 		m.tabs = append(m.tabs, tabWAL)
 	}
-	switch {
-	case src.LoadSnap != nil:
-		m.snap = panes.NewListLoader("Snapshot files", src.LoadSnap)
-		m.tabs = append(m.tabs, tabSnap)
-	case src.Snap != nil:
-		m.snap = panes.NewList("Snapshot files", src.Snap)
+	var ok bool
+	if m.snap, ok = newList("Snapshot files", src.Snap, src.LoadSnap); ok {
 		m.tabs = append(m.tabs, tabSnap)
 	}
 	if src.Bolt != nil {
@@ -131,12 +140,7 @@ func New(src Sources) (Model, error) {
 		m.mvcc = panes.NewMVCC(src.MVCC)
 		m.tabs = append(m.tabs, tabMVCC)
 	}
-	switch {
-	case src.LoadFindings != nil:
-		m.findings = panes.NewListLoader("Findings", src.LoadFindings)
-		m.tabs = append(m.tabs, tabFindings)
-	case src.Findings != nil:
-		m.findings = panes.NewList("Findings", src.Findings)
+	if m.findings, ok = newList("Findings", src.Findings, src.LoadFindings); ok {
 		m.tabs = append(m.tabs, tabFindings)
 	}
 	if len(m.tabs) == 0 {
