@@ -69,6 +69,8 @@ func press(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyDown}
 	case "pgdown":
 		return tea.KeyPressMsg{Code: tea.KeyPgDown}
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
 	}
 	return tea.KeyPressMsg{Code: rune(k[0]), Text: k}
 }
@@ -169,12 +171,11 @@ func TestWALJumps(t *testing.T) {
 	m := start(t, tui.Sources{WAL: src}, 100, 30)
 	m = typeKeys(t, m, "i33")
 	golden(t, "index-prompt", screen(m))
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	if s := screen(m); !strings.Contains(s, "Records of 0000000000000001-0000000000000015.wal") || !strings.Contains(s, "> 0x00000268 !! entry    33/2") {
 		t.Errorf("i 33 enter:\n%s", s)
 	}
-	m = typeKeys(t, m, "o40")
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = typeEnter(t, m, "o40")
 	if s := screen(m); !strings.Contains(s, "> 0x00000028 ok entry    21/2") {
 		t.Errorf("o 0x40: want the entry covering 0x40:\n%s", s)
 	}
@@ -186,39 +187,35 @@ func TestWALJumps(t *testing.T) {
 	if s := screen(m); !strings.Contains(s, "raft index: q]") {
 		t.Errorf("q and ] typed into the prompt:\n%s", s)
 	}
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	if s := screen(m); !strings.Contains(s, `error: not a raft index: "q]"`) {
 		t.Errorf("a bad index:\n%s", s)
 	}
-	m = typeKeys(t, m, "i99")
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = typeEnter(t, m, "i99")
 	if s := screen(m); !strings.Contains(s, "no entry with raft index 99") {
 		t.Errorf("an index past the log:\n%s", s)
 	}
 	// / searches the records' decoded requests and problems from the one
 	// selected on, across segments; enter on the prompt again goes on.
-	m = typeKeys(t, m, "i1")
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = typeEnter(t, m, "i1")
 	for i, want := range []string{"3/2 put key=\"/k/3\"", "30/2 put key=\"/k/30\"", "31/2 put key=\"/k/31\""} {
 		if i == 0 {
 			m = typeKeys(t, m, "//k/3")
 		} else {
 			m = typeKeys(t, m, "/") // the prompt holds the last search
 		}
-		m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+		m = drive(t, m, press("enter"))
 		if s := screen(m); !strings.Contains(s, "> ") || !strings.Contains(s[strings.Index(s, "> 0x"):], want) {
 			t.Fatalf("search /k/3: want %s selected:\n%s", want, s)
 		}
 	}
 	m = typeKeys(t, m, "/")
 	m = drive(t, m, tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}) // clear it
-	m = typeKeys(t, m, "crc-mismatch")
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = typeEnter(t, m, "crc-mismatch")
 	if s := screen(m); !strings.Contains(s, "> 0x00000268 !! entry") {
 		t.Errorf("search for a problem's code:\n%s", s)
 	}
-	m = typeKeys(t, m, "/")
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = typeEnter(t, m, "/")
 	if s := screen(m); !strings.Contains(s, "no record after the one selected holds") {
 		t.Errorf("a search past the last match:\n%s", s)
 	}
@@ -231,6 +228,12 @@ func typeKeys(t *testing.T, m tea.Model, s string) tea.Model {
 		m = drive(t, m, press(string(r)))
 	}
 	return m
+}
+
+// typeEnter types s, as typeKeys does, and then presses enter.
+func typeEnter(t *testing.T, m tea.Model, s string) tea.Model {
+	t.Helper()
+	return drive(t, typeKeys(t, m, s), press("enter"))
 }
 
 // TestWALSample: on a copy of the sample member whose WAL has one record
@@ -300,8 +303,7 @@ func TestBoltPane(t *testing.T) {
 	}
 	// The bucket browser passes over the zeroed leaf: the key bucket
 	// still lists the records of its other leaves.
-	m = typeKeys(t, m, "bjjjjj")
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = typeEnter(t, m, "bjjjjj")
 	if s := screen(m); !strings.Contains(s, "Bucket /key") || strings.Count(s, "_0 ") < 10 {
 		t.Errorf("the key bucket of the damaged db:\n%s", s)
 	}
@@ -363,7 +365,7 @@ func TestMVCCPane(t *testing.T) {
 	// / finds a key by a part of its name; n finds no other.
 	m = typeKeys(t, m, "/v1024")
 	golden(t, "search-prompt", screen(m))
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	if s := screen(m); !strings.Contains(s, "> /data/v1024") || !strings.Contains(s, `"v1024" found`) {
 		t.Errorf("/v1024:\n%s", s)
 	}
@@ -399,13 +401,13 @@ func TestFindingsPane(t *testing.T) {
 	m := start(t, tui.Sources{WAL: wal, Bolt: bolt, Findings: items}, 120, 30)
 	m = drive(t, m, press("[")) // the last tab: findings
 	golden(t, "findings", screen(m))
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter}) // the first finding: the WAL record
+	m = drive(t, m, press("enter")) // the first finding: the WAL record
 	if s := screen(m); !strings.HasPrefix(s, "[WAL]") || !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", bad.Offset)) {
 		t.Errorf("enter on the WAL finding:\n%s", s)
 	}
 	m = drive(t, m, press("["))
 	m = drive(t, m, press("j"))
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	if s := screen(m); !strings.HasPrefix(s, " WAL  [Bolt]") || !strings.Contains(s, "Page 49") || !strings.Contains(s, "[!]") {
 		t.Errorf("enter on the page finding:\n%s", s)
 	}
@@ -493,13 +495,13 @@ func TestReportFindings(t *testing.T) {
 	if !strings.Contains(s, "db-behind-wal member/snap/db index 33") || !strings.Contains(s, "Findings: 3, 2 with problems") {
 		t.Errorf("findings tab:\n%s", s)
 	}
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	if s := screen(m); !strings.HasPrefix(s, "[WAL]") || !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", off)) {
 		t.Errorf("enter on the WAL finding:\n%s", s)
 	}
 	m = drive(t, m, press("["))
 	m = drive(t, m, press("j"))
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	if s := screen(m); !strings.Contains(s, "[Bolt]") || !strings.Contains(s, "Page 3") {
 		t.Errorf("enter on the page finding:\n%s", s)
 	}
@@ -563,7 +565,7 @@ func TestBucketBrowser(t *testing.T) {
 	for range 5 { // alarm auth authRoles authUsers cluster key
 		m = drive(t, m, press("j"))
 	}
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	golden(t, "key", screen(m))
 
 	var got []string
@@ -586,8 +588,7 @@ func TestBucketBrowser(t *testing.T) {
 	if s := selected(t, screen(m)); s != want[len(want)-1] {
 		t.Errorf("G: at %s, want the last record %s", s, want[len(want)-1])
 	}
-	m = typeKeys(t, m, "vg//data/v1024")
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = typeEnter(t, m, "vg//data/v1024")
 	s := screen(m)
 	golden(t, "search", s)
 	if selected(t, s) != "12_0" || !strings.Contains(s, "key              /data/v1024") {
@@ -603,7 +604,7 @@ func TestBucketBrowser(t *testing.T) {
 	}
 	// etcd's lease records are protobufs: shown field by field.
 	m = drive(t, m, press("j"))
-	m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+	m = drive(t, m, press("enter"))
 	if s := screen(m); !strings.Contains(s, "Bucket /lease") || !strings.Contains(s, "as protobuf fields") || !strings.Contains(s, "1: varint ") {
 		t.Errorf("a lease record:\n%s", s)
 	}
@@ -681,9 +682,8 @@ func TestDamagedMemberNeverPanics(t *testing.T) {
 			}
 			m = typeKeys(t, m, "[[[b") // the bolt tab's bucket browser
 			for range 10 {
-				m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
-				m = typeKeys(t, m, "Gvv/a")
-				m = drive(t, m, tea.KeyPressMsg{Code: tea.KeyEnter})
+				m = drive(t, m, press("enter"))
+				m = typeEnter(t, m, "Gvv/a")
 				m = typeKeys(t, m, "hj")
 				_ = screen(m)
 			}
