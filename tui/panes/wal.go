@@ -387,26 +387,12 @@ func (m WAL) key(msg tea.KeyPressMsg) (WAL, tea.Cmd) {
 		}
 		return m, nil
 	}
+	// The cursor moves in the segments column or in the records list
+	// (which alone has pages).
+	cur, n, page := m.cur, len(m.rows), max(m.listHeight()-1, 1)
 	if m.onSegs {
-		seg := m.seg
-		switch {
-		case key.Matches(msg, k.Up):
-			seg--
-		case key.Matches(msg, k.Down):
-			seg++
-		case key.Matches(msg, k.Top):
-			seg = 0
-		case key.Matches(msg, k.Bottom):
-			seg = len(m.segs) - 1
-		}
-		seg = min(max(seg, 0), len(m.segs)-1)
-		if seg != m.seg {
-			m.seg, m.loading = seg, true
-			return m, m.load(seg, 0)
-		}
-		return m, nil
+		cur, n, page = m.seg, len(m.segs), 0
 	}
-	cur, page := m.cur, max(m.listHeight()-1, 1)
 	switch {
 	case key.Matches(msg, k.Up):
 		cur--
@@ -419,9 +405,16 @@ func (m WAL) key(msg tea.KeyPressMsg) (WAL, tea.Cmd) {
 	case key.Matches(msg, k.Top):
 		cur = 0
 	case key.Matches(msg, k.Bottom):
-		cur = len(m.rows) - 1
+		cur = n - 1
 	}
-	cur = min(max(cur, 0), max(len(m.rows)-1, 0))
+	cur = min(max(cur, 0), max(n-1, 0))
+	if m.onSegs {
+		if cur != m.seg {
+			m.seg, m.loading = cur, true
+			return m, m.load(cur, 0)
+		}
+		return m, nil
+	}
 	if cur == m.cur {
 		return m, nil
 	}
