@@ -45,8 +45,8 @@ func DefaultBoltKeyMap() BoltKeyMap {
 		PageDown:    pageDownKey("screen down"),
 		Top:         topKey("page 0"),
 		Bottom:      bottomKey("last page"),
-		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
-		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
+		NextProblem: nextProblemKey(),
+		PrevProblem: prevProblemKey(),
 		Buckets:     key.NewBinding(key.WithKeys("b"), key.WithHelp("b", "pages/buckets")),
 	}
 }

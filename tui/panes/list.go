@@ -41,8 +41,8 @@ func DefaultListKeyMap() ListKeyMap {
 		Down:        downKey("down"),
 		Top:         topKey("first"),
 		Bottom:      bottomKey("last"),
-		NextProblem: key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next problem")),
-		PrevProblem: key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous problem")),
+		NextProblem: nextProblemKey(),
+		PrevProblem: prevProblemKey(),
 		Open:        key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "go to it")),
 	}
 }
