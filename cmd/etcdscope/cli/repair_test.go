@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/fixture"
@@ -235,14 +233,7 @@ func TestRepairBolt(t *testing.T) {
 				src := fixture.CopyDir(t, gen)
 				db := filepath.Join(src, "member", "snap", "db")
 				if name == "freelist" {
-					// etcd writes no freelist page (bbolt's NoFreelistSync);
-					// opening the db read-write without it makes bbolt write
-					// one, as older etcd and bbolt's own tools leave them.
-					b, err := bolt.Open(db, 0o600, &bolt.Options{})
-					if err != nil {
-						t.Fatal(err)
-					}
-					b.Close()
+					fixture.PersistFreelist(t, db) // etcd writes no freelist page
 				}
 				in, _, code := run(t, "mvcc", "range", db, "", "--prefix", "-w", "json")
 				if code != ExitOK {
