@@ -30,7 +30,9 @@ type HexID uint64
 
 func (id HexID) MarshalText() ([]byte, error) { return fmt.Appendf(nil, "%016x", uint64(id)), nil }
 
-func hexIDs(v []uint64) []HexID {
+// HexIDs is ids as [HexID]s; it is never nil, so an empty list is [] in
+// JSON.
+func HexIDs(v []uint64) []HexID {
 	out := make([]HexID, len(v))
 	for i, x := range v {
 		out[i] = HexID(x)
@@ -47,7 +49,7 @@ func (c ConfState) MarshalJSON() ([]byte, error) {
 		VotersOutgoing []HexID `json:"voters_outgoing,omitempty"`
 		LearnersNext   []HexID `json:"learners_next,omitempty"`
 		AutoLeave      bool    `json:"auto_leave,omitempty"`
-	}{hexIDs(c.Voters), hexIDs(c.Learners), hexIDs(c.VotersOutgoing), hexIDs(c.LearnersNext), c.AutoLeave})
+	}{HexIDs(c.Voters), HexIDs(c.Learners), HexIDs(c.VotersOutgoing), HexIDs(c.LearnersNext), c.AutoLeave})
 }
 
 // ReadConfState decodes the raftpb.ConfState it walks into c, accepting

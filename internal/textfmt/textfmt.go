@@ -10,10 +10,12 @@
 //   - --hex prints every byte as \xNN, as `etcdctl get --hex` does ([Hex]).
 //
 // Bare text never starts with a double quote, so a reader can always tell
-// a quoted form from a plain one.
+// a quoted form from a plain one. Sizes in bytes are shown as [Size] puts
+// them.
 package textfmt
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
@@ -104,4 +106,18 @@ func Escape(s string) string {
 	q := strconv.Quote(s)
 	q = q[1 : len(q)-1]
 	return strings.ReplaceAll(q, `\"`, `"`)
+}
+
+// Size is a size in bytes for a person: B below a KiB, else KiB, MiB or
+// GiB with one decimal ("7.0 KiB", "16.0 MiB").
+func Size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
