@@ -1,6 +1,8 @@
 package inspect
 
 import (
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/pbwire"
 	"github.com/etcdscope/etcdscope/snapfmt"
 )
 
@@ -21,17 +24,25 @@ type SnapOptions struct {
 
 // SnapReport is what [CheckSnap] finds: the files of a snap dir (or one
 // snapshot file), the .snap etcd would load at boot, and the findings.
+// Its JSON is CONTRACT.md's findings document plus the files, each named
+// as the findings name files.
 type SnapReport struct {
-	Path  string // as given
-	Files *snapfmt.Dir
+	Path string `json:"path"` // as given
 	// Dir is the snap dir (or the file's dir) named as findings name files.
-	Dir string
+	Dir       string         `json:"dir"`
+	Snaps     []SnapFile     `json:"snaps"`
+	SnapDBs   []SnapDB       `json:"snap_dbs"`
+	DB        *SnapDB        `json:"db"` // the live db, nil when absent
+	Leftovers []SnapLeftover `json:"leftovers"`
+	Newest    *SnapNewest    `json:"newest"` // nil when etcd would find no usable .snap
+	finding.Report
+
+	Files *snapfmt.Dir `json:"-"`
 	// Choice is etcd's search for the .snap it loads: constrained to the
 	// WAL's committed snapshot records when the member's WAL is at hand
 	// (as etcd 3.5 and 3.6 do at boot), else the newest that reads.
-	Choice snapfmt.Choice
-	WAL    SnapWAL
-	finding.Report
+	Choice snapfmt.Choice `json:"-"`
+	WAL    SnapWAL        `json:"-"`
 
 	rel func(string) string
 }
@@ -61,18 +72,171 @@ func CheckSnap(path string, opts SnapOptions) (*SnapReport, error) {
 		return nil, err
 	}
 	rep := &SnapReport{Path: path, Files: d, Dir: l.Rel(d.Path), Report: *Snap(d, l.Rel), rel: l.Rel}
-	if opts.IgnoreWAL || l.WALDir == "" || len(d.Snaps) == 0 {
-		rep.Choice = snapfmt.Newest(d.Snaps)
-		return rep, nil
+	rep.Choice = snapfmt.Newest(d.Snaps)
+	if !opts.IgnoreWAL && l.WALDir != "" && len(d.Snaps) > 0 {
+		ids, problems, err := walSnapshots(l.WALDir)
+		if err != nil {
+			rep.WAL.Err = err
+		} else {
+			rep.Choice = snapfmt.NewestAvailable(d.Snaps, ids)
+			rep.WAL = SnapWAL{Used: true, Records: len(ids), Problems: problems}
+		}
 	}
-	ids, problems, err := walSnapshots(l.WALDir)
-	if err != nil {
-		rep.Choice, rep.WAL.Err = snapfmt.Newest(d.Snaps), err
-		return rep, nil
-	}
-	rep.Choice = snapfmt.NewestAvailable(d.Snaps, ids)
-	rep.WAL = SnapWAL{Used: true, Records: len(ids), Problems: problems}
+	rep.list()
 	return rep, nil
+}
+
+// list names the files of the report as the findings do, and says what
+// etcd's loader does with each .snap and which one it loads.
+func (r *SnapReport) list() {
+	d, c := r.Files, r.Choice
+	r.Snaps, r.SnapDBs, r.Leftovers = []SnapFile{}, []SnapDB{}, []SnapLeftover{}
+	outcome := map[*snapfmt.File]snapfmt.Outcome{}
+	for _, s := range c.Steps {
+		outcome[s.File] = s.Outcome
+	}
+	for _, f := range d.Snaps {
+		r.Snaps = append(r.Snaps, SnapFile{f, r.File(f.Name), outcome[f]})
+	}
+	for _, f := range d.DBs {
+		r.SnapDBs = append(r.SnapDBs, SnapDB{f, r.File(f.Name)})
+	}
+	if d.DB != nil {
+		r.DB = &SnapDB{d.DB, r.File(d.DB.Name)}
+	}
+	for _, l := range d.Leftovers {
+		r.Leftovers = append(r.Leftovers, SnapLeftover{l, r.File(l.Name)})
+	}
+	if f := c.Loaded; f != nil {
+		id := f.ID()
+		r.Newest = &SnapNewest{Name: f.Name, Path: r.File(f.Name), Term: id.Term, Index: id.Index, ConstrainedByWAL: c.Constrained, WouldRename: []string{}}
+		for _, b := range c.Renamed() {
+			r.Newest.WouldRename = append(r.Newest.WouldRename, r.File(b.Name))
+		}
+		if c.Constrained {
+			r.Newest.WALSnapshots = r.WAL.Records
+		}
+	}
+}
+
+// SnapFile is a .snap file of a [SnapReport]: decoded, named as the
+// findings name it, and what etcd's loader does with it.
+type SnapFile struct {
+	*snapfmt.File
+	Path    string
+	Outcome snapfmt.Outcome
+}
+
+// MarshalJSON writes the file's name, path and size, its term and index
+// (from the metadata, else the name) and those of its name, its conf
+// state by hex id, the CRC check, the data's place and size, whether
+// etcd's snap.Read takes it and what the loader does with it ("etcd"),
+// and the v2 store's summary.
+func (s SnapFile) MarshalJSON() ([]byte, error) {
+	type confState struct {
+		Voters         []pbwire.HexID `json:"voters"`
+		Learners       []pbwire.HexID `json:"learners"`
+		VotersOutgoing []pbwire.HexID `json:"voters_outgoing"`
+		LearnersNext   []pbwire.HexID `json:"learners_next"`
+		AutoLeave      bool           `json:"auto_leave"`
+	}
+	f, id := s.File, s.ID()
+	v := struct {
+		Name        string          `json:"name"`
+		Path        string          `json:"file"`
+		Size        int64           `json:"size"`
+		Term        uint64          `json:"term"`
+		Index       uint64          `json:"index"`
+		NameTerm    *uint64         `json:"name_term"`
+		NameIndex   *uint64         `json:"name_index"`
+		ConfState   *confState      `json:"conf_state"`
+		CRC         uint32          `json:"crc"`
+		ComputedCRC uint32          `json:"computed_crc"`
+		CRCOK       bool            `json:"crc_ok"`
+		DataOffset  int64           `json:"data_offset"`
+		DataBytes   int             `json:"data_bytes"`
+		StoreBytes  int             `json:"store_bytes"`
+		Loadable    bool            `json:"loadable"`
+		Outcome     snapfmt.Outcome `json:"etcd"`
+		Store       *snapfmt.Store  `json:"store"`
+	}{Name: f.Name, Path: s.Path, Size: f.Size, Term: id.Term, Index: id.Index,
+		CRC: f.Envelope.CRC, ComputedCRC: f.ComputedCRC, CRCOK: f.CRCOK(), DataOffset: f.Envelope.DataOffset, DataBytes: len(f.Envelope.Data),
+		Loadable: f.Loadable(), Outcome: s.Outcome, Store: f.Store}
+	if f.NameOK {
+		v.NameTerm, v.NameIndex = &f.NameTerm, &f.NameIndex
+	}
+	if sn := f.Snapshot; sn != nil {
+		c := sn.Metadata.ConfState
+		v.ConfState = &confState{pbwire.HexIDs(c.Voters), pbwire.HexIDs(c.Learners), pbwire.HexIDs(c.VotersOutgoing), pbwire.HexIDs(c.LearnersNext), c.AutoLeave}
+		v.StoreBytes = len(sn.Data)
+	}
+	return json.Marshal(v)
+}
+
+// SnapDB is a database snapshot or the live db of a [SnapReport], named
+// as the findings name it.
+type SnapDB struct {
+	*snapfmt.DBFile
+	Path string
+}
+
+// MarshalJSON writes the file's name and path, the raft index its name
+// carries (null for another name), its size, whether it starts like a
+// bbolt file and its page size, and the trailer check with both digests
+// when it was made.
+func (s SnapDB) MarshalJSON() ([]byte, error) {
+	d := s.DBFile
+	v := struct {
+		Name          string          `json:"name"`
+		Path          string          `json:"file"`
+		Index         *uint64         `json:"index"`
+		Size          int64           `json:"size"`
+		Bolt          bool            `json:"bolt"`
+		PageSize      uint32          `json:"page_size"`
+		Trailer       snapfmt.Trailer `json:"trailer"`
+		SHA256        string          `json:"sha256,omitempty"`
+		TrailerSHA256 string          `json:"trailer_sha256,omitempty"`
+	}{Name: d.Name, Path: s.Path, Size: d.Size, Bolt: d.Bolt, PageSize: d.PageSize, Trailer: d.Trailer}
+	if d.NameOK {
+		v.Index = &d.Index
+	}
+	if d.DataSHA != nil {
+		v.SHA256, v.TrailerSHA256 = hex.EncodeToString(d.DataSHA), hex.EncodeToString(d.StoredSHA)
+	}
+	return json.Marshal(v)
+}
+
+// SnapLeftover is a leftover file of a [SnapReport], named as the
+// findings name it.
+type SnapLeftover struct {
+	*snapfmt.Leftover
+	Path string
+}
+
+// MarshalJSON writes the file's name, path, kind and size, and what it is
+// and what etcd does with it (note).
+func (s SnapLeftover) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Name string               `json:"name"`
+		Path string               `json:"file"`
+		Kind snapfmt.LeftoverKind `json:"kind"`
+		Size int64                `json:"size"`
+		Note string               `json:"note"`
+	}{s.Name, s.Path, s.Kind, s.Size, s.Note()})
+}
+
+// SnapNewest is the .snap etcd would load.
+type SnapNewest struct {
+	Name  string `json:"name"`
+	Path  string `json:"file"`
+	Term  uint64 `json:"term"`
+	Index uint64 `json:"index"`
+	// ConstrainedByWAL says the choice was limited to the WAL's committed
+	// snapshot records (etcd 3.5, 3.6); WALSnapshots is how many there are.
+	ConstrainedByWAL bool `json:"constrained_by_wal"`
+	WALSnapshots     int  `json:"wal_snapshots"`
+	// WouldRename are the files etcd renames to .broken on the way.
+	WouldRename []string `json:"would_rename"`
 }
 
 // openSnap resolves path and reads the snap files it names.
