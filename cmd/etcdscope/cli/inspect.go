@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -57,19 +56,19 @@ func runCheck[R any](cmd *cobra.Command, g *globalOptions, path string, check fu
 
 // renderInspect writes inspect's report: with -w json the report as one
 // document (CONTRACT.md's findings and summary, and the member's summary),
-// else the summary rows, then the findings.
+// else the summary's lines (WHAT, SUMMARY), then the findings.
 func renderInspect(out, errOut io.Writer, format outputFormat, rep *inspect.Report) error {
 	if format == formatJSON {
 		return writeReport(out, rep, &rep.Report)
 	}
-	hdr, rows := inspectRows(rep)
+	fields := rep.Fields()
 	if format == formatTable {
-		if err := renderTable(out, hdr, rows); err != nil {
+		if err := renderTable(out, []string{"WHAT", "SUMMARY"}, fieldRows(fields)); err != nil {
 			return err
 		}
 	} else {
-		for _, r := range rows {
-			fmt.Fprintf(out, "%-9s %s\n", r[0]+":", r[1])
+		for _, f := range fields {
+			fmt.Fprintf(out, "%-9s %s\n", f[0]+":", f[1])
 		}
 	}
 	if len(rep.Findings) > 0 {
@@ -78,65 +77,11 @@ func renderInspect(out, errOut io.Writer, format outputFormat, rep *inspect.Repo
 	return renderFindings(out, errOut, format, &rep.Report)
 }
 
-// inspectRows is the pure row builder for inspect's summary.
-func inspectRows(rep *inspect.Report) (hdr []string, rows [][]string) {
-	hdr = []string{"WHAT", "SUMMARY"}
-	if rep.Member != "" {
-		rows = append(rows, []string{"member", fmt.Sprintf("%s in cluster %s", rep.Member, rep.Cluster)})
+// fieldRows is labelled lines as table rows.
+func fieldRows(fields [][2]string) [][]string {
+	rows := make([][]string, len(fields))
+	for i, f := range fields {
+		rows[i] = []string{f[0], f[1]}
 	}
-	if w := rep.WAL; w != nil {
-		rows = append(rows, []string{"wal", fmt.Sprintf("%d segments, %s; entries %d..%d (last term %d), %d entries",
-			w.Segments, humanBytes(w.Bytes), w.FirstIndex, w.LastIndex, w.LastTerm, w.Entries)})
-		if h := w.HardState; h != nil {
-			rows = append(rows, []string{"raft", fmt.Sprintf("term %d, vote %x, commit %d", h.Term, h.Vote, h.Commit)})
-		}
-		if n := len(w.Snapshots); n > 0 {
-			s := w.Snapshots[n-1]
-			rows = append(rows, []string{"wal snap", fmt.Sprintf("%d snapshot records, newest index %d term %d", n, s.Index, s.Term)})
-		}
-	}
-	s := rep.Snap
-	snapLine := fmt.Sprintf("%d .snap files", len(s.Snaps))
-	if n := len(s.Snaps); n > 0 {
-		snapLine += " (newest " + s.Snaps[n-1] + ")"
-	}
-	snapLine += fmt.Sprintf(", %d .snap.db files", len(s.SnapDBs))
-	if len(s.Other) > 0 {
-		snapLine += ", also: " + strings.Join(s.Other, " ")
-	}
-	rows = append(rows, []string{"snap", snapLine})
-	if d := rep.DB; d != nil {
-		rows = append(rows, []string{"db", fmt.Sprintf("%s, %s; %d pages of %d bytes below the high-water mark (%d in the tree, %d free), meta %d; %d buckets, %d records in the key bucket",
-			d.File, humanBytes(d.Bytes), d.HWM, d.PageSize, d.Tree, d.Free, d.MetaUsed, d.Buckets, d.Keys)})
-	} else if s.DB != "" {
-		rows = append(rows, []string{"db", fmt.Sprintf("%s, %s", s.DB, humanBytes(s.DBBytes))})
-	} else {
-		rows = append(rows, []string{"db", "none (member/snap/db is missing)"})
-	}
-	if d := rep.DB; d != nil && d.ConsistentIndex > 0 {
-		rows = append(rows, []string{"mvcc", fmt.Sprintf("revision %d, compacted at %d; consistent_index %d, term %d; storage version %s",
-			d.Revision, d.CompactRevision, d.ConsistentIndex, d.Term, orDash(d.StorageVersion))})
-	}
-	rows = append(rows, []string{"checked", strings.Join(rep.Checked, ", ")})
-	rows = append(rows, []string{"findings", rep.Summary.String()})
-	return hdr, rows
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+	return rows
 }
