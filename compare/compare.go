@@ -654,6 +654,9 @@ func behind(ms []*Member, rep *finding.Report) {
 	}
 }
 
+// notAdvised starts the note of an [Advice] from a member that diverged.
+const notAdvised = "not advised: compare found this member diverged; "
+
 // advise says, for each member, what recovering the cluster from it
 // would keep and lose.
 func advise(ms []*Member) []Advice {
@@ -674,8 +677,7 @@ func advise(ms []*Member) []Advice {
 			LostEntries: topCommit - m.Applied, LostRevisions: topRev - m.DBRevision,
 			Note: "etcdutl snapshot restore of this member's db: keeps what the db holds, not the log after it"}
 		if m.bad {
-			fnc.Note = "not advised: compare found this member diverged; " + fnc.Note
-			snap.Note = "not advised: compare found this member diverged; " + snap.Note
+			fnc.Note, snap.Note = notAdvised+fnc.Note, notAdvised+snap.Note
 		} else if best < 0 || fnc.KeepsIndex > out[best].KeepsIndex || (fnc.KeepsIndex == out[best].KeepsIndex && fnc.KeepsRevision > out[best].KeepsRevision) {
 			best = len(out)
 		}

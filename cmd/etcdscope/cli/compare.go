@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -59,32 +57,22 @@ Exit status 1 when a member diverges.`,
 	})
 }
 
+// renderCompare writes what compare found: with -w json the result as one
+// document, else the members, the notes on them, the ways to recover, then
+// the findings.
 func renderCompare(out, errOut io.Writer, format outputFormat, res *compare.Result) error {
 	if format == formatJSON {
-		if err := writeJSON(out, res); err != nil {
-			return err
-		}
-		if res.HasErrors() {
-			return errFindings
-		}
-		return nil
+		return writeReport(out, res, &res.Report)
 	}
-	hdr, rows := compareMemberRows(res)
+	hdr, rows := res.MemberTable()
 	if err := renderTable(out, hdr, rows); err != nil {
 		return err
 	}
-	if res.HashRevision > 0 {
-		fmt.Fprintf(out, "HashKV compared at revision %d (compaction %d)\n", res.HashRevision, res.HashCompactRevision)
-	}
-	if !res.SelfChecked {
-		fmt.Fprintln(out, "self-check: not run (--self-check replays each member's WAL and compares it with the member's db)")
-	} else {
-		for _, m := range res.Members {
-			fmt.Fprintf(out, "self-check %s: %s\n", m.Dir, m.SelfCheck)
-		}
+	for _, n := range res.Notes() {
+		fmt.Fprintln(out, n)
 	}
 	fmt.Fprintln(out)
-	hdr, rows = compareAdviceRows(res)
+	hdr, rows = res.AdviceTable()
 	if err := renderTable(out, hdr, rows); err != nil {
 		return err
 	}
@@ -92,38 +80,4 @@ func renderCompare(out, errOut io.Writer, format outputFormat, res *compare.Resu
 		fmt.Fprintln(out)
 	}
 	return renderFindings(out, errOut, format, &res.Report)
-}
-
-// compareMemberRows is the pure row builder for the members table.
-func compareMemberRows(res *compare.Result) (hdr []string, rows [][]string) {
-	hdr = []string{"MEMBER", "NAME", "ID", "WAL ENTRIES", "COMMIT", "APPLIED", "REVISION", "COMPACTED", "HASHKV"}
-	for _, m := range res.Members {
-		applied := strconv.FormatUint(m.Applied, 10)
-		if m.AppliedByReplay > 0 {
-			applied += fmt.Sprintf(" (replayed to %d)", m.AppliedByReplay)
-		}
-		hash := "-"
-		if m.Hash != nil {
-			hash = strconv.FormatInt(*m.Hash, 10)
-		}
-		rows = append(rows, []string{m.Dir, m.Name, m.ID, fmt.Sprintf("%d..%d", m.FirstIndex, m.LastIndex),
-			strconv.FormatUint(m.Commit, 10), applied, strconv.FormatInt(m.Revision, 10), strconv.FormatInt(m.CompactRevision, 10), hash})
-	}
-	return hdr, rows
-}
-
-// compareAdviceRows is the pure row builder for the recovery advice.
-func compareAdviceRows(res *compare.Result) (hdr []string, rows [][]string) {
-	hdr = []string{"RECOVER FROM", "HOW", "KEEPS INDEX", "KEEPS REVISION", "LOSES ENTRIES", "LOSES REVISIONS", "ADVICE"}
-	for _, a := range res.Advice {
-		adv := ""
-		if a.Recommended {
-			adv = "recommended"
-		} else if strings.HasPrefix(a.Note, "not advised:") {
-			adv = "not advised: diverged"
-		}
-		rows = append(rows, []string{a.Dir, a.Method, strconv.FormatUint(a.KeepsIndex, 10), strconv.FormatInt(a.KeepsRevision, 10),
-			strconv.FormatUint(a.LostEntries, 10), strconv.FormatInt(a.LostRevisions, 10), adv})
-	}
-	return hdr, rows
 }
