@@ -3,10 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -114,42 +111,8 @@ func newReplayDoc(out string, res *replay.Result) *replayDoc {
 	return &replayDoc{out, res, hexID(res.NodeID), hexID(res.ClusterID)}
 }
 
+// rows is the replay's summary (WHAT, VALUE): where it wrote, then the
+// result's fields.
 func (d *replayDoc) rows() (hdr []string, rows [][]string) {
-	counts := func(m map[string]int64) string {
-		var b strings.Builder
-		for _, k := range slices.Sorted(maps.Keys(m)) {
-			if b.Len() > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "%s %d", k, m[k])
-		}
-		if b.Len() == 0 {
-			return "none"
-		}
-		return b.String()
-	}
-	res := d.Result
-	return []string{"WHAT", "VALUE"}, [][]string{
-		{"out", d.Out},
-		{"base", res.Base},
-		{"member", fmt.Sprintf("%s in cluster %s", d.NodeID, d.ClusterID)},
-		{"applied", fmt.Sprintf("%d entries, through index %d (term %d) of %d committed", res.Stats.Entries, res.AppliedIndex, res.AppliedTerm, res.Commit)},
-		{"revision", fmt.Sprintf("%d, compacted at %d", res.Revision, res.CompactRev)},
-		{"requests", counts(res.Stats.Requests)},
-		{"not applied", counts(res.Stats.Unsupported)},
-		{"refused", counts(res.Stats.Failed)},
-		{"trustworthy", trustText(res)},
-		{"duration", res.Duration.String()},
-	}
-}
-
-// trustText says which revisions the replay rebuilt from the log.
-func trustText(res *replay.Result) string {
-	if res.BaseIndex == 0 {
-		return fmt.Sprintf("revisions 1 to %d, rebuilt from the whole log", res.Revision)
-	}
-	if res.Revision == res.BaseRevision {
-		return fmt.Sprintf("no revision after the base's %d: everything is the base's", res.BaseRevision)
-	}
-	return fmt.Sprintf("revisions %d to %d rebuilt from the WAL; up to %d they are the base's", res.BaseRevision+1, res.Revision, res.BaseRevision)
+	return []string{"WHAT", "VALUE"}, fieldRows(append([][2]string{{"out", d.Out}}, d.Fields()...))
 }
