@@ -8,6 +8,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 )
 
 // Entry is one element of a bucket as the bucket browser lists it.
@@ -341,7 +343,7 @@ func (m Tree) View() string {
 			left = append(left, mark+"["+e.Text+"]/")
 			continue
 		}
-		left = append(left, strings.TrimRight(fmt.Sprintf("%s%-12s %9s  %s", mark, e.Text, human(int64(e.Size)), e.Note), " "))
+		left = append(left, strings.TrimRight(fmt.Sprintf("%s%-12s %9s  %s", mark, e.Text, textfmt.Size(int64(e.Size)), e.Note), " "))
 	}
 	var right []string
 	switch {

@@ -11,6 +11,8 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 )
 
 // Segment is one WAL segment file.
@@ -456,7 +458,7 @@ func (m WAL) segView(h int) []string {
 			mark = "> "
 		}
 		line := mark + strings.TrimSuffix(m.segs[i].Name, ".wal")
-		if size := " " + human(m.segs[i].Size); len(line)+len(size) <= m.segWidth() {
+		if size := " " + textfmt.Size(m.segs[i].Size); len(line)+len(size) <= m.segWidth() {
 			line += size
 		}
 		lines = append(lines, line)
@@ -562,14 +564,4 @@ func columns(left, right []string, lw, w, h int) string {
 		}
 	}
 	return b.String()
-}
-
-func human(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
