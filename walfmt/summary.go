@@ -1,8 +1,13 @@
 package walfmt
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"io"
+	"slices"
+
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 )
 
 // TypeCount counts records of one kind and their bytes on disk (frame
@@ -113,4 +118,92 @@ func (s *Summary) add(f *Frame, haveEntry *bool) {
 		m := *f.Metadata
 		s.Metadata = &m
 	}
+}
+
+// Stats is a [Summary] with the entries also counted, with their data
+// bytes, by payload kind ([Payload.Kind], "undecodable" for data that does
+// not decode) and by key prefix: what wal stats reports.
+type Stats struct {
+	*Summary
+	Requests map[string]TypeCount `json:"requests"`
+	Prefixes map[string]TypeCount `json:"key_prefixes"` // an entry counts once per prefix its keys have
+	Problems int                  `json:"problems"`     // len(Summary.Problems)
+}
+
+// CollectStats reads every frame of r, as [Summarize] does, and counts the
+// entries by payload kind and by the first prefixDepth '/'-separated parts
+// of the keys their requests name ([KeyPrefix]).
+func CollectStats(r *Reader, prefixDepth int) (*Stats, error) {
+	st := &Stats{Requests: map[string]TypeCount{}, Prefixes: map[string]TypeCount{}}
+	sum, err := Summarize(r, func(f *Frame) error {
+		if f.Entry == nil {
+			return nil
+		}
+		p := DecodePayload(f.Entry)
+		kind := p.Kind
+		if p.Err != nil {
+			kind = "undecodable"
+		}
+		n := int64(len(f.Entry.Data))
+		count(st.Requests, kind, n)
+		seen := map[string]bool{}
+		for _, k := range p.Keys() {
+			if pre := KeyPrefix(k, prefixDepth); !seen[pre] {
+				seen[pre] = true
+				count(st.Prefixes, pre, n)
+			}
+		}
+		return nil
+	})
+	st.Summary = sum
+	if sum != nil {
+		st.Problems = len(sum.Problems)
+	}
+	return st, err
+}
+
+func count(m map[string]TypeCount, k string, n int64) {
+	tc := m[k]
+	tc.Count++
+	tc.Bytes += n
+	m[k] = tc
+}
+
+// KeyPrefix returns the first depth '/'-separated parts of k, with their
+// trailing slash, as text ([textfmt.Bare]): "/registry/pods/ns/x" at depth
+// 2 is "/registry/pods/". A key with fewer parts gives all but its last;
+// one with no '/' past its first byte, "(no prefix)".
+func KeyPrefix(k []byte, depth int) string {
+	n := 0
+	for i, c := range k {
+		if c == '/' && i > 0 {
+			n++
+			if n == depth {
+				return textfmt.Bare(k[:i+1])
+			}
+		}
+	}
+	if i := bytes.LastIndexByte(k, '/'); i > 0 {
+		return textfmt.Bare(k[:i+1])
+	}
+	return "(no prefix)"
+}
+
+// A NamedCount is one name's count.
+type NamedCount struct {
+	Name string
+	TypeCount
+}
+
+// ByBytes returns the counts of m, the most bytes first, names breaking
+// ties.
+func ByBytes(m map[string]TypeCount) []NamedCount {
+	out := make([]NamedCount, 0, len(m))
+	for k, tc := range m {
+		out = append(out, NamedCount{k, tc})
+	}
+	slices.SortFunc(out, func(a, b NamedCount) int {
+		return cmp.Or(cmp.Compare(b.Bytes, a.Bytes), cmp.Compare(a.Name, b.Name))
+	})
+	return out
 }
