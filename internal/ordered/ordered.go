@@ -137,3 +137,24 @@ func (w *Writer[T]) Close() error {
 
 // ErrStopped is returned by [Writer.Write] after writing failed.
 var ErrStopped = errors.New("ordered: writing failed")
+
+// WriteAll writes every record next returns through a new Writer, until
+// next returns io.EOF, and closes the Writer. It returns the first error:
+// next's, else writing's. next's records are its own: each is copied
+// before next is called again.
+func WriteAll[T any](out io.Writer, next func() (*T, error), opts Options[T]) error {
+	w := NewWriter(out, opts)
+	for {
+		rec, err := next()
+		if err == nil {
+			err = w.Write(rec)
+		}
+		if err != nil {
+			cerr := w.Close()
+			if err == io.EOF || errors.Is(err, ErrStopped) {
+				return cerr
+			}
+			return err
+		}
+	}
+}

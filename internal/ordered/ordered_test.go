@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -65,5 +67,37 @@ func TestWriteError(t *testing.T) {
 	}
 	if err := w.Close(); !errors.Is(err, errDisk) {
 		t.Errorf("Close: %v, want %v", err, errDisk)
+	}
+}
+
+// TestWriteAll: every record next gives is written, in order, up to
+// io.EOF; an error of next's is returned as it is, after what came before
+// it is written; a failed write stops the reading.
+func TestWriteAll(t *testing.T) {
+	reader := func(n int, end error) func() (*rec, error) {
+		i := 0
+		return func() (*rec, error) {
+			if i == n {
+				return nil, end
+			}
+			i++
+			return &rec{[]byte(strconv.Itoa(i))}, nil
+		}
+	}
+	var out bytes.Buffer
+	if err := WriteAll(&out, reader(1000, io.EOF), opts); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(out.String(), "\n"); got != 900 || !strings.HasPrefix(out.String(), "1\n2\n") || !strings.HasSuffix(out.String(), "999\n1000\n") {
+		t.Errorf("%d lines, want 900 in order", got)
+	}
+	errBad := errors.New("bad read")
+	out.Reset()
+	if err := WriteAll(&out, reader(3, errBad), opts); err != errBad || out.String() != "1\n2\n3\n" {
+		t.Errorf("a read error: %v after %q, want %v after 3 lines", err, out.String(), errBad)
+	}
+	forever := func() (*rec, error) { return &rec{[]byte("x")}, nil }
+	if err := WriteAll[rec](failing{}, forever, opts); !errors.Is(err, errDisk) {
+		t.Errorf("a write error: %v, want %v", err, errDisk)
 	}
 }
