@@ -9,24 +9,40 @@ import (
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
+// OpenWAL opens the WAL at path (a data dir, a member dir, a wal dir or
+// one .wal file) read-only, taking no lock, and returns the member's
+// layout with it.
+func OpenWAL(path string) (datadir.Layout, *walfmt.Files, error) {
+	l, err := datadir.Resolve(path)
+	if err != nil {
+		return l, nil, err
+	}
+	p, err := l.WAL()
+	if err != nil {
+		return l, nil, err
+	}
+	files, err := walfmt.OpenPath(p)
+	if err != nil {
+		return l, nil, err
+	}
+	return l, files, nil
+}
+
 // CheckWAL reads every record of the WAL at path (a data dir, a member
 // dir, a wal dir or one .wal file) and reports its problems, as wal
 // verify prints them: CRC mismatches and chain breaks, torn tails,
 // garbage, bad lengths, sequence gaps, undecodable records.
 func CheckWAL(path string) (*finding.Report, error) {
-	l, err := datadir.Resolve(path)
+	l, files, err := OpenWAL(path)
 	if err != nil {
 		return nil, err
 	}
-	p, err := l.WAL()
+	defer files.Close()
+	sum, err := walfmt.Summarize(walfmt.NewReader(files.Segments, walfmt.Options{}), nil)
 	if err != nil {
 		return nil, err
 	}
-	segs, sum, err := summarize(p, nil)
-	if err != nil {
-		return nil, err
-	}
-	return WAL(segs, sum.Problems, l.Rel), nil
+	return WAL(files.Segments, sum.Problems, l.Rel), nil
 }
 
 // summarize reads every record of the WAL at path (a wal dir or one
