@@ -99,23 +99,22 @@ func row(f *walfmt.Frame) panes.Row {
 	default:
 		r.Kind = f.Kind.String()
 	}
-	if e := f.Entry; e != nil {
+	// The summary is wal dump's description of a state or snapshot record
+	// and of an entry's request (the index and term of an entry have
+	// columns of their own); a metadata record's ids are named in words.
+	switch e := f.Entry; {
+	case e != nil:
 		r.Index, r.Term = e.Index, e.Term
 		r.Summary = e.Type.String()
 		if e.Type == walfmt.EntryNormal && len(e.Data) > 0 {
-			if req, err := walfmt.DecodeRequest(e.Data); err == nil {
-				r.Summary = walfmt.DescribeRequest(req, walfmt.DescribeOptions{})
+			if p := walfmt.DecodePayload(e); p.Err == nil {
+				r.Summary = p.Describe(walfmt.DescribeOptions{})
 			}
 		}
-	}
-	if s := f.State; s != nil {
-		r.Summary = fmt.Sprintf("term=%d vote=%x commit=%d", s.Term, s.Vote, s.Commit)
-	}
-	if s := f.Snapshot; s != nil {
-		r.Summary = fmt.Sprintf("snapshot index=%d term=%d", s.Index, s.Term)
-	}
-	if m := f.Metadata; m != nil {
-		r.Summary = fmt.Sprintf("member %x cluster %x", m.NodeID, m.ClusterID)
+	case f.Metadata != nil:
+		r.Summary = fmt.Sprintf("member %x cluster %x", f.Metadata.NodeID, f.Metadata.ClusterID)
+	case f.State != nil, f.Snapshot != nil:
+		r.Summary = walfmt.DescribeFrame(f, nil, walfmt.FrameOptions{})
 	}
 	for _, p := range f.Problems {
 		r.Problems = append(r.Problems, walfmt.Code(p)+": "+p.Error())
