@@ -186,18 +186,12 @@ func (l *memberLog) describe(e entry) (string, string) {
 	if err != nil {
 		return seg.Name, fmt.Sprintf("undecodable entry: %v", err)
 	}
-	what := fmt.Sprintf("%d bytes of %s data", len(ent.Data), ent.Type)
-	switch ent.Type {
-	case walfmt.EntryNormal:
-		if len(ent.Data) == 0 {
-			what = "an empty entry"
-		} else if r, err := walfmt.DecodeRequest(ent.Data); err == nil {
-			what = walfmt.DescribeRequest(r, walfmt.DescribeOptions{Values: true})
-		}
-	case walfmt.EntryConfChange:
-		if cc, err := walfmt.DecodeConfChange(ent.Data); err == nil {
-			what = walfmt.DescribeConfChange(cc)
-		}
+	p := walfmt.DecodePayload(&ent)
+	switch what := p.Describe(walfmt.DescribeOptions{Values: true}); {
+	case ent.Type == walfmt.EntryNormal && len(ent.Data) == 0:
+		return seg.Name, "an empty entry"
+	case what != "":
+		return seg.Name, what
 	}
-	return seg.Name, what
+	return seg.Name, fmt.Sprintf("%d bytes of %s data", len(ent.Data), ent.Type)
 }
