@@ -62,7 +62,15 @@
 // run [ScanOverwrites] first and pass its result in [Options.Overwrites]:
 // that costs a second read, never memory proportional to the log.
 // [Summarize] reads a whole log into a [Summary] of counts, bounds, the last
-// hard state, every snapshot record and every problem.
+// hard state, every snapshot record and every problem; [CollectStats] also
+// counts the entries by request kind and key prefix.
+//
+// [DecodePayload] decodes an entry's data by its type into a [Payload].
+// Frames are shown, as wal dump shows them, by [DescribeFrame] and the
+// Describe functions it is built from (raft's util.go shape), by
+// [AppendFrameText] as a line of text and by [Frame.AppendJSON] as a JSON
+// object; a [Filter] selects them. A *Payload passed along caches the
+// decoded entry, so that filtering and then writing decodes it once.
 //
 // # Guarantees
 //
