@@ -15,6 +15,7 @@
 package textfmt
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -72,6 +73,25 @@ func Hex(b []byte) string {
 		s.WriteByte(digits[c&0xf])
 	}
 	return s.String()
+}
+
+// ParseHex is the inverse of [Hex]: bytes given as \xNN escapes, as Hex
+// prints them, or as plain hex digits (2f61), with or without 0x. The
+// error is encoding/hex's.
+func ParseHex(s string) ([]byte, error) {
+	plain := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	return hex.DecodeString(strings.ReplaceAll(plain, `\x`, ""))
+}
+
+// ParseBare is the inverse of [Bare] and of [Quote]: s unquoted when it is
+// a double-quoted Go string literal, else s as it is.
+func ParseBare(s string) []byte {
+	if strings.HasPrefix(s, `"`) {
+		if u, err := strconv.Unquote(s); err == nil {
+			return []byte(u)
+		}
+	}
+	return []byte(s)
 }
 
 // Truncate is [Bare] of at most max bytes of b, followed by the whole

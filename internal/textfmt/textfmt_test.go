@@ -1,6 +1,9 @@
 package textfmt
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestPolicy(t *testing.T) {
 	for _, c := range []struct {
@@ -30,6 +33,20 @@ func TestPolicy(t *testing.T) {
 		if got := Hex(b); got != c.hex {
 			t.Errorf("Hex(%q) = %s, want %s", c.in, got, c.hex)
 		}
+		// The parsers invert each form.
+		for _, s := range []string{c.bare, c.quote} {
+			if got := ParseBare(s); string(got) != c.in {
+				t.Errorf("ParseBare(%s) = %q, want %q", s, got, c.in)
+			}
+		}
+		for _, s := range []string{c.hex, strings.ReplaceAll(c.hex, `\x`, ""), "0x" + strings.ReplaceAll(c.hex, `\x`, "")} {
+			if got, err := ParseHex(s); err != nil || string(got) != c.in {
+				t.Errorf("ParseHex(%s) = %q, %v, want %q", s, got, err, c.in)
+			}
+		}
+	}
+	if _, err := ParseHex(`\x6`); err == nil {
+		t.Error("ParseHex of an odd digit count: no error")
 	}
 }
 
