@@ -83,6 +83,27 @@ func RevisionKeyText(k []byte) (s string, ok bool) {
 	return rev.String(), true
 }
 
+// KeyText shows a key of the bucket named (a/b) in the form etcd's schema
+// gives it: a key of the key bucket as its revision ([RevisionKeyText]).
+// ok is false for any other key. It is a boltfmt.KeyFormatter, the one
+// bolt keys, bolt page and the tui show keys with.
+func KeyText(bucket string, k []byte) (s string, ok bool) {
+	if bucket != KeyBucket {
+		return "", false
+	}
+	return RevisionKeyText(k)
+}
+
+// ParseKeyText is the inverse of [KeyText]: the key of the bucket named
+// that s shows, false when s is no such form.
+func ParseKeyText(bucket, s string) ([]byte, bool) {
+	if bucket != KeyBucket {
+		return nil, false
+	}
+	k, err := ParseRevisionKey(s)
+	return k, err == nil
+}
+
 // ParseRevisionKey is the inverse of [RevisionKeyText]: the key-bucket
 // key that main_sub, or main_subt for a tombstone, names.
 func ParseRevisionKey(s string) ([]byte, error) {

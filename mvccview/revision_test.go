@@ -24,6 +24,19 @@ func TestRevisionKeyText(t *testing.T) {
 		if got, err := mvccview.ParseRevisionKey(c.text); err != nil || !bytes.Equal(got, k) {
 			t.Errorf("ParseRevisionKey(%q) = %x, %v, want %x", c.text, got, err, k)
 		}
+		// In the key bucket only.
+		if s, ok := mvccview.KeyText(mvccview.KeyBucket, k); !ok || s != c.text {
+			t.Errorf("KeyText(key, %x) = %q, %v, want %q", k, s, ok, c.text)
+		}
+		if got, ok := mvccview.ParseKeyText(mvccview.KeyBucket, c.text); !ok || !bytes.Equal(got, k) {
+			t.Errorf("ParseKeyText(key, %q) = %x, %v, want %x", c.text, got, ok, k)
+		}
+		if s, ok := mvccview.KeyText(mvccview.MetaBucket, k); ok {
+			t.Errorf("KeyText(meta, %x) = %q, want no form of its own", k, s)
+		}
+		if got, ok := mvccview.ParseKeyText(mvccview.MetaBucket, c.text); ok {
+			t.Errorf("ParseKeyText(meta, %q) = %x, want no key", c.text, got)
+		}
 	}
 	for _, k := range [][]byte{nil, []byte("term"), append(mvccview.AppendRevisionKey(nil, mvccview.Revision{Main: 2}, false), 'x')} {
 		if s, ok := mvccview.RevisionKeyText(k); ok {
