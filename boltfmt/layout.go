@@ -1,25 +1,29 @@
 package boltfmt
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 )
 
 // This file lays pages out field by field for people, as pebble's
 // sstable layout does for its blocks: what every byte range of a page is,
 // with the header, the elements, bucket entries, inline buckets, freelist
 // ids and meta fields decoded. `etcdscope bolt page` and the tui's page
-// detail show it.
+// detail show it; describe.go writes it for people.
 
 // DescribeOptions configure [DB.DescribePages].
 type DescribeOptions struct {
 	// Annotate has every field the layout decodes named in
-	// [PageLayout.Annotations], for an annotated hex view.
+	// [PageLayout.Annotations], for an annotated hex view; the layout's
+	// JSON then carries the page's bytes and the annotations.
 	Annotate bool
-	// Key formats, for the annotations, a key of the bucket named (a/b;
-	// "" for the root bucket). Nil quotes it as a Go string.
-	Key func(bucket string, key []byte) string
+	// Key shows the keys, in the annotations and in the layout's text and
+	// JSON (nil: as textfmt shows bytes).
+	Key KeyFormatter
+	// Values has the layout's text and JSON show leaf values, not only
+	// their sizes.
+	Values bool
 	// MaxBytes bounds what is read of one page, whatever its overflow
 	// says; 0 means 256 MiB.
 	MaxBytes int
@@ -31,9 +35,9 @@ const continuationBytes = 32 << 20
 
 // Annotation names a byte range of a page.
 type Annotation struct {
-	Offset int // in the page's Data
-	Length int
-	Text   string
+	Offset int    `json:"offset"` // in the page's Data
+	Length int    `json:"length"`
+	Text   string `json:"text"`
 }
 
 // PageLayout is one page laid out: its header, what a walk found it to
@@ -67,8 +71,11 @@ type PageLayout struct {
 	Elements []ElementLayout
 	// Freelist is a freelist page's ids, non-nil when they can be read.
 	Freelist []PageID
-	// Annotations name the byte ranges of Data, with opts.Annotate.
+	// Annotations name the byte ranges of Data, with opts.Annotate, in
+	// offset order (the longer first at one offset).
 	Annotations []Annotation
+
+	opts DescribeOptions // how the layout describes itself
 }
 
 // ElementLayout is one element of a branch or leaf page, or of an inline
@@ -134,6 +141,9 @@ func (db *DB) DescribePages(rep *Report, ids []PageID, opts DescribeOptions, fn 
 		if err := d.describe(id, span, isCont); err != nil {
 			return fmt.Errorf("page %d: %w", id, err)
 		}
+		slices.SortStableFunc(d.l.Annotations, func(a, b Annotation) int {
+			return cmp.Or(cmp.Compare(a.Offset, b.Offset), cmp.Compare(b.Length, a.Length))
+		})
 		if err := fn(d.l); err != nil {
 			return err
 		}
@@ -204,12 +214,7 @@ func (d *describer) problem(format string, args ...any) {
 	d.l.Problems = append(d.l.Problems, fmt.Errorf(format, args...))
 }
 
-func (d *describer) keyText(bucket string, k []byte) string {
-	if d.opts.Key == nil {
-		return strconv.Quote(string(k))
-	}
-	return d.opts.Key(bucket, k)
-}
+func (d *describer) keyText(bucket string, k []byte) string { return d.opts.Key.Bare(bucket, k) }
 
 // describe reads page id, which the scan found to be in the overflow run
 // span when isCont, and lays it out.
@@ -224,7 +229,7 @@ func (d *describer) describe(id PageID, span PageSpan, isCont bool) error {
 	if err != nil {
 		return err
 	}
-	d.l = &PageLayout{Page: p, Kind: kind, Status: d.rep.Status(id)}
+	d.l = &PageLayout{Page: p, Kind: kind, Status: d.rep.Status(id), opts: d.opts}
 	d.l.Bucket, _ = d.rep.Owner(id)
 	switch {
 	case isCont:
@@ -343,11 +348,7 @@ func (d *describer) meta(m Meta, active bool) {
 	d.ann(h+12, 4, "meta flags %#x", m.MetaFlag)
 	d.ann(h+16, 8, "root bucket's root page %d", m.Root)
 	d.ann(h+24, 8, "root bucket's sequence %d", m.Sequence)
-	freelist := strconv.FormatUint(uint64(m.Freelist), 10)
-	if m.Freelist == NoFreelist {
-		freelist = "not persisted"
-	}
-	d.ann(h+32, 8, "freelist %s", freelist)
+	d.ann(h+32, 8, "freelist %s", freelistText(m.Freelist))
 	d.ann(h+40, 8, "high-water mark %d", m.HWM)
 	d.ann(h+48, 8, "txid %d", m.TxID)
 	sum := "ok"
@@ -399,7 +400,7 @@ func (d *describer) leafElement(e *LeafElement, base int, bucket, label string) 
 	text := d.keyText(bucket, e.Key)
 	if !e.IsBucket() {
 		d.ann(keyOff, len(e.Key), "%skey %d: %s", label, e.Index, text)
-		d.ann(valOff, len(e.Value), "%svalue %d: %d %s", label, e.Index, len(e.Value), bytesWord(len(e.Value)))
+		d.ann(valOff, len(e.Value), "%svalue %d: %d %s", label, e.Index, len(e.Value), plural(len(e.Value), "byte"))
 		return el
 	}
 	d.ann(keyOff, len(e.Key), "%skey %d: bucket %s", label, e.Index, text)
@@ -465,11 +466,4 @@ func (d *describer) freelist() {
 	for i, id := range ids {
 		d.ann(start+8*i, 8, "free page %d", id)
 	}
-}
-
-func bytesWord(n int) string {
-	if n == 1 {
-		return "byte"
-	}
-	return "bytes"
 }

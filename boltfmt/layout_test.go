@@ -54,9 +54,9 @@ func hasAnnotation(l *boltfmt.PageLayout, off int, prefix string) bool {
 func TestDescribeSample(t *testing.T) {
 	db, rep := walkBytes(t, sampleImage(t))
 	var keyed []string
-	opts := boltfmt.DescribeOptions{Annotate: true, Key: func(bucket string, k []byte) string {
+	opts := boltfmt.DescribeOptions{Annotate: true, Key: func(bucket string, k []byte) (string, bool) {
 		keyed = append(keyed, bucket)
-		return "<" + string(k) + ">"
+		return "<" + string(k) + ">", true
 	}}
 	kinds := map[boltfmt.PageKind]int{}
 	for _, l := range describeAll(t, db, rep, opts) {

@@ -240,9 +240,7 @@ func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
 		line += ", bucket " + o.Name()
 	}
 	d.Lines = append(d.Lines, line)
-	l, err := b.db.DescribePage(b.rep, pid, boltfmt.DescribeOptions{Annotate: true, Key: func(bucket string, k []byte) string {
-		return keyText(strings.Split(bucket, "/"), k)
-	}})
+	l, err := b.db.DescribePage(b.rep, pid, boltfmt.DescribeOptions{Annotate: true, Key: keyForm})
 	if err != nil {
 		d.Lines = append(d.Lines, "unreadable: "+err.Error())
 		return d, nil
@@ -257,14 +255,7 @@ func (b *boltFile) PageDetail(id uint64) (panes.Detail, error) {
 		d.Lines = append(d.Lines, "! "+p.Error())
 	}
 	d.Lines = append(d.Lines, elementLines(l)...)
-	data := l.Data[:min(len(l.Data), 512)] // the hex shows the first 512 bytes
-	hb := hexfmt.New(data, hexfmt.Options{Base: l.Offset, Squeeze: true})
-	for _, a := range l.Annotations {
-		if a.Offset < len(data) {
-			hb.Add(a.Offset, a.Length, "%s", a.Text)
-		}
-	}
-	d.Hex = hb.String()
+	d.Hex = l.Hex(512).String() // the first 512 bytes
 	return d, nil
 }
 
@@ -668,15 +659,16 @@ func protoFields(v []byte) (lines []string, ok bool) {
 // tombstone) in etcd's key bucket, a lease id (16 hex digits, as etcdctl
 // lease list prints it) in its lease bucket, else as showText does.
 func keyText(path []string, k []byte) string {
-	if isKeyBucket(path) {
-		if s, ok := mvccview.RevisionKeyText(k); ok {
-			return s
-		}
+	return boltfmt.KeyFormatter(keyForm).Bare(strings.Join(path, "/"), k)
+}
+
+// keyForm is keyText's formatter: the forms of their own of the keys of
+// the key and lease buckets.
+func keyForm(bucket string, k []byte) (string, bool) {
+	if bucket == mvccview.LeaseBucket && len(k) == 8 {
+		return fmt.Sprintf("%016x", binary.BigEndian.Uint64(k)), true
 	}
-	if len(path) == 1 && path[0] == "lease" && len(k) == 8 {
-		return fmt.Sprintf("%016x", binary.BigEndian.Uint64(k))
-	}
-	return showText(k)
+	return mvccview.KeyText(bucket, k)
 }
 
 // showText is b as text: as it is when printable, else quoted and escaped

@@ -24,24 +24,10 @@ import (
 // etcdKeyBucket is etcd's MVCC bucket, whose keys are revisions.
 const etcdKeyBucket = mvccview.KeyBucket
 
-// boltKeyText shows a key of a bucket (named as a/b) for people: in etcd's
-// key bucket a revision main_sub, with a trailing t for a tombstone;
-// elsewhere as textfmt shows bytes standing alone (a column, JSON's
-// key_text, an annotation). It is the one key formatter of bolt keys, get
-// and page.
-func boltKeyText(bucket string, k []byte) string { return keyForm(bucket, k, textfmt.Bare) }
-
-// keyForm is boltKeyText with the form of the bytes that are not a
-// revision: textfmt.Bare, or textfmt.Quote for a token inside a line or a
-// message.
-func keyForm(bucket string, k []byte, form func([]byte) string) string {
-	if bucket == etcdKeyBucket {
-		if s, ok := mvccview.RevisionKeyText(k); ok {
-			return s
-		}
-	}
-	return form(k)
-}
+// boltKeys shows keys of etcd's buckets for people: in the key bucket a
+// revision main_sub, with a trailing t for a tombstone, else as textfmt
+// shows bytes. It is the one key formatter of bolt keys, get and page.
+var boltKeys boltfmt.KeyFormatter = mvccview.KeyText
 
 // bucketPath splits a bucket argument a/b into its names.
 func bucketPath(s string) []string { return strings.Split(s, "/") }
@@ -380,12 +366,12 @@ func (k *keyRecord) text(b []byte, form func([]byte) string) string {
 	return form(b)
 }
 
-// keyText is the key: with --hex in hex, else as keyForm shows it.
+// keyText is the key: with --hex in hex, else as boltKeys shows it.
 func (k *keyRecord) keyText(form func([]byte) string) string {
 	if k.hex {
 		return textfmt.Hex(k.e.Key)
 	}
-	return keyForm(k.bucket, k.e.Key, form)
+	return boltKeys.Form(k.bucket, k.e.Key, form)
 }
 
 func (k *keyRecord) row() []string {
@@ -436,7 +422,7 @@ func (k *keyRecord) appendJSON(b []byte) []byte {
 		return j.End()
 	}
 	j.Bytes("key", e.Key)
-	j.Str("key_text", boltKeyText(k.bucket, e.Key))
+	j.Str("key_text", boltKeys.Bare(k.bucket, e.Key))
 	j.I64("value_size", int64(len(e.Value)))
 	if k.values {
 		j.Bytes("value", e.Value)
@@ -503,7 +489,7 @@ func (o *boltGetOptions) run(e *boltEnv, args []string) error {
 	in := strconv.Quote(bucket)
 	switch {
 	case errors.Is(err, boltfmt.ErrKeyNotFound):
-		return fmt.Errorf("%s: key %s not found in bucket %s; list the keys with etcdscope bolt keys", e.path, keyForm(bucket, key, textfmt.Quote), in)
+		return fmt.Errorf("%s: key %s not found in bucket %s; list the keys with etcdscope bolt keys", e.path, boltKeys.Quote(bucket, key), in)
 	case errors.Is(err, boltfmt.ErrBucketNotFound):
 		return bucketNotFound(e.path, bucket)
 	case errors.Is(err, boltfmt.ErrIsBucket):

@@ -117,6 +117,28 @@ type pagesLine struct {
 	Bucket         string  `json:"bucket"`
 }
 
+// pageDoc is what the tests read of a page of bolt page -w json.
+type pageDoc struct {
+	ID      uint64 `json:"id"`
+	Type    string `json:"type"`
+	Size    int    `json:"size"`
+	Status  string `json:"status"`
+	Bucket  string `json:"bucket"`
+	Problem string `json:"problem"`
+	Meta    *struct {
+		Valid bool `json:"valid"`
+	} `json:"meta"`
+	Elements []struct {
+		Index   int    `json:"index"`
+		Key     []byte `json:"key"`
+		Value   []byte `json:"value"`
+		Problem string `json:"problem"`
+	} `json:"elements"`
+	Freelist    []uint64          `json:"freelist"`
+	Data        []byte            `json:"data"`
+	Annotations []json.RawMessage `json:"annotations"`
+}
+
 type checkDoc struct {
 	finding.Report
 	HWM  uint64 `json:"hwm"`
@@ -680,8 +702,8 @@ func TestBoltKeyText(t *testing.T) {
 		{"x", []byte("a\"b\n"), `"a\"b\n"`},
 		{"x", []byte{0xff, 'a'}, `"\xffa"`},
 	} {
-		if got := boltKeyText(c.bucket, c.key); got != c.want {
-			t.Errorf("boltKeyText(%s, %x) = %s, want %s", c.bucket, c.key, got, c.want)
+		if got := boltKeys.Bare(c.bucket, c.key); got != c.want {
+			t.Errorf("boltKeys.Bare(%s, %x) = %s, want %s", c.bucket, c.key, got, c.want)
 		}
 		if c.bucket == "key" && strings.Contains(c.want, "_") && !strings.HasPrefix(c.want, `"`) {
 			o := &boltGetOptions{}
