@@ -2,6 +2,7 @@ package boltfmt
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,6 +15,8 @@ import (
 
 // Found is what [DB.Get] found.
 type Found struct {
+	// Bucket is the bucket's path, a/b.
+	Bucket string
 	// Page is the leaf page holding the element (for a key of an inline
 	// bucket, the page holding the bucket's entry).
 	Page PageID
@@ -51,7 +54,8 @@ const maxDepth = 64
 // in Found.Problems. The error is ErrBucketNotFound, ErrKeyNotFound or
 // ErrIsBucket (wrapped, with the Found still filled in), or an I/O error.
 func (db *DB) Get(path []string, key []byte) (*Found, error) {
-	g := &getter{db: db, found: &Found{}, bucket: strings.Join(path, "/")}
+	name := strings.Join(path, "/")
+	g := &getter{db: db, found: &Found{Bucket: name}, bucket: name}
 	b, err := g.resolve(path)
 	if err != nil {
 		return g.found, err
@@ -68,6 +72,17 @@ func (db *DB) Get(path []string, key []byte) (*Found, error) {
 		return g.found, fmt.Errorf("bucket %q: %w", g.bucket, ErrIsBucket)
 	}
 	return g.found, nil
+}
+
+// MarshalJSON writes what bolt get -w json prints: the bucket, the key
+// and its value (base64), and the page holding it.
+func (f Found) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Bucket string `json:"bucket"`
+		Key    []byte `json:"key"`
+		Value  []byte `json:"value"`
+		Page   PageID `json:"page"`
+	}{f.Bucket, f.Element.Key, f.Element.Value, f.Page})
 }
 
 // LookupOptions configure [DB.Lookup].
@@ -97,7 +112,8 @@ func (db *DB) Lookup(path []string, key []byte, opts LookupOptions) (*Found, err
 
 // scan reads the whole bucket at path for key.
 func (db *DB) scan(path []string, key []byte) (*Found, error) {
-	found := &Found{}
+	name := strings.Join(path, "/")
+	found := &Found{Bucket: name}
 	hit := false
 	rep, err := db.Walk(WalkOptions{Bucket: path, Leaf: func(b *BucketInfo, page PageID, e *LeafElement) bool {
 		if !hit && e.Problem == nil && slices.Equal(b.Path, path) && bytes.Equal(e.Key, key) {
@@ -111,7 +127,6 @@ func (db *DB) scan(path []string, key []byte) (*Found, error) {
 		return found, err
 	}
 	found.Problems = rep.Problems
-	name := strings.Join(path, "/")
 	if _, ok := rep.Bucket(path); !ok {
 		return found, fmt.Errorf("bucket %q: %w", name, ErrBucketNotFound)
 	}

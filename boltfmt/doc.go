@@ -64,6 +64,15 @@
 // field by field, with an annotation for every byte range it decodes, for
 // people (bolt page, the tui's page detail).
 //
+// What the bolt commands print is written here too, so that every caller
+// shows a page, a bucket or a key alike: a [PageLayout] describes itself
+// in text ([PageLayout.Describe]), table rows, JSON and annotated hex
+// ([PageLayout.Hex]); [DB.ListPages], [Report.BucketsByPath] with
+// [BucketRows], [KeyEntry] and [DB.Info] give what bolt pages, buckets,
+// keys and info list, as rows and JSON. Keys are shown through a
+// [KeyFormatter], which gives the keys of etcd's buckets their own forms
+// (mvccview.KeyText).
+//
 // # Guarantees
 //
 //   - Never panics on input; every length and page id is bounded by the

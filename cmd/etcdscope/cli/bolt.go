@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -170,96 +169,28 @@ func (o *boltCheckOptions) run(e *boltEnv, _ []string) error {
 		Orphans  int    `json:"orphan_pages"`
 		Buckets  int    `json:"buckets"`
 	}{fr, file, rep.MetaUsed, e.db.Why, uint64(rep.HWM), rep.Tree, rep.Free, rep.Orphans, len(rep.Buckets) - 1}
-	if err := writeJSON(e.cmd.OutOrStdout(), doc); err != nil {
-		return err
-	}
-	if fr.HasErrors() {
-		return errFindings
-	}
-	return nil
+	return writeReport(e.cmd.OutOrStdout(), doc, fr)
 }
 
 // ---- bolt info ----
-
-type boltInfo struct {
-	File              string     `json:"file"`
-	Size              int64      `json:"size"`
-	PageSize          int        `json:"page_size"`
-	Metas             [2]metaDoc `json:"metas"`
-	Active            int        `json:"active_meta"`
-	Why               string     `json:"why"`
-	HWM               uint64     `json:"hwm"`
-	FilePages         uint64     `json:"file_pages"`
-	FreelistPersisted bool       `json:"freelist_persisted"`
-}
-
-type metaDoc struct {
-	Valid    bool   `json:"valid"`
-	Problem  string `json:"problem,omitempty"`
-	TxID     uint64 `json:"txid"`
-	Root     uint64 `json:"root"`
-	Freelist string `json:"freelist"`
-	HWM      uint64 `json:"hwm"`
-	PageSize uint32 `json:"page_size"`
-	Checksum string `json:"checksum"`
-	Computed string `json:"computed_checksum"`
-}
 
 type boltInfoOptions struct{ noFlags }
 
 const boltInfoShort = "Show both meta pages, which one bbolt would use and why, page size and high-water mark"
 
 func (o *boltInfoOptions) run(e *boltEnv, _ []string) error {
-	db := e.db
-	info := boltInfo{File: e.l.Rel(e.path), Size: db.Size(), PageSize: db.PageSize, Active: db.Active, Why: db.Why,
-		HWM: uint64(db.HWM()), FilePages: uint64(db.FilePages()), FreelistPersisted: db.Meta().Freelist != boltfmt.NoFreelist}
-	for i, m := range db.Metas {
-		d := metaDoc{Valid: m.Valid(), TxID: m.TxID, Root: uint64(m.Root), HWM: uint64(m.HWM), PageSize: m.PageSize,
-			Checksum: fmt.Sprintf("%016x", m.Checksum), Computed: fmt.Sprintf("%016x", m.Computed), Freelist: freelistText(m.Freelist)}
-		if m.Problem != nil {
-			d.Problem = m.Problem.Error()
-		}
-		info.Metas[i] = d
-	}
-	return renderBoltInfo(e.cmd.OutOrStdout(), e.format, &info)
-}
-
-func freelistText(id boltfmt.PageID) string {
-	if id == boltfmt.NoFreelist {
-		return "not persisted"
-	}
-	return strconv.FormatUint(uint64(id), 10)
-}
-
-func boltInfoRows(info *boltInfo) (hdr []string, rows [][]string) {
-	hdr = []string{"META", "VALID", "TXID", "ROOT", "FREELIST", "HWM", "PAGE SIZE", "CHECKSUM", "PROBLEM"}
-	for i, m := range info.Metas {
-		name := strconv.Itoa(i)
-		if i == info.Active {
-			name += " (active)"
-		}
-		rows = append(rows, []string{name, strconv.FormatBool(m.Valid), strconv.FormatUint(m.TxID, 10), strconv.FormatUint(m.Root, 10),
-			m.Freelist, strconv.FormatUint(m.HWM, 10), strconv.FormatUint(uint64(m.PageSize), 10), m.Checksum, m.Problem})
-	}
-	return hdr, rows
-}
-
-func renderBoltInfo(out io.Writer, format outputFormat, info *boltInfo) error {
-	if format == formatJSON {
-		return writeJSON(out, info)
-	}
-	fmt.Fprintf(out, "file: %s, %d bytes (%d pages of %d bytes), high-water mark %d\n", info.File, info.Size, info.FilePages, info.PageSize, info.HWM)
-	fmt.Fprintf(out, "meta: %s\n", info.Why)
-	hdr, rows := boltInfoRows(info)
-	if format == formatTable {
+	info, file, out := e.db.Info(), e.l.Rel(e.path), e.cmd.OutOrStdout()
+	switch e.format {
+	case formatJSON:
+		return writeJSON(out, struct {
+			File string `json:"file"`
+			*boltfmt.Info
+		}{file, info})
+	case formatTable:
+		info.DescribeHeader(out, file)
+		hdr, rows := info.Rows()
 		return renderTable(out, hdr, rows)
 	}
-	for _, r := range rows {
-		fmt.Fprintf(out, "meta %-10s valid=%-5s txid=%s root=%s freelist=%s hwm=%s page_size=%s checksum=%s", r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
-		if r[8] != "" {
-			fmt.Fprintf(out, " problem: %s", r[8])
-		}
-		fmt.Fprintln(out)
-	}
+	info.Describe(out, file)
 	return nil
 }

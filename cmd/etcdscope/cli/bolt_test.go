@@ -117,6 +117,16 @@ type pagesLine struct {
 	Bucket         string  `json:"bucket"`
 }
 
+// bucketLine is a bucket of bolt buckets -w json.
+type bucketLine struct {
+	Name    string  `json:"name"`
+	Root    *uint64 `json:"root"`
+	Inline  bool    `json:"inline"`
+	Keys    int     `json:"keys"`
+	Buckets int     `json:"buckets"`
+	Pages   int     `json:"pages"`
+}
+
 // pageDoc is what the tests read of a page of bolt page -w json.
 type pageDoc struct {
 	ID      uint64 `json:"id"`
