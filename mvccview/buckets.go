@@ -29,16 +29,28 @@ func (l Lease) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		ID string `json:"id"`
 		plain
-	}{fmt.Sprintf("%016x", l.ID), plain(l)})
+	}{pbwire.HexID(l.ID).String(), plain(l)})
 }
 
-// Leases decodes the lease bucket, each lease with its keys.
-func (s *Store) Leases() ([]Lease, error) {
+// leaseText is a key's lease: its id, or nothing for none.
+func leaseText(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return pbwire.HexID(id).String()
+}
+
+// Leases are the lease bucket's leases (mvcc leases -w json lists them).
+type Leases []Lease
+
+// Leases decodes the lease bucket, each lease with its keys; none is an
+// empty list.
+func (s *Store) Leases() (Leases, error) {
 	byLease := map[int64][]string{}
 	for k, id := range s.leaseByKey {
 		byLease[id] = append(byLease[id], k)
 	}
-	var out []Lease
+	out := Leases{}
 	err := s.src.ForEach(LeaseBucket, func(k, v []byte) error {
 		l := DecodeLease(k, v)
 		l.Keys = byLease[l.ID]
@@ -81,23 +93,32 @@ type Member struct {
 	Problem    string   `json:"problem,omitempty"`
 }
 
-// MarshalJSON writes the id in 16 hex digits (the bucket's key has no
-// leading zeros), or as the key is when that is not hex.
+// MarshalJSON writes the id as [Member.HexID] does.
 func (m Member) MarshalJSON() ([]byte, error) {
 	type plain Member
-	id := m.ID
-	if x, err := strconv.ParseUint(m.ID, 16, 64); err == nil {
-		id = fmt.Sprintf("%016x", x)
-	}
 	return json.Marshal(struct {
 		ID string `json:"id"`
 		plain
-	}{id, plain(m)})
+	}{m.HexID(), plain(m)})
 }
 
-// Members decodes the members and members_removed buckets.
-func (s *Store) Members() ([]Member, error) {
-	var out []Member
+// HexID is the member's id in 16 hex digits (the bucket's key has no
+// leading zeros), or as the key is when that is not hex.
+func (m Member) HexID() string {
+	if x, err := strconv.ParseUint(m.ID, 16, 64); err == nil {
+		return pbwire.HexID(x).String()
+	}
+	return m.ID
+}
+
+// Members are the members and removed members of the members buckets
+// (mvcc members -w json lists them).
+type Members []Member
+
+// Members decodes the members and members_removed buckets; none is an
+// empty list.
+func (s *Store) Members() (Members, error) {
+	out := Members{}
 	err := s.src.ForEach(MembersBucket, func(k, v []byte) error {
 		m, _ := DecodeMember(k, v)
 		out = append(out, m)

@@ -36,6 +36,11 @@
 //	res, err := st.Range([]byte("/registry/"), []byte("/registry0"), mvccview.RangeOptions{})
 //	h, err := st.HashKV(0) // at the current revision, as etcdctl endpoint hashkv
 //
+// The answers carry their JSON (Range's is etcdctl get -w json's, with
+// the header [Store.Identify] completes) and describe themselves for
+// people: rows for a table and, for ranges and histories, the lines the
+// mvcc commands print ([DescribeOptions]).
+//
 // The bucket decoders that need no key index also take a Source:
 // [ReadMeta], [ReadAuth], [ReadCluster], [ReadAlarms], and per record
 // [DecodeLease], [DecodeMember], [DecodeRevisionKey], [DecodeKeyValue].

@@ -58,8 +58,8 @@ func TestRangeAndHashMatchLiveEtcd(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", p.Name, err)
 				}
-				if got.Rev != want.Header.Revision || got.Count != want.Count || len(got.KVs) != len(want.KVs) {
-					t.Fatalf("%s (rev %d): header %d count %d kvs %d, etcd %d %d %d", p.Name, p.Revision, got.Rev, got.Count, len(got.KVs), want.Header.Revision, want.Count, len(want.KVs))
+				if got.Header.Revision != want.Header.Revision || got.Count != want.Count || len(got.KVs) != len(want.KVs) {
+					t.Fatalf("%s (rev %d): header %d count %d kvs %d, etcd %d %d %d", p.Name, p.Revision, got.Header.Revision, got.Count, len(got.KVs), want.Header.Revision, want.Count, len(want.KVs))
 				}
 				for i, w := range want.KVs {
 					g := got.KVs[i]

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"sort"
+	"strconv"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -101,6 +102,8 @@ type Store struct {
 	BadRecords   []BadRecord
 	Meta         Meta
 	leaseByKey   map[string]int64
+	// The ids of the response headers, set by Identify.
+	memberID, clusterID uint64
 
 	// The CRC of the records above CompactRev, taken while Open read them:
 	// HashKV at the current revision then reads only the records at or
@@ -118,6 +121,30 @@ type Meta struct {
 	StorageVersion  string `json:"storage_version,omitempty"`
 	Scheduled       *int64 `json:"scheduled_compact_revision,omitempty"`
 	Finished        *int64 `json:"finished_compact_revision,omitempty"`
+}
+
+// Status is what the store knows of itself, as mvcc meta prints it: the
+// meta bucket, the revisions and counts of the key index, the cluster and
+// alarm buckets.
+type Status struct {
+	Meta
+	CurrentRevision  int64    `json:"current_revision"`
+	CompactRevision  int64    `json:"compact_revision"`
+	Keys             int      `json:"keys"`
+	KeyBucketRecords int64    `json:"key_bucket_records"`
+	BadKeyRecords    int      `json:"bad_key_records"`
+	Cluster          *Cluster `json:"cluster"`
+}
+
+// Status reads the cluster and alarm buckets and reports them with the
+// store's meta, revisions and counts.
+func (s *Store) Status() (*Status, error) {
+	c, err := s.Cluster()
+	if err != nil {
+		return nil, err
+	}
+	return &Status{Meta: s.Meta, CurrentRevision: s.CurrentRev, CompactRevision: s.CompactRev, Keys: s.Keys(),
+		KeyBucketRecords: s.Records, BadKeyRecords: len(s.BadRecords), Cluster: c}, nil
 }
 
 // Open reads the meta bucket and rebuilds the key index from the key bucket.
@@ -273,23 +300,54 @@ func PrefixEnd(p []byte) []byte {
 	return []byte{}
 }
 
-// RangeResult is a Range answer in etcd's terms.
-type RangeResult struct {
-	KVs   []KeyValue
-	Count int64
-	More  bool
-	Rev   int64 // the store's current revision (the response header's)
+// ResponseHeader is etcd's etcdserverpb.ResponseHeader, its numbers as
+// etcdctl -w json prints them.
+type ResponseHeader struct {
+	ClusterID uint64 `json:"cluster_id,omitempty"`
+	MemberID  uint64 `json:"member_id,omitempty"`
+	Revision  int64  `json:"revision,omitempty"`
+	RaftTerm  uint64 `json:"raft_term,omitempty"`
+}
+
+// RangeResponse is a Range answer in etcd's terms. Its JSON is etcdctl
+// get -w json's: the header, kvs with base64 keys and values, count, more.
+type RangeResponse struct {
+	Header ResponseHeader `json:"header"`
+	KVs    []KeyValue     `json:"kvs,omitempty"`
+	More   bool           `json:"more,omitempty"`
+	Count  int64          `json:"count,omitempty"`
+}
+
+// Header is the response header a member serving the store answers with:
+// the store's current revision, the meta bucket's raft term, and the
+// member and cluster ids [Store.Identify] set (none until it is called).
+func (s *Store) Header() ResponseHeader {
+	return ResponseHeader{ClusterID: s.clusterID, MemberID: s.memberID, Revision: s.CurrentRev, RaftTerm: s.Meta.Term}
+}
+
+// Identify sets the member and cluster ids of the store's response
+// headers: those of md, the metadata of the member's WAL, or, when md is
+// nil, the id of the members bucket's only member (a db alone does not
+// hold its cluster id). Call it before the store serves reads.
+func (s *Store) Identify(md *walfmt.Metadata) {
+	if md != nil {
+		s.memberID, s.clusterID = md.NodeID, md.ClusterID
+		return
+	}
+	if ms, err := s.Members(); err == nil && len(ms) == 1 && !ms[0].Removed {
+		s.memberID, _ = strconv.ParseUint(ms[0].ID, 16, 64)
+	}
 }
 
 // Range returns the keys in [key, end) live at opts.Rev with etcd's
 // semantics: end nil means key alone, end empty (the wire's "\x00") every
 // key from key on.
-func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResult, error) {
+func (s *Store) Range(key, end []byte, opts RangeOptions) (*RangeResponse, error) {
 	rev, err := s.checkRev(opts.Rev)
 	if err != nil {
 		return nil, err
 	}
-	res := &RangeResult{Rev: s.CurrentRev}
+	res := &RangeResponse{Header: s.Header()}
 	var want []Revision
 	for _, k := range s.idx.between(key, end) {
 		if mod, _, _, ok := s.idx.byKey[k].get(rev); ok {
@@ -353,19 +411,49 @@ func rangeKV(v []byte, keysOnly bool) (KeyValue, error) {
 	return kv, nil
 }
 
+// History is the records of a key in the key bucket, tombstones
+// included, in revision order. Its JSON is mvcc history's.
+type History struct {
+	Key     []byte          `json:"key"`
+	Records []HistoryRecord `json:"records"`
+}
+
 // HistoryRecord is one record of a key's history.
 type HistoryRecord struct {
 	Rev       Revision
 	Tombstone bool
 	KV        KeyValue
+	// Source says what wrote the revision when the caller knows it (in a
+	// data dir replay wrote, the WAL entry: a replay.Position); nil
+	// otherwise.
+	Source fmt.Stringer
 }
 
-// History returns every record of a key in the key bucket, tombstones
-// included, in revision order.
-func (s *Store) History(key []byte) ([]HistoryRecord, error) {
+// MarshalJSON writes the record flat: the revision as "main_sub" and its
+// two parts, whether it is a tombstone, the record's revisions and
+// version, its lease in 16 hex digits and its value (left out when there
+// is none), and the source when known.
+func (h HistoryRecord) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Revision       string       `json:"revision"`
+		Main           int64        `json:"main"`
+		Sub            int64        `json:"sub"`
+		Tombstone      bool         `json:"tombstone"`
+		CreateRevision int64        `json:"create_revision"`
+		ModRevision    int64        `json:"mod_revision"`
+		Version        int64        `json:"version"`
+		Lease          string       `json:"lease,omitempty"`
+		Value          []byte       `json:"value,omitempty"`
+		Source         fmt.Stringer `json:"source,omitempty"`
+	}{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, leaseText(h.KV.Lease), h.KV.Value, h.Source})
+}
+
+// History returns every record of a key in the key bucket.
+func (s *Store) History(key []byte) (*History, error) {
+	h := &History{Key: bytes.Clone(key), Records: []HistoryRecord{}}
 	ki, ok := s.idx.byKey[string(key)]
 	if !ok {
-		return nil, nil
+		return h, nil
 	}
 	revs := map[Revision]bool{}
 	for _, g := range ki.generations {
@@ -373,7 +461,6 @@ func (s *Store) History(key []byte) ([]HistoryRecord, error) {
 			revs[r] = true
 		}
 	}
-	var out []HistoryRecord
 	err := s.src.ForEach(KeyBucket, func(k, v []byte) error {
 		r, tomb, err := DecodeRevisionKey(k)
 		if err != nil || !revs[r] {
@@ -384,11 +471,11 @@ func (s *Store) History(key []byte) ([]HistoryRecord, error) {
 			return nil
 		}
 		kv.Key, kv.Value = bytes.Clone(kv.Key), bytes.Clone(kv.Value)
-		out = append(out, HistoryRecord{Rev: r, Tombstone: tomb, KV: kv})
+		h.Records = append(h.Records, HistoryRecord{Rev: r, Tombstone: tomb, KV: kv})
 		return nil
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Rev.Less(out[j].Rev) })
-	return out, err
+	sort.Slice(h.Records, func(i, j int) bool { return h.Records[i].Rev.Less(h.Records[j].Rev) })
+	return h, err
 }
 
 // HashKV is etcd's HashKV answer.

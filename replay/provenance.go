@@ -7,6 +7,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/mvccview"
 )
 
 // ProvenanceFile is the name, at the root of a data dir RunDataDir writes,
@@ -120,6 +121,16 @@ func (p *ProvenanceLookup) Lookup(rev int64) (Position, bool) {
 	}
 	return Position{Index: binary.BigEndian.Uint64(v), Term: binary.BigEndian.Uint64(v[8:]),
 		Offset: int64(binary.BigEndian.Uint64(v[16:])), Segment: string(v[24:])}, true
+}
+
+// Annotate sets the Source of each record of h to the entry that
+// produced its revision, where the file knows it.
+func (p *ProvenanceLookup) Annotate(h *mvccview.History) {
+	for i, r := range h.Records {
+		if pos, ok := p.Lookup(r.Rev.Main); ok {
+			h.Records[i].Source = pos
+		}
+	}
 }
 
 // Close closes the file.

@@ -423,7 +423,7 @@ func (s *mvccStore) History(key string, rev int64) ([]string, error) {
 		return nil, err
 	}
 	var lines []string
-	for _, h := range hist {
+	for _, h := range hist.Records {
 		what := fmt.Sprintf("put, version %d, %d bytes", h.KV.Version, len(h.KV.Value))
 		if h.KV.Lease != 0 {
 			what += fmt.Sprintf(", lease %x", h.KV.Lease)

@@ -224,6 +224,24 @@ func NewReader(segs []Segment, opts Options) *Reader {
 	return r
 }
 
+// ReadMetadata returns the member and cluster ids of the WAL in segs:
+// the metadata record a segment starts with, after its CRC record, looked
+// for among the first segment's first records; nil when they hold none.
+func ReadMetadata(segs []Segment) *Metadata {
+	r := NewReader(segs, Options{})
+	for range 8 {
+		f, err := r.Next()
+		if err != nil {
+			return nil
+		}
+		if f.Metadata != nil {
+			md := *f.Metadata
+			return &md
+		}
+	}
+	return nil
+}
+
 // Segments returns the reader's segments.
 func (r *Reader) Segments() []Segment { return r.segs }
 

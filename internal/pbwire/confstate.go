@@ -24,11 +24,14 @@ type ConfState struct {
 	AutoLeave      bool
 }
 
-// A HexID is a member or cluster id in JSON: 16 lower-case hex digits, as
-// etcd's logs and etcdctl member list print them.
+// A HexID is a member, cluster or lease id in JSON and text: 16
+// lower-case hex digits, as etcd's logs and etcdctl member list print
+// them.
 type HexID uint64
 
 func (id HexID) MarshalText() ([]byte, error) { return fmt.Appendf(nil, "%016x", uint64(id)), nil }
+
+func (id HexID) String() string { return fmt.Sprintf("%016x", uint64(id)) }
 
 // HexIDs is ids as [HexID]s; it is never nil, so an empty list is [] in
 // JSON.

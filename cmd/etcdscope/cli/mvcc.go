@@ -4,14 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
-	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -66,14 +64,31 @@ func (o *bytesOptions) addFlags(fs *pflag.FlagSet, values string) {
 	fs.BoolVar(&o.hex, "hex", false, "print keys and values as hex-escaped bytes, as etcdctl --hex does (JSON stays base64)")
 }
 
-// keyText is how a key or value read from the db is printed: as it is when
-// it is printable, else quoted, or every byte in hex with --hex, as
-// etcdctl --hex prints them.
-func keyText(b []byte, hex bool) string {
-	if hex {
-		return textfmt.Hex(b)
+// describe is how the options show keys and values.
+func (o *bytesOptions) describe() mvccview.DescribeOptions {
+	return mvccview.DescribeOptions{Values: o.values, Hex: o.hex}
+}
+
+// A described document describes itself, in mvccview: rows for a table,
+// lines for the simple form.
+type described interface {
+	Rows(mvccview.DescribeOptions) (hdr []string, rows [][]string)
+	Describe(io.Writer, mvccview.DescribeOptions)
+}
+
+// renderDescribed writes doc as JSON, as a table of its rows, or as its
+// own lines.
+func renderDescribed(out io.Writer, format outputFormat, doc described, o mvccview.DescribeOptions) error {
+	switch format {
+	case formatJSON:
+		return writeJSON(out, doc)
+	case formatTable:
+		hdr, rows := doc.Rows(o)
+		return renderTable(out, hdr, rows)
 	}
-	return textfmt.Bare(b)
+	bw := bufio.NewWriter(out)
+	doc.Describe(bw, o)
+	return bw.Flush()
 }
 
 // ---- mvcc range ----
@@ -146,99 +161,24 @@ func mvccRange(cmd *cobra.Command, format outputFormat, args []string, o *mvccRa
 		return err
 	}
 	return withStore(cmd, args[0], func(s *mvccview.Store) error {
+		s.Identify(walMetadata(args[0]))
 		res, err := s.Range(key, end, mvccview.RangeOptions{Rev: o.rev, Limit: o.limit, KeysOnly: o.keysOnly, CountOnly: o.countOnly})
 		if err != nil {
 			return err
 		}
-		doc := rangeDoc{Header: responseHeader(args[0], s), KVs: res.KVs, More: res.More, Count: res.Count}
-		return renderRange(cmd.OutOrStdout(), format, &doc, o)
+		return renderDescribed(cmd.OutOrStdout(), format, res, mvccview.DescribeOptions{Hex: o.hex, KeysOnly: o.keysOnly, CountOnly: o.countOnly})
 	})
 }
 
-// rangeDoc is mvcc range -w json: etcdctl get -w json's document.
-type rangeDoc struct {
-	Header header              `json:"header"`
-	KVs    []mvccview.KeyValue `json:"kvs,omitempty"`
-	More   bool                `json:"more,omitempty"`
-	Count  int64               `json:"count,omitempty"`
-}
-
-// header is etcd's ResponseHeader, numbers as etcdctl prints them.
-type header struct {
-	ClusterID uint64 `json:"cluster_id,omitempty"`
-	MemberID  uint64 `json:"member_id,omitempty"`
-	Revision  int64  `json:"revision,omitempty"`
-	RaftTerm  uint64 `json:"raft_term,omitempty"`
-}
-
-// responseHeader is the header a member serving the db would give: its
-// revision and raft term from the db, the member and cluster ids from the
-// member's WAL, or, for a lone db, the member id of its only member.
-func responseHeader(arg string, s *mvccview.Store) header {
-	h := header{Revision: s.CurrentRev, RaftTerm: s.Meta.Term}
-	if _, files, err := openWAL(arg); err == nil {
-		defer files.Close()
-		r := walfmt.NewReader(files.Segments, walfmt.Options{})
-		for range 8 { // a segment's metadata is its second record
-			f, err := r.Next()
-			if err != nil {
-				break
-			}
-			if f.Metadata != nil {
-				h.MemberID, h.ClusterID = f.Metadata.NodeID, f.Metadata.ClusterID
-				return h
-			}
-		}
+// walMetadata is the metadata of the WAL of the member arg names (nil for
+// a lone db): the ids of a range's response header.
+func walMetadata(arg string) *walfmt.Metadata {
+	_, files, err := openWAL(arg)
+	if err != nil {
+		return nil
 	}
-	if ms, err := s.Members(); err == nil && len(ms) == 1 && !ms[0].Removed {
-		h.MemberID, _ = strconv.ParseUint(ms[0].ID, 16, 64)
-	}
-	return h
-}
-
-func (d *rangeDoc) rows(o *mvccRangeOptions) (hdr []string, rows [][]string) {
-	hdr = []string{"KEY", "CREATE", "MOD", "VERSION", "LEASE", "VALUE"}
-	for _, kv := range d.KVs {
-		val := textfmt.Truncate(kv.Value, 64)
-		if o.hex {
-			val = textfmt.Hex(kv.Value)
-		}
-		if o.keysOnly {
-			val = ""
-		}
-		rows = append(rows, []string{keyText(kv.Key, o.hex), strconv.FormatInt(kv.CreateRevision, 10), strconv.FormatInt(kv.ModRevision, 10),
-			strconv.FormatInt(kv.Version, 10), leaseText(kv.Lease), val})
-	}
-	return hdr, rows
-}
-
-func renderRange(out io.Writer, format outputFormat, d *rangeDoc, o *mvccRangeOptions) error {
-	switch format {
-	case formatJSON:
-		return writeJSON(out, d)
-	case formatTable:
-		hdr, rows := d.rows(o)
-		return renderTable(out, hdr, rows)
-	}
-	bw := bufio.NewWriter(out)
-	if o.countOnly {
-		fmt.Fprintln(bw, d.Count)
-	}
-	// As etcdctl get prints: key, then value, each on its own line.
-	for _, kv := range d.KVs {
-		fmt.Fprintln(bw, keyText(kv.Key, o.hex))
-		if !o.keysOnly {
-			fmt.Fprintln(bw, keyText(kv.Value, o.hex))
-		}
-	}
-	return bw.Flush()
-}
-
-func leaseText(id int64) string {
-	if id == 0 {
-		return ""
-	}
-	return hexID(id)
+	defer files.Close()
+	return walfmt.ReadMetadata(files.Segments)
 }
 
 // ---- mvcc history ----
@@ -264,86 +204,19 @@ offset) that produced it.`,
 
 func mvccHistory(cmd *cobra.Command, format outputFormat, arg string, key []byte, o *mvccHistoryOptions) error {
 	return withStore(cmd, arg, func(s *mvccview.Store) error {
-		hist, err := s.History(key)
+		h, err := s.History(key)
 		if err != nil {
 			return err
 		}
-		doc := historyDoc{Key: key, Records: []historyRecord{}}
-		pl := openProvenance(arg)
-		if pl != nil {
+		if pl := openProvenance(arg); pl != nil {
 			defer pl.Close()
+			pl.Annotate(h)
 		}
-		for _, h := range hist {
-			r := historyRecord{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, leaseText(h.KV.Lease), h.KV.Value, nil}
-			if pl != nil {
-				if p, ok := pl.Lookup(h.Rev.Main); ok {
-					r.Source = &p
-				}
-			}
-			doc.Records = append(doc.Records, r)
+		if len(h.Records) == 0 && format != formatJSON {
+			fmt.Fprintf(cmd.ErrOrStderr(), "no revision of %s in the db (compacted away, or never written)\n", textfmt.Quote(key))
 		}
-		return renderHistory(cmd, format, doc, o)
+		return renderDescribed(cmd.OutOrStdout(), format, h, o.describe())
 	})
-}
-
-func renderHistory(cmd *cobra.Command, format outputFormat, doc historyDoc, o *mvccHistoryOptions) error {
-	out := cmd.OutOrStdout()
-	if len(doc.Records) == 0 && format != formatJSON {
-		fmt.Fprintf(cmd.ErrOrStderr(), "no revision of %s in the db (compacted away, or never written)\n", textfmt.Quote(doc.Key))
-	}
-	if format != formatSimple {
-		return renderList(out, format, doc, func() ([]string, [][]string) { return doc.rows(o) })
-	}
-	bw := bufio.NewWriter(out)
-	_, rows := doc.rows(o)
-	for _, r := range rows {
-		fmt.Fprintf(bw, "%-12s %-6s create=%s version=%s lease=%s %s", r[0], r[1], r[2], r[3], r[4], r[5])
-		if r[6] != "" {
-			fmt.Fprintf(bw, "  (from %s)", r[6])
-		}
-		fmt.Fprintln(bw)
-	}
-	return bw.Flush()
-}
-
-// historyDoc is mvcc history -w json.
-type historyDoc struct {
-	Key     []byte          `json:"key"`
-	Records []historyRecord `json:"records"`
-}
-
-type historyRecord struct {
-	Revision       string           `json:"revision"`
-	Main           int64            `json:"main"`
-	Sub            int64            `json:"sub"`
-	Tombstone      bool             `json:"tombstone"`
-	CreateRevision int64            `json:"create_revision"`
-	ModRevision    int64            `json:"mod_revision"`
-	Version        int64            `json:"version"`
-	Lease          string           `json:"lease,omitempty"`
-	Value          []byte           `json:"value,omitempty"`
-	Source         *replay.Position `json:"source,omitempty"` // the WAL entry, for a replayed dir
-}
-
-func (d historyDoc) rows(o *mvccHistoryOptions) (hdr []string, rows [][]string) {
-	hdr = []string{"REVISION", "EVENT", "CREATE", "VERSION", "LEASE", "VALUE", "FROM"}
-	for _, r := range d.Records {
-		ev, val := "put", textfmt.Truncate(r.Value, 64)
-		switch {
-		case r.Tombstone:
-			ev, val = "delete", ""
-		case o.hex:
-			val = textfmt.Hex(r.Value)
-		case o.values:
-			val = textfmt.Bare(r.Value)
-		}
-		from := ""
-		if r.Source != nil {
-			from = r.Source.String()
-		}
-		rows = append(rows, []string{r.Revision, ev, strconv.FormatInt(r.CreateRevision, 10), strconv.FormatInt(r.Version, 10), r.Lease, val, from})
-	}
-	return hdr, rows
 }
 
 // ---- mvcc hash ----
@@ -376,14 +249,7 @@ func mvccHash(cmd *cobra.Command, format outputFormat, arg string, o *mvccHashOp
 		if err != nil {
 			return err
 		}
-		if format == formatSimple {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "hash %d compact_revision %d hash_revision %d\n", h.Hash, h.CompactRevision, h.HashRevision)
-			return err
-		}
-		return renderList(cmd.OutOrStdout(), format, h, func() ([]string, [][]string) {
-			return []string{"HASH", "COMPACT REVISION", "HASH REVISION"},
-				[][]string{{strconv.FormatUint(uint64(h.Hash), 10), strconv.FormatInt(h.CompactRevision, 10), strconv.FormatInt(h.HashRevision, 10)}}
-		})
+		return renderDescribed(cmd.OutOrStdout(), format, h, mvccview.DescribeOptions{})
 	})
 }
 
@@ -398,10 +264,22 @@ type mvccDoc struct {
 }
 
 var mvccDocs = []mvccDoc{
-	{"meta", "The meta bucket: consistent_index, term, confState, compaction marks, storage version; and the store's revisions", true, readMeta},
-	{"leases", "The lease bucket, with the keys attached to each lease", false, readLeases},
-	{"members", "The members and members_removed buckets", false, readMembers},
-	{"auth", "The auth buckets: enabled, revision, users and their roles, roles and their permissions", false, readAuth},
+	{"meta", "The meta bucket: consistent_index, term, confState, compaction marks, storage version; and the store's revisions", true, func(s *mvccview.Store) (any, rowsFunc, error) {
+		st, err := s.Status()
+		return st, st.Rows, err
+	}},
+	{"leases", "The lease bucket, with the keys attached to each lease", false, func(s *mvccview.Store) (any, rowsFunc, error) {
+		ls, err := s.Leases()
+		return map[string]mvccview.Leases{"leases": ls}, ls.Rows, err
+	}},
+	{"members", "The members and members_removed buckets", false, func(s *mvccview.Store) (any, rowsFunc, error) {
+		ms, err := s.Members()
+		return map[string]mvccview.Members{"members": ms}, ms.Rows, err
+	}},
+	{"auth", "The auth buckets: enabled, revision, users and their roles, roles and their permissions", false, func(s *mvccview.Store) (any, rowsFunc, error) {
+		a, err := s.Auth()
+		return a, a.Rows, err
+	}},
 }
 
 func newMVCCDocCommand(g *globalOptions, d mvccDoc) *cobra.Command {
@@ -422,101 +300,4 @@ func newMVCCDocCommand(g *globalOptions, d mvccDoc) *cobra.Command {
 			})
 		},
 	}
-}
-
-// mvccMetaDoc is mvcc meta -w json.
-type mvccMetaDoc struct {
-	mvccview.Meta
-	CurrentRevision  int64             `json:"current_revision"`
-	CompactRevision  int64             `json:"compact_revision"`
-	Keys             int               `json:"keys"`
-	KeyBucketRecords int64             `json:"key_bucket_records"`
-	BadKeyRecords    int               `json:"bad_key_records"`
-	Cluster          *mvccview.Cluster `json:"cluster"`
-}
-
-func readMeta(s *mvccview.Store) (any, rowsFunc, error) {
-	c, err := s.Cluster()
-	if err != nil {
-		return nil, nil, err
-	}
-	d := &mvccMetaDoc{Meta: s.Meta, CurrentRevision: s.CurrentRev, CompactRevision: s.CompactRev, Keys: s.Keys(), KeyBucketRecords: s.Records, BadKeyRecords: len(s.BadRecords), Cluster: c}
-	return d, d.rows, nil
-}
-
-func (d *mvccMetaDoc) rows() (hdr []string, rows [][]string) {
-	opt := func(p *int64) string {
-		if p == nil {
-			return "-"
-		}
-		return strconv.FormatInt(*p, 10)
-	}
-	return []string{"FIELD", "VALUE"}, [][]string{
-		{mvccview.MetaConsistentIndex, strconv.FormatUint(d.ConsistentIndex, 10)},
-		{mvccview.MetaTerm, strconv.FormatUint(d.Term, 10)},
-		{mvccview.MetaConfState, d.ConfState},
-		{mvccview.MetaStorageVersion, d.StorageVersion},
-		{mvccview.MetaScheduledCompactRev, opt(d.Scheduled)},
-		{mvccview.MetaFinishedCompactRev, opt(d.Finished)},
-		{"current revision", strconv.FormatInt(d.CurrentRevision, 10)},
-		{"compact revision", strconv.FormatInt(d.CompactRevision, 10)},
-		{"keys", strconv.Itoa(d.Keys)},
-		{"key bucket records", strconv.FormatInt(d.KeyBucketRecords, 10)},
-		{"cluster version", d.Cluster.ClusterVersion},
-		{"alarms", fmt.Sprint(d.Cluster.Alarms)},
-	}
-}
-
-// listOf is the document {name: items} and its rows, one an item.
-func listOf[T any](name string, items []T, err error, hdr []string, row func(T) []string) (any, rowsFunc, error) {
-	if items == nil {
-		items = []T{}
-	}
-	return map[string][]T{name: items}, func() ([]string, [][]string) {
-		rows := make([][]string, 0, len(items))
-		for _, x := range items {
-			rows = append(rows, row(x))
-		}
-		return hdr, rows
-	}, err
-}
-
-func readLeases(s *mvccview.Store) (any, rowsFunc, error) {
-	ls, err := s.Leases()
-	return listOf("leases", ls, err, []string{"ID", "TTL", "REMAINING", "KEYS", "PROBLEM"}, func(l mvccview.Lease) []string {
-		return []string{hexID(l.ID), strconv.FormatInt(l.TTL, 10), strconv.FormatInt(l.RemainingTTL, 10), strconv.Itoa(len(l.Keys)), l.Problem}
-	})
-}
-
-func readMembers(s *mvccview.Store) (any, rowsFunc, error) {
-	ms, err := s.Members()
-	return listOf("members", ms, err, []string{"ID", "NAME", "PEER URLS", "CLIENT URLS", "LEARNER", "REMOVED"}, func(m mvccview.Member) []string {
-		id := m.ID
-		if x, err := strconv.ParseUint(m.ID, 16, 64); err == nil {
-			id = hexID(x)
-		}
-		return []string{id, textfmt.BareString(m.Name), fmt.Sprint(m.PeerURLs), fmt.Sprint(m.ClientURLs), strconv.FormatBool(m.IsLearner), strconv.FormatBool(m.Removed)}
-	})
-}
-
-func readAuth(s *mvccview.Store) (any, rowsFunc, error) {
-	a, err := s.Auth()
-	if err != nil {
-		return nil, nil, err
-	}
-	return a, func() (hdr []string, rows [][]string) {
-		rows = [][]string{{"auth", "", fmt.Sprintf("enabled=%v revision=%d", a.Enabled, a.Revision)}}
-		for _, u := range a.Users {
-			rows = append(rows, []string{"user", textfmt.BareString(u.Name), fmt.Sprintf("roles=%v password=%v", u.Roles, u.HasPassword)})
-		}
-		for _, r := range a.Roles {
-			for _, p := range r.Permissions {
-				rows = append(rows, []string{"role", textfmt.BareString(r.Name), fmt.Sprintf("%s %s %s", p.Type, textfmt.Quote(p.Key), textfmt.Quote(p.RangeEnd))})
-			}
-			if len(r.Permissions) == 0 {
-				rows = append(rows, []string{"role", textfmt.BareString(r.Name), "no permissions"})
-			}
-		}
-		return []string{"KIND", "NAME", "DETAIL"}, rows
-	}, nil
 }
