@@ -72,15 +72,16 @@ const depsRules = `
 	mvccview, go.etcd.io/bbolt, go.etcd.io/bbolt/errors, go.etcd.io/raft/v3, go.etcd.io/etcd/pkg/v3/adt
 	< replay;
 
-	# Only replay/serve speaks etcd's gRPC API.
-	replay, google.golang.org/grpc/..., go.etcd.io/etcd/api/v3/...
-	< replay/serve;
-
 	# The member model (inspect: the whole-member check, the mapping from
 	# the decoders' problems to findings, the checks a repair's output and
 	# a served db must pass) and the comparison of members.
 	replay, finding, internal/datadir
 	< inspect, compare;
+
+	# Only replay/serve speaks etcd's gRPC API; it checks the db it copies
+	# to serve with inspect.
+	inspect, google.golang.org/grpc/..., go.etcd.io/etcd/api/v3/...
+	< replay/serve;
 
 	# The repairs verify their outputs with inspect; the tui shows
 	# inspect's findings. Neither imports the other, nor compare.

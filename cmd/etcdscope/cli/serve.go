@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/replay/serve"
@@ -88,9 +84,9 @@ func serveFunc(cmd *cobra.Command, args []string, o *serveOptions) error {
 	if o.toIndex != 0 && len(args) == 0 {
 		return usagef("--to-index needs DATA_DIR: --from and --db serve a db as it is")
 	}
-	tlsCfg, err := o.tlsConfig()
+	tlsCfg, err := serve.TLSConfig(o.certFile, o.keyFile, o.caFile)
 	if err != nil {
-		return err
+		return configUsage(err)
 	}
 	scheme, addr, err := checkListen(o.listen, tlsCfg != nil, o.insecureListen)
 	if err != nil {
@@ -101,7 +97,7 @@ func serveFunc(cmd *cobra.Command, args []string, o *serveOptions) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	sopts, what, err := o.prepare(cmd, args, tmp)
+	sopts, what, err := o.prepare(cmd, args, filepath.Join(tmp, "db"))
 	if err != nil {
 		return err
 	}
@@ -117,26 +113,32 @@ func serveFunc(cmd *cobra.Command, args []string, o *serveOptions) error {
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "serving %s read-only on %s://%s: revision %d (compacted at %d), raft index %d; linearizable reads are answered as serializable; stop with Ctrl-C\n",
 		what, scheme, lis.Addr(), srv.Revision(), srv.CompactRevision(), srv.RaftIndex())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(lis) }()
-	select {
-	case <-cmd.Context().Done():
-		srv.Stop()
-		<-errc
-		fmt.Fprintln(cmd.ErrOrStderr(), "serve: stopped")
-		return nil
-	case err := <-errc:
+	if err := srv.Run(cmd.Context(), lis); err != nil {
 		return err
 	}
+	fmt.Fprintln(cmd.ErrOrStderr(), "serve: stopped")
+	return nil
 }
 
-// prepare makes the private db serve opens: a replay of DATA_DIR, or a
-// copy of the given db.
-func (o *serveOptions) prepare(cmd *cobra.Command, args []string, tmp string) (serve.Options, string, error) {
-	var src string
+// checkListen is serve.ListenAddr, its refusals usage errors.
+func checkListen(listen string, withTLS, insecure bool) (scheme, addr string, err error) {
+	scheme, addr, err = serve.ListenAddr(listen, withTLS, insecure)
+	return scheme, addr, configUsage(err)
+}
+
+// configUsage makes serve's refusal of a flag or flags a usage error.
+func configUsage(err error) error {
+	if _, ok := errors.AsType[*serve.ConfigError](err); ok {
+		return usageError{err}
+	}
+	return err
+}
+
+// prepare makes db, the private db serve opens: a replay of DATA_DIR, or
+// a copy of the db given.
+func (o *serveOptions) prepare(cmd *cobra.Command, args []string, db string) (serve.Options, string, error) {
+	src := o.db
 	switch {
-	case o.db != "":
-		src = o.db
 	case o.from != "":
 		l, err := datadir.Resolve(o.from)
 		if err != nil {
@@ -146,20 +148,13 @@ func (o *serveOptions) prepare(cmd *cobra.Command, args []string, tmp string) (s
 			return serve.Options{}, "", fmt.Errorf("serve: %s holds no member/snap/db; give the dir replay --out wrote", o.from)
 		}
 		src = l.DB
-	default:
-		return o.replay(cmd, args[0], tmp)
+	case o.db == "":
+		return o.replay(cmd, args[0], db)
 	}
-	dst := filepath.Join(tmp, "db")
-	if err := copyEvidence(src, dst); err != nil {
-		return serve.Options{}, "", err
-	}
-	if err := checkServable(dst, src); err != nil {
-		return serve.Options{}, "", err
-	}
-	return serve.Options{DB: dst}, src, nil
+	return serve.Options{DB: db}, src, serve.CopyDB(src, db)
 }
 
-func (o *serveOptions) replay(cmd *cobra.Command, arg, tmp string) (serve.Options, string, error) {
+func (o *serveOptions) replay(cmd *cobra.Command, arg, db string) (serve.Options, string, error) {
 	l, files, err := openWAL(arg)
 	if err != nil {
 		return serve.Options{}, "", err
@@ -167,93 +162,12 @@ func (o *serveOptions) replay(cmd *cobra.Command, arg, tmp string) (serve.Option
 	defer files.Close()
 	// A db only: a data dir laid out as etcdutl snapshot restore lays it
 	// out would reset the members to the one new member.
-	out := filepath.Join(tmp, "db")
-	opts := replay.Options{Out: out, ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())}
+	opts := replay.Options{Out: db, ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())}
 	res, err := replay.Run(files.Segments, opts)
 	if err != nil {
 		return serve.Options{}, "", err
 	}
 	what := fmt.Sprintf("%s replayed to index %d (base: %s)", arg, res.AppliedIndex, res.Base)
-	return serve.Options{DB: out, ClusterID: res.ClusterID, MemberID: res.NodeID,
+	return serve.Options{DB: db, ClusterID: res.ClusterID, MemberID: res.NodeID,
 		RaftTerm: res.AppliedTerm, RaftIndex: res.AppliedIndex}, what, nil
-}
-
-// copyEvidence copies src, opened read-only and never locked, to dst.
-func copyEvidence(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(out, in)
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("serve: copying %s: %w", src, err)
-	}
-	return nil
-}
-
-// checkServable refuses a damaged db: bbolt, which serve reads with,
-// panics on damaged pages.
-func checkServable(path, src string) error {
-	err := inspect.VerifyDB(path)
-	if ve, ok := errors.AsType[*inspect.VerifyError](err); ok {
-		return fmt.Errorf("serve: %s is damaged (%d problems; see etcdscope bolt check %s); serve needs a sound db: replay the member, or salvage it first", src, len(ve.Findings), src)
-	}
-	if err != nil {
-		return fmt.Errorf("serve: %s: %w", src, err)
-	}
-	return nil
-}
-
-// checkListen reads --listen (host:port, or an http or https URL of one),
-// and refuses to expose etcd data in clear to the network. It returns the
-// scheme and the host:port to listen on.
-func checkListen(listen string, withTLS, insecure bool) (scheme, addr string, err error) {
-	scheme, addr = "http", listen
-	if withTLS {
-		scheme = "https"
-	}
-	if s, rest, ok := strings.Cut(listen, "://"); ok {
-		switch {
-		case s != "http" && s != "https":
-			return "", "", usagef("--listen %q: want host:port, http://host:port or https://host:port", listen)
-		case s == "https" && !withTLS:
-			return "", "", usagef("--listen %s needs --cert-file and --key-file", listen)
-		case s == "http" && withTLS:
-			return "", "", usagef("--listen %s: TLS is on (--cert-file); give https://", listen)
-		}
-		addr = strings.TrimSuffix(rest, "/")
-	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", "", usagef("--listen %q: %v (want host:port, http://host:port or https://host:port)", listen, err)
-	}
-	if withTLS || insecure || host == "localhost" {
-		return scheme, addr, nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return scheme, addr, nil
-	}
-	return "", "", usagef("--listen %s is not a loopback address: etcd data holds secrets; give --cert-file and --key-file (and --trusted-ca-file), or --insecure-listen", listen)
-}
-
-// tlsConfig is the TLS --cert-file, --key-file and --trusted-ca-file ask
-// for, nil for none.
-func (o *serveOptions) tlsConfig() (*tls.Config, error) {
-	switch {
-	case o.certFile == "" && o.keyFile == "" && o.caFile != "":
-		return nil, usagef("--trusted-ca-file needs --cert-file and --key-file")
-	case o.certFile == "" && o.keyFile == "":
-		return nil, nil
-	case o.certFile == "" || o.keyFile == "":
-		return nil, usagef("--cert-file and --key-file go together")
-	}
-	return serve.TLSConfig(o.certFile, o.keyFile, o.caFile)
 }
