@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
@@ -47,6 +48,10 @@ type RebuildResult struct {
 	// Dropped are the WAL's entries after the last one applied: not
 	// committed, or after --to-index.
 	Dropped []Lost `json:"dropped"`
+	// Report is what a check finds in the input ([CheckMember] or
+	// [CheckDB]), when the caller ran one: its findings and summary are
+	// written beside the plan's fields in JSON.
+	*finding.Report
 }
 
 // Lost is an entry of the log a repair leaves out.

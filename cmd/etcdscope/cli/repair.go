@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/finding"
-	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
@@ -30,19 +29,19 @@ raft index, revision and key) and writes nothing.`,
 	return c
 }
 
-// renderRepair writes a repair's plan. With -w json it is one document,
-// doc: the plan's fields, and the findings and summary of the input's check
-// fr (inspect, or bolt check for a db), as every command that checks writes
-// them. In text, the plan, then for a dry run the findings. A dry run on
-// an input with findings at error severity exits 1, as the checks do.
-func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, doc any, fr *finding.Report, plan plan) error {
+// renderRepair writes a repair's plan p: with -w json its document (the
+// plan's fields, and the findings and summary of the input's check fr,
+// as every command that checks writes them); in text, the plan, then for
+// a dry run the findings. A dry run on an input with findings at error
+// severity exits 1, as the checks do.
+func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, p plan, fr *finding.Report) error {
 	out := cmd.OutOrStdout()
 	if format == formatJSON {
-		if err := writeJSON(out, doc); err != nil {
+		if err := writeJSON(out, p); err != nil {
 			return err
 		}
 	} else {
-		plan.Describe(out, repair.DescribeOptions{MaxItems: 20, More: "(-w json lists them all)"})
+		p.Describe(out, repair.DescribeOptions{MaxItems: 20, More: "(-w json lists them all)"})
 		if dryRun {
 			fmt.Fprintln(out, "")
 			if err := renderFindings(out, cmd.ErrOrStderr(), format, fr); err != nil && !errors.Is(err, errFindings) {
@@ -61,46 +60,12 @@ type plan interface {
 	Describe(io.Writer, repair.DescribeOptions)
 }
 
-// The repairs' JSON documents: the plan, the input's findings beside it.
-type (
-	rebuildDoc struct {
-		*repair.RebuildResult
-		Replay *replayDoc `json:"replay"`
-		*finding.Report
-	}
-	walRepairDoc struct {
-		*repair.WALResult
-		*finding.Report
-	}
-	boltRepairDoc struct {
-		*repair.BoltResult
-		*finding.Report
-	}
-	salvageDoc struct {
-		*repair.SalvageResult
-		*finding.Report
-	}
-)
-
-// inputFindings is what a check finds in a repair's input (inspect's for
-// a member, bolt check's for a db); an input it cannot read gives one
-// finding that says so.
-func inputFindings(arg string, check func(string) (*finding.Report, error)) *finding.Report {
-	rep, err := check(arg)
-	if err != nil {
-		rep = &finding.Report{Findings: []finding.Finding{}}
-		rep.Add(finding.Finding{Severity: finding.Error, Code: "input-unreadable", File: arg, Message: err.Error()})
-	}
-	return rep
-}
-
-// memberFindings is what inspect finds in a member.
-func memberFindings(arg string) (*finding.Report, error) {
-	rep, err := inspect.Member(arg, inspect.Options{})
-	if err != nil {
-		return nil, err
-	}
-	return &rep.Report, nil
+// rebuildDoc is repair rebuild -w json: the replay's ids in hex, as
+// replay -w json writes them.
+type rebuildDoc struct {
+	*repair.RebuildResult
+	Replay *replayDoc `json:"replay"`
+	*finding.Report
 }
 
 // repairOptions are the flags every repair has.
@@ -195,9 +160,8 @@ func repairRebuild(cmd *cobra.Command, format outputFormat, arg string, o *repai
 	if err != nil {
 		return err
 	}
-	fr := inputFindings(arg, memberFindings)
-	doc := rebuildDoc{RebuildResult: res, Replay: newReplayDoc("", res.Replay), Report: fr}
-	return renderRepair(cmd, format, o.dryRun, doc, fr, res)
+	res.Report = repair.CheckMember(arg)
+	return renderRepair(cmd, format, o.dryRun, rebuildDoc{res, newReplayDoc("", res.Replay), res.Report}, res.Report)
 }
 
 // ---- repair wal ----
@@ -256,16 +220,16 @@ func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *repairWAL
 	if err != nil {
 		return err
 	}
-	fr := inputFindings(arg, memberFindings)
-	return renderRepair(cmd, format, o.dryRun, walRepairDoc{res, fr}, fr, res)
+	res.Report = repair.CheckMember(arg)
+	return renderRepair(cmd, format, o.dryRun, res, res.Report)
 }
 
 // ---- repair bolt ----
 
 // dbRepair is what repair bolt and repair salvage do with a db: run
 // writes out from db (and the member's WAL, when given its data dir), and
-// returns the JSON document and the plan.
-type dbRepair func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (doc any, p plan, err error)
+// returns the plan with fr, the findings of the db's check.
+type dbRepair func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (plan, error)
 
 // newDBRepairCommand is the command of a repair of the db: c says what it
 // is, run does it.
@@ -294,13 +258,13 @@ func repairDB(cmd *cobra.Command, format outputFormat, arg string, o *repairOpti
 	if err != nil {
 		return err
 	}
-	fr := inputFindings(arg, inspect.CheckDB)
-	doc, p, err := run(l.DB, o.out, files.Segments, o, fr)
+	fr := repair.CheckDB(arg)
+	p, err := run(l.DB, o.out, files.Segments, o, fr)
 	files.Close() // the plan needs it no more
 	if err != nil {
 		return err
 	}
-	return renderRepair(cmd, format, o.dryRun, doc, fr, p)
+	return renderRepair(cmd, format, o.dryRun, p, fr)
 }
 
 func newRepairBoltCommand(g *globalOptions) *cobra.Command {
@@ -319,9 +283,13 @@ then rebuild the free set from what is reachable. Given a data dir, the plan
 also says what etcd will hold once it has applied again, on start, the WAL's
 entries past the output's consistent index. The output is checked as bolt
 check checks before it is renamed to --out.`,
-	}, "say what would be fixed and lost", "", func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, plan, error) {
+	}, "say what would be fixed and lost", "", func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (plan, error) {
 		res, err := repair.Bolt(db, out, repair.BoltOptions{DryRun: o.dryRun, WAL: wal})
-		return boltRepairDoc{res, fr}, res, err
+		if err != nil {
+			return nil, err
+		}
+		res.Report = fr
+		return res, nil
 	})
 }
 
@@ -343,8 +311,12 @@ revisions of which no record was found; given a data dir, it replays the WAL
 to the same raft index and lists exactly the keys whose state the salvage
 loses (repair rebuild recovers them, when the WAL holds them).`,
 	}, "say what would be placed and lost", "where the WAL replay that names the lost keys starts, when the WAL does not start at index 1",
-		func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (any, plan, error) {
+		func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (plan, error) {
 			res, err := repair.Salvage(db, out, repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}, WAL: wal})
-			return salvageDoc{res, fr}, res, err
+			if err != nil {
+				return nil, err
+			}
+			res.Report = fr
+			return res, nil
 		})
 }
