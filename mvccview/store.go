@@ -300,6 +300,24 @@ func PrefixEnd(p []byte) []byte {
 	return []byte{}
 }
 
+// KeyRange is the [key, end) of a range etcd's client asks for (etcdctl
+// get KEY [RANGE_END] [--prefix | --from-key]): end as given (nil for key
+// alone), or with prefix every key with key as prefix ([PrefixEnd]), or
+// with fromKey every key from key on (end empty). An empty key with an
+// end starts at the first key, "\x00", as etcdctl sends it.
+func KeyRange(key, end []byte, prefix, fromKey bool) ([]byte, []byte) {
+	switch {
+	case prefix:
+		end = PrefixEnd(key)
+	case fromKey:
+		end = []byte{}
+	}
+	if len(key) == 0 && end != nil {
+		key = []byte{0}
+	}
+	return key, end
+}
+
 // ResponseHeader is etcd's etcdserverpb.ResponseHeader, its numbers as
 // etcdctl -w json prints them.
 type ResponseHeader struct {

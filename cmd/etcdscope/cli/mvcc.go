@@ -114,11 +114,8 @@ func (o *mvccRangeOptions) AddFlags(fs *pflag.FlagSet) {
 }
 
 // span is the [key, end) range the arguments and flags ask for, in etcd's
-// terms: end nil for KEY alone, empty for every key from key on.
+// terms (mvccview.KeyRange).
 func (o *mvccRangeOptions) span(args []string) (key, end []byte, err error) {
-	if len(args) >= 2 {
-		key = []byte(args[1])
-	}
 	switch {
 	case len(args) == 1 && !o.prefix && !o.fromKey:
 		return nil, nil, usagef("give a KEY, or --prefix \"\" for every key")
@@ -128,14 +125,11 @@ func (o *mvccRangeOptions) span(args []string) (key, end []byte, err error) {
 		return nil, nil, usagef("--prefix and --from-key exclude each other")
 	case len(args) == 3:
 		end = []byte(args[2])
-	case o.prefix:
-		end = mvccview.PrefixEnd(key)
-	case o.fromKey:
-		end = []byte{}
 	}
-	if len(key) == 0 && end != nil {
-		key = []byte{0}
+	if len(args) >= 2 {
+		key = []byte(args[1])
 	}
+	key, end = mvccview.KeyRange(key, end, o.prefix, o.fromKey)
 	return key, end, nil
 }
 
