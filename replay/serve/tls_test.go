@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -35,5 +36,13 @@ func TestTLSConfig(t *testing.T) {
 	}
 	if _, err := serve.TLSConfig(key, cert, ""); err == nil {
 		t.Error("a key and a certificate swapped are accepted")
+	}
+	if cfg, err := serve.TLSConfig("", "", ""); cfg != nil || err != nil {
+		t.Errorf("no file: %+v, %v; want no TLS", cfg, err)
+	}
+	for _, files := range [][3]string{{"", "", cert}, {cert, "", ""}, {"", key, cert}} {
+		if _, err := serve.TLSConfig(files[0], files[1], files[2]); !errors.As(err, new(*serve.ConfigError)) {
+			t.Errorf("cert %q, key %q, CA %q: %v; want a *ConfigError", files[0], files[1], files[2], err)
+		}
 	}
 }
