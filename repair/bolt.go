@@ -10,7 +10,6 @@ import (
 	"sort"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
-	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/walfmt"
@@ -61,10 +60,7 @@ type BoltResult struct {
 	// applied again, on start, the entries past the output's consistent
 	// index: nil when there are none.
 	OnStart *OnStart `json:"on_start"`
-	// Report is what a check finds in the input ([CheckMember] or
-	// [CheckDB]), when the caller ran one: its findings and summary are
-	// written beside the plan's fields in JSON.
-	*finding.Report
+	Checked
 }
 
 // OnStart is the state a member reaches when etcd starts on it.

@@ -9,7 +9,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
-	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
@@ -48,10 +47,7 @@ type RebuildResult struct {
 	// Dropped are the WAL's entries after the last one applied: not
 	// committed, or after --to-index.
 	Dropped []Lost `json:"dropped"`
-	// Report is what a check finds in the input ([CheckMember] or
-	// [CheckDB]), when the caller ran one: its findings and summary are
-	// written beside the plan's fields in JSON.
-	*finding.Report
+	Checked
 }
 
 // Lost is an entry of the log a repair leaves out.

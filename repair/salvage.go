@@ -9,7 +9,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
-	"github.com/etcdscope/etcdscope/finding"
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/replay"
@@ -56,10 +55,7 @@ type SalvageResult struct {
 	// it could tell.
 	KnowsLostKeys bool      `json:"knows_lost_keys"`
 	LostKeys      []KeyDiff `json:"lost_keys"`
-	// Report is what a check finds in the input ([CheckMember] or
-	// [CheckDB]), when the caller ran one: its findings and summary are
-	// written beside the plan's fields in JSON.
-	*finding.Report
+	Checked
 }
 
 // NotPlaced is a record read but left out, and why.

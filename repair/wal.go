@@ -68,10 +68,7 @@ type WALResult struct {
 	Revision int64     `json:"revision"`
 	Keys     int64     `json:"keys"`
 	LostKeys []KeyDiff `json:"lost_keys"`
-	// Report is what a check finds in the input ([CheckMember] or
-	// [CheckDB]), when the caller ran one: its findings and summary are
-	// written beside the plan's fields in JSON.
-	*finding.Report
+	Checked
 }
 
 // CutPoint is where a log is cut, and why.

@@ -3,16 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/finding"
-	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 func newRepairCommand(g *globalOptions) *cobra.Command {
@@ -30,12 +27,12 @@ raft index, revision and key) and writes nothing.`,
 }
 
 // renderRepair writes a repair's plan p: with -w json its document (the
-// plan's fields, and the findings and summary of the input's check fr,
-// as every command that checks writes them); in text, the plan, then for
-// a dry run the findings. A dry run on an input with findings at error
+// plan's fields, and the findings and summary of the input's check, as
+// every command that checks writes them); in text, the plan, then for a
+// dry run the findings. A dry run on an input with findings at error
 // severity exits 1, as the checks do.
-func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, p plan, fr *finding.Report) error {
-	out := cmd.OutOrStdout()
+func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, p repair.Plan) error {
+	out, fr := cmd.OutOrStdout(), p.Input()
 	if format == formatJSON {
 		if err := writeJSON(out, p); err != nil {
 			return err
@@ -55,13 +52,20 @@ func renderRepair(cmd *cobra.Command, format outputFormat, dryRun bool, p plan, 
 	return nil
 }
 
-// A plan is a repair's result, which describes itself in text.
-type plan interface {
-	Describe(io.Writer, repair.DescribeOptions)
+// repairDone renders the plan of a repair that ran, or makes the refusal
+// of a path it does not take a usage error.
+func repairDone[P repair.Plan](cmd *cobra.Command, format outputFormat, dryRun bool, p P, err error) error {
+	if _, ok := errors.AsType[*repair.InputError](err); ok {
+		return usageError{err}
+	}
+	if err != nil {
+		return err
+	}
+	return renderRepair(cmd, format, dryRun, p)
 }
 
 // rebuildDoc is repair rebuild -w json: the replay's ids in hex, as
-// replay -w json writes them.
+// replay -w json writes them, and the input's findings after it.
 type rebuildDoc struct {
 	*repair.RebuildResult
 	Replay *replayDoc `json:"replay"`
@@ -92,16 +96,6 @@ func (o *repairOptions) check(what string) error {
 		return usagef("--out %s is required: repair writes to a new path and never touches its input", what)
 	}
 	return nil
-}
-
-// memberWAL opens the WAL of a member given as a data dir, for the repairs
-// of a db that read it when they have it; empty when l is a lone db.
-func memberWAL(l datadir.Layout) (*walfmt.Files, error) {
-	p, err := l.WAL()
-	if err != nil || l.MemberDir == "" {
-		return &walfmt.Files{}, nil
-	}
-	return walfmt.OpenPath(p)
 }
 
 // ---- repair rebuild ----
@@ -147,21 +141,14 @@ func repairRebuild(cmd *cobra.Command, format outputFormat, arg string, o *repai
 	if o.markCompacted != (o.bumpRevision > 0) {
 		return usagef("--bump-revision N and --mark-compacted go together, as in etcdutl snapshot restore")
 	}
-	l, files, err := openWAL(arg)
-	if err != nil {
-		return err
-	}
-	defer files.Close()
-	opts := repair.RebuildOptions{
-		Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())},
+	res, err := repair.RebuildPath(arg, o.out, repair.RebuildOptions{
+		Replay:       replay.Options{ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())},
 		BumpRevision: o.bumpRevision, MarkCompacted: o.markCompacted, DryRun: o.dryRun,
-	}
-	res, err := repair.Rebuild(files.Segments, o.out, opts)
+	})
 	if err != nil {
 		return err
 	}
-	res.Report = repair.CheckMember(arg)
-	return renderRepair(cmd, format, o.dryRun, rebuildDoc{res, newReplayDoc("", res.Replay), res.Report}, res.Report)
+	return renderRepair(cmd, format, o.dryRun, rebuildDoc{res, newReplayDoc("", res.Replay), res.Report})
 }
 
 // ---- repair wal ----
@@ -199,72 +186,26 @@ func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *repairWAL
 	if err := o.check("DIR"); err != nil {
 		return err
 	}
-	l, files, err := openWAL(arg)
-	if err != nil {
-		return err
-	}
-	defer files.Close()
-	if l.MemberDir == "" {
-		return usagef("repair wal needs a data dir or a member dir, not a lone WAL")
-	}
-	opts := repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun, Peers: map[string][]walfmt.Segment{}}
-	for _, p := range o.peers {
-		_, pf, err := openWAL(p)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		opts.Peers[p] = pf.Segments
-	}
-	res, err := repair.WAL(l.MemberDir, files.Segments, o.out, opts)
-	if err != nil {
-		return err
-	}
-	res.Report = repair.CheckMember(arg)
-	return renderRepair(cmd, format, o.dryRun, res, res.Report)
+	res, err := repair.WALPath(arg, o.out, o.peers, repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun})
+	return repairDone(cmd, format, o.dryRun, res, err)
 }
 
 // ---- repair bolt ----
 
-// dbRepair is what repair bolt and repair salvage do with a db: run
-// writes out from db (and the member's WAL, when given its data dir), and
-// returns the plan with fr, the findings of the db's check.
-type dbRepair func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (plan, error)
-
 // newDBRepairCommand is the command of a repair of the db: c says what it
 // is, run does it.
-func newDBRepairCommand(g *globalOptions, c *cobra.Command, dryRun, baseUsage string, run dbRepair) *cobra.Command {
+func newDBRepairCommand(g *globalOptions, c *cobra.Command, dryRun, baseUsage string, run func(arg string, o *repairOptions) (repair.Plan, error)) *cobra.Command {
 	o := &repairOptions{}
 	c.Args = exactArgs(1, "one DB or DATA_DIR")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		return repairDB(cmd, g.output(), args[0], o, run)
+		if err := o.check("FILE"); err != nil {
+			return err
+		}
+		p, err := run(args[0], o)
+		return repairDone(cmd, g.output(), o.dryRun, p, err)
 	}
 	o.addFlags(c.Flags(), "the new db file", dryRun, baseUsage)
 	return c
-}
-
-func repairDB(cmd *cobra.Command, format outputFormat, arg string, o *repairOptions, run dbRepair) error {
-	if err := o.check("FILE"); err != nil {
-		return err
-	}
-	l, err := datadir.Resolve(arg)
-	if err == nil && l.DB == "" {
-		err = usagef("%s holds no db", arg)
-	}
-	if err != nil {
-		return err
-	}
-	files, err := memberWAL(l)
-	if err != nil {
-		return err
-	}
-	fr := repair.CheckDB(arg)
-	p, err := run(l.DB, o.out, files.Segments, o, fr)
-	files.Close() // the plan needs it no more
-	if err != nil {
-		return err
-	}
-	return renderRepair(cmd, format, o.dryRun, p, fr)
 }
 
 func newRepairBoltCommand(g *globalOptions) *cobra.Command {
@@ -283,13 +224,8 @@ then rebuild the free set from what is reachable. Given a data dir, the plan
 also says what etcd will hold once it has applied again, on start, the WAL's
 entries past the output's consistent index. The output is checked as bolt
 check checks before it is renamed to --out.`,
-	}, "say what would be fixed and lost", "", func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (plan, error) {
-		res, err := repair.Bolt(db, out, repair.BoltOptions{DryRun: o.dryRun, WAL: wal})
-		if err != nil {
-			return nil, err
-		}
-		res.Report = fr
-		return res, nil
+	}, "say what would be fixed and lost", "", func(arg string, o *repairOptions) (repair.Plan, error) {
+		return plan(repair.BoltPath(arg, o.out, repair.BoltOptions{DryRun: o.dryRun}))
 	})
 }
 
@@ -311,12 +247,15 @@ revisions of which no record was found; given a data dir, it replays the WAL
 to the same raft index and lists exactly the keys whose state the salvage
 loses (repair rebuild recovers them, when the WAL holds them).`,
 	}, "say what would be placed and lost", "where the WAL replay that names the lost keys starts, when the WAL does not start at index 1",
-		func(db, out string, wal []walfmt.Segment, o *repairOptions, fr *finding.Report) (plan, error) {
-			res, err := repair.Salvage(db, out, repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}, WAL: wal})
-			if err != nil {
-				return nil, err
-			}
-			res.Report = fr
-			return res, nil
+		func(arg string, o *repairOptions) (repair.Plan, error) {
+			return plan(repair.SalvagePath(arg, o.out, repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}}))
 		})
+}
+
+// plan is a repair's result as a Plan: none when the repair failed.
+func plan[P repair.Plan](p P, err error) (repair.Plan, error) {
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }

@@ -459,3 +459,16 @@ func checkAsPlanned(t *testing.T, got, want []map[string]any, planned []planKey)
 		}
 	}
 }
+
+// TestRepairRefusesAnInputItDoesNotTake: repair wal of a lone WAL, and
+// the repairs of a db of a path that holds none, are usage errors that
+// point at the command's help.
+func TestRepairRefusesAnInputItDoesNotTake(t *testing.T) {
+	walDir := filepath.Join(etcdtest.SampleDir(t), "member", "wal")
+	for verb, want := range map[string]string{"wal": "not a lone WAL", "bolt": "holds no db", "salvage": "holds no db"} {
+		_, errOut, code := run(t, "repair", verb, walDir, "--out", filepath.Join(t.TempDir(), "out"), "--dry-run")
+		if code != ExitTrouble || !strings.Contains(errOut, want) || !strings.Contains(errOut, "(see etcdscope repair "+verb+" --help)") {
+			t.Errorf("repair %s of a wal dir: exit %d, %q; want exit %d, %q and the command's help", verb, code, errOut, ExitTrouble, want)
+		}
+	}
+}
