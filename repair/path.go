@@ -1,11 +1,11 @@
 package repair
 
 import (
-	"cmp"
 	"fmt"
 	"io"
 
 	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -65,7 +65,7 @@ func WALPath(path, out string, peers []string, opts WALOptions) (*WALResult, err
 		}
 		opts.Peers = map[string][]walfmt.Segment{}
 		for _, p := range peers {
-			_, files, err := openWAL(p)
+			_, files, err := inspect.OpenWAL(p)
 			if err != nil {
 				return nil, err
 			}
@@ -101,7 +101,7 @@ type checkable interface{ check(*finding.Report) }
 // then checks the member as inspect does.
 func onMember[R checkable](path string, repair func(datadir.Layout, []walfmt.Segment) (R, error)) (R, error) {
 	var none R
-	l, files, err := openWAL(path)
+	l, files, err := inspect.OpenWAL(path)
 	if err != nil {
 		return none, err
 	}
@@ -138,15 +138,4 @@ func onDB[R checkable](path string, repair func(db string, wal []walfmt.Segment)
 	}
 	res.check(CheckDB(path))
 	return res, nil
-}
-
-// openWAL resolves path and opens its WAL read-only.
-func openWAL(path string) (datadir.Layout, *walfmt.Files, error) {
-	l, err := datadir.Resolve(path)
-	p, werr := l.WAL()
-	if err = cmp.Or(err, werr); err != nil {
-		return l, nil, err
-	}
-	files, err := walfmt.OpenPath(p)
-	return l, files, err
 }

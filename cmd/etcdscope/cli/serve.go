@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/etcdscope/etcdscope/internal/datadir"
 	"github.com/etcdscope/etcdscope/replay"
 	"github.com/etcdscope/etcdscope/replay/serve"
 )
@@ -97,12 +95,20 @@ func serveFunc(cmd *cobra.Command, args []string, o *serveOptions) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	sopts, what, err := o.prepare(cmd, args, filepath.Join(tmp, "db"))
+	src := serve.Source{From: o.from, DB: o.db, Replay: replay.Options{ToIndex: o.toIndex, Base: o.base, Progress: progressLine(cmd.ErrOrStderr())}}
+	if len(args) == 1 {
+		src.Member = args[0]
+	}
+	p, err := serve.Prepare(src, tmp)
 	if err != nil {
 		return err
 	}
-	sopts.TLS = tlsCfg
-	srv, err := serve.New(sopts)
+	what := p.Source
+	if r := p.Replay; r != nil {
+		what = fmt.Sprintf("%s replayed to index %d (base: %s)", p.Source, r.AppliedIndex, r.Base)
+	}
+	p.TLS = tlsCfg
+	srv, err := serve.New(p.Options)
 	if err != nil {
 		return err
 	}
@@ -132,42 +138,4 @@ func configUsage(err error) error {
 		return usageError{err}
 	}
 	return err
-}
-
-// prepare makes db, the private db serve opens: a replay of DATA_DIR, or
-// a copy of the db given.
-func (o *serveOptions) prepare(cmd *cobra.Command, args []string, db string) (serve.Options, string, error) {
-	src := o.db
-	switch {
-	case o.from != "":
-		l, err := datadir.Resolve(o.from)
-		if err != nil {
-			return serve.Options{}, "", err
-		}
-		if l.DB == "" {
-			return serve.Options{}, "", fmt.Errorf("serve: %s holds no member/snap/db; give the dir replay --out wrote", o.from)
-		}
-		src = l.DB
-	case o.db == "":
-		return o.replay(cmd, args[0], db)
-	}
-	return serve.Options{DB: db}, src, serve.CopyDB(src, db)
-}
-
-func (o *serveOptions) replay(cmd *cobra.Command, arg, db string) (serve.Options, string, error) {
-	l, files, err := openWAL(arg)
-	if err != nil {
-		return serve.Options{}, "", err
-	}
-	defer files.Close()
-	// A db only: a data dir laid out as etcdutl snapshot restore lays it
-	// out would reset the members to the one new member.
-	opts := replay.Options{Out: db, ToIndex: o.toIndex, Base: o.base, AutoBase: l.SnapDir, Progress: progressLine(cmd.ErrOrStderr())}
-	res, err := replay.Run(files.Segments, opts)
-	if err != nil {
-		return serve.Options{}, "", err
-	}
-	what := fmt.Sprintf("%s replayed to index %d (base: %s)", arg, res.AppliedIndex, res.Base)
-	return serve.Options{DB: db, ClusterID: res.ClusterID, MemberID: res.NodeID,
-		RaftTerm: res.AppliedTerm, RaftIndex: res.AppliedIndex}, what, nil
 }
