@@ -64,11 +64,6 @@ func (o *bytesOptions) addFlags(fs *pflag.FlagSet, values string) {
 	fs.BoolVar(&o.hex, "hex", false, "print keys and values as hex-escaped bytes, as etcdctl --hex does (JSON stays base64)")
 }
 
-// describe is how the options show keys and values.
-func (o *bytesOptions) describe() mvccview.DescribeOptions {
-	return mvccview.DescribeOptions{Values: o.values, Hex: o.hex}
-}
-
 // A described document describes itself, in mvccview: rows for a table,
 // lines for the simple form.
 type described interface {
@@ -209,7 +204,7 @@ func mvccHistory(cmd *cobra.Command, format outputFormat, arg string, key []byte
 		if len(h.Records) == 0 && format != formatJSON {
 			fmt.Fprintf(cmd.ErrOrStderr(), "no revision of %s in the db (compacted away, or never written)\n", textfmt.Quote(key))
 		}
-		return renderDescribed(cmd.OutOrStdout(), format, h, o.describe())
+		return renderDescribed(cmd.OutOrStdout(), format, h, mvccview.DescribeOptions{Values: o.values, Hex: o.hex})
 	})
 }
 

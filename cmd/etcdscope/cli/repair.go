@@ -194,22 +194,21 @@ func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *repairWAL
 
 // newDBRepairCommand is the command of a repair of the db: c says what it
 // is, run does it.
-func newDBRepairCommand(g *globalOptions, c *cobra.Command, dryRun, baseUsage string, run func(arg string, o *repairOptions) (repair.Plan, error)) *cobra.Command {
+func newDBRepairCommand(c *cobra.Command, dryRun, baseUsage string, run func(cmd *cobra.Command, arg string, o *repairOptions) error) *cobra.Command {
 	o := &repairOptions{}
 	c.Args = exactArgs(1, "one DB or DATA_DIR")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := o.check("FILE"); err != nil {
 			return err
 		}
-		p, err := run(args[0], o)
-		return repairDone(cmd, g.output(), o.dryRun, p, err)
+		return run(cmd, args[0], o)
 	}
 	o.addFlags(c.Flags(), "the new db file", dryRun, baseUsage)
 	return c
 }
 
 func newRepairBoltCommand(g *globalOptions) *cobra.Command {
-	return newDBRepairCommand(g, &cobra.Command{
+	return newDBRepairCommand(&cobra.Command{
 		Use:   "bolt DB --out FILE",
 		Short: "A copy of the db whose metas and freelist are made sound",
 		Long: `Writes a copy of the bbolt file (DB, or the db of a data dir) whose two meta
@@ -224,15 +223,16 @@ then rebuild the free set from what is reachable. Given a data dir, the plan
 also says what etcd will hold once it has applied again, on start, the WAL's
 entries past the output's consistent index. The output is checked as bolt
 check checks before it is renamed to --out.`,
-	}, "say what would be fixed and lost", "", func(arg string, o *repairOptions) (repair.Plan, error) {
-		return plan(repair.BoltPath(arg, o.out, repair.BoltOptions{DryRun: o.dryRun}))
+	}, "say what would be fixed and lost", "", func(cmd *cobra.Command, arg string, o *repairOptions) error {
+		res, err := repair.BoltPath(arg, o.out, repair.BoltOptions{DryRun: o.dryRun})
+		return repairDone(cmd, g.output(), o.dryRun, res, err)
 	})
 }
 
 // ---- repair salvage ----
 
 func newRepairSalvageCommand(g *globalOptions) *cobra.Command {
-	return newDBRepairCommand(g, &cobra.Command{
+	return newDBRepairCommand(&cobra.Command{
 		Use:   "salvage DB --out FILE",
 		Short: "A new etcd db from every record that can still be read, reachable or not",
 		Long: `Reads every page of the db (DB, or the db of a data dir): the records of every
@@ -247,15 +247,8 @@ revisions of which no record was found; given a data dir, it replays the WAL
 to the same raft index and lists exactly the keys whose state the salvage
 loses (repair rebuild recovers them, when the WAL holds them).`,
 	}, "say what would be placed and lost", "where the WAL replay that names the lost keys starts, when the WAL does not start at index 1",
-		func(arg string, o *repairOptions) (repair.Plan, error) {
-			return plan(repair.SalvagePath(arg, o.out, repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}}))
+		func(cmd *cobra.Command, arg string, o *repairOptions) error {
+			res, err := repair.SalvagePath(arg, o.out, repair.SalvageOptions{DryRun: o.dryRun, Replay: replay.Options{Base: o.base}})
+			return repairDone(cmd, g.output(), o.dryRun, res, err)
 		})
-}
-
-// plan is a repair's result as a Plan: none when the repair failed.
-func plan[P repair.Plan](p P, err error) (repair.Plan, error) {
-	if err != nil {
-		return nil, err
-	}
-	return p, nil
 }
