@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -171,6 +172,12 @@ func TestChecksSample(t *testing.T) {
 	}
 	if err := inspect.VerifyDB(filepath.Join(dir, "member", "snap", "db")); err != nil {
 		t.Errorf("VerifyDB: %v", err)
+	}
+	if md := inspect.WALMetadata(dir); md == nil || fmt.Sprintf("%x", md.NodeID) != rep.Member || fmt.Sprintf("%x", md.ClusterID) != rep.Cluster {
+		t.Errorf("WALMetadata: %+v, want member %s of cluster %s", md, rep.Member, rep.Cluster)
+	}
+	if md := inspect.WALMetadata(filepath.Join(dir, "member", "snap", "db")); md != nil {
+		t.Errorf("WALMetadata of a lone db: %+v", md)
 	}
 }
 

@@ -45,6 +45,18 @@ func CheckWAL(path string) (*finding.Report, error) {
 	return WAL(files.Segments, sum.Problems, l.Rel), nil
 }
 
+// WALMetadata is the member and cluster ids of the member at path, from
+// its WAL's metadata record ([walfmt.ReadMetadata]); nil when it has no
+// WAL (a lone db) or the WAL holds none.
+func WALMetadata(path string) *walfmt.Metadata {
+	_, files, err := OpenWAL(path)
+	if err != nil {
+		return nil
+	}
+	defer files.Close()
+	return walfmt.ReadMetadata(files.Segments)
+}
+
 // summarize reads every record of the WAL at path (a wal dir or one
 // segment), calling visit (when not nil) on each. The segments it returns
 // name the files; their readers are closed.

@@ -8,9 +8,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/mvccview"
-	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 func newMVCCCommand(g *globalOptions) *cobra.Command {
@@ -150,24 +150,13 @@ func mvccRange(cmd *cobra.Command, format outputFormat, args []string, o *mvccRa
 		return err
 	}
 	return withStore(cmd, args[0], func(s *mvccview.Store) error {
-		s.Identify(walMetadata(args[0]))
+		s.Identify(inspect.WALMetadata(args[0]))
 		res, err := s.Range(key, end, mvccview.RangeOptions{Rev: o.rev, Limit: o.limit, KeysOnly: o.keysOnly, CountOnly: o.countOnly})
 		if err != nil {
 			return err
 		}
 		return renderDescribed(cmd.OutOrStdout(), format, res, mvccview.DescribeOptions{Hex: o.hex, KeysOnly: o.keysOnly, CountOnly: o.countOnly})
 	})
-}
-
-// walMetadata is the metadata of the WAL of the member arg names (nil for
-// a lone db): the ids of a range's response header.
-func walMetadata(arg string) *walfmt.Metadata {
-	_, files, err := openWAL(arg)
-	if err != nil {
-		return nil
-	}
-	defer files.Close()
-	return walfmt.ReadMetadata(files.Segments)
 }
 
 // ---- mvcc history ----
