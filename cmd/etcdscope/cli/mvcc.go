@@ -234,27 +234,28 @@ func mvccHash(cmd *cobra.Command, format outputFormat, arg string, o *mvccHashOp
 // ---- mvcc meta, leases, members, auth ----
 
 // An mvccDoc is a command that prints one decoded bucket document: read
-// gives the document (its JSON) and its rows, as a list or as fields.
+// gives the document (its JSON) and its rows, which render writes as a
+// list (renderList) or as fields (renderFields).
 type mvccDoc struct {
 	use, short string
-	fields     bool // FIELD, VALUE rows, printed "field: value"
+	render     func(out io.Writer, format outputFormat, doc any, rows rowsFunc) error
 	read       func(*mvccview.Store) (doc any, rows rowsFunc, err error)
 }
 
 var mvccDocs = []mvccDoc{
-	{"meta", "The meta bucket: consistent_index, term, confState, compaction marks, storage version; and the store's revisions", true, func(s *mvccview.Store) (any, rowsFunc, error) {
+	{"meta", "The meta bucket: consistent_index, term, confState, compaction marks, storage version; and the store's revisions", renderFields, func(s *mvccview.Store) (any, rowsFunc, error) {
 		st, err := s.Status()
 		return st, st.Rows, err
 	}},
-	{"leases", "The lease bucket, with the keys attached to each lease", false, func(s *mvccview.Store) (any, rowsFunc, error) {
+	{"leases", "The lease bucket, with the keys attached to each lease", renderList, func(s *mvccview.Store) (any, rowsFunc, error) {
 		ls, err := s.Leases()
 		return map[string]mvccview.Leases{"leases": ls}, ls.Rows, err
 	}},
-	{"members", "The members and members_removed buckets", false, func(s *mvccview.Store) (any, rowsFunc, error) {
+	{"members", "The members and members_removed buckets", renderList, func(s *mvccview.Store) (any, rowsFunc, error) {
 		ms, err := s.Members()
 		return map[string]mvccview.Members{"members": ms}, ms.Rows, err
 	}},
-	{"auth", "The auth buckets: enabled, revision, users and their roles, roles and their permissions", false, func(s *mvccview.Store) (any, rowsFunc, error) {
+	{"auth", "The auth buckets: enabled, revision, users and their roles, roles and their permissions", renderList, func(s *mvccview.Store) (any, rowsFunc, error) {
 		a, err := s.Auth()
 		return a, a.Rows, err
 	}},
@@ -271,10 +272,7 @@ func newMVCCDocCommand(g *globalOptions, d mvccDoc) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if d.fields {
-					return renderFields(cmd.OutOrStdout(), g.output(), doc, rows)
-				}
-				return renderList(cmd.OutOrStdout(), g.output(), doc, rows)
+				return d.render(cmd.OutOrStdout(), g.output(), doc, rows)
 			})
 		},
 	}
