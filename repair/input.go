@@ -6,8 +6,8 @@ import (
 )
 
 // CheckMember is what inspect finds in the member at path, the input of
-// [Rebuild] and [WAL]: the findings their plans are shown with (each
-// result's Report). An input inspect cannot read gives one finding,
+// [RebuildPath] and [WALPath]: the findings their plans carry
+// ([Checked]). An input inspect cannot read gives one finding,
 // input-unreadable, that says so.
 func CheckMember(path string) *finding.Report {
 	rep, err := inspect.Member(path, inspect.Options{})
@@ -18,9 +18,9 @@ func CheckMember(path string) *finding.Report {
 }
 
 // CheckDB is what bolt check finds in the db at path (a db file, or the
-// db of a data dir or member dir), the input of [Bolt] and [Salvage]: the
-// findings their plans are shown with. An input it cannot read gives one
-// finding, input-unreadable, that says so.
+// db of a data dir or member dir), the input of [BoltPath] and
+// [SalvagePath]: the findings their plans carry. An input it cannot read
+// gives one finding, input-unreadable, that says so.
 func CheckDB(path string) *finding.Report {
 	rep, err := inspect.CheckDB(path)
 	if err != nil {
