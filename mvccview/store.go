@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/etcdscope/etcdscope/boltfmt"
+	"github.com/etcdscope/etcdscope/internal/jsonw"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
@@ -452,18 +453,20 @@ type HistoryRecord struct {
 // version, its lease in 16 hex digits and its value (left out when there
 // is none), and the source when known.
 func (h HistoryRecord) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		Revision       string       `json:"revision"`
-		Main           int64        `json:"main"`
-		Sub            int64        `json:"sub"`
-		Tombstone      bool         `json:"tombstone"`
-		CreateRevision int64        `json:"create_revision"`
-		ModRevision    int64        `json:"mod_revision"`
-		Version        int64        `json:"version"`
-		Lease          string       `json:"lease,omitempty"`
-		Value          []byte       `json:"value,omitempty"`
-		Source         fmt.Stringer `json:"source,omitempty"`
-	}{h.Rev.String(), h.Rev.Main, h.Rev.Sub, h.Tombstone, h.KV.CreateRevision, h.KV.ModRevision, h.KV.Version, leaseText(h.KV.Lease), h.KV.Value, h.Source})
+	j := jsonw.Begin(nil)
+	j.Str("revision", h.Rev.String())
+	j.I64("main", h.Rev.Main)
+	j.I64("sub", h.Rev.Sub)
+	j.Bool("tombstone", h.Tombstone)
+	j.I64("create_revision", h.KV.CreateRevision)
+	j.I64("mod_revision", h.KV.ModRevision)
+	j.I64("version", h.KV.Version)
+	j.OptID("lease", uint64(h.KV.Lease))
+	j.OptBytes("value", h.KV.Value)
+	if h.Source != nil {
+		j.Value("source", h.Source)
+	}
+	return j.End(), nil
 }
 
 // History returns every record of a key in the key bucket.
