@@ -15,6 +15,8 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -213,6 +215,29 @@ type pkgFile struct {
 
 func loadFiles(t *testing.T) []pkgFile {
 	var out []pkgFile
+	sourceFiles(t, func(p string, src []byte) {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, p, src, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pf := pkgFile{pkg: module, path: p, file: f, fset: fset}
+		if dir := path.Dir(p); dir != "." {
+			pf.pkg = module + "/" + dir
+		}
+		for _, imp := range f.Imports {
+			s, _ := strconv.Unquote(imp.Path.Value)
+			pf.imports = append(pf.imports, s)
+		}
+		out = append(out, pf)
+	})
+	return out
+}
+
+// sourceFiles calls fn for every non-test Go file of the module outside
+// testdata and hidden directories, with its slash-separated path.
+func sourceFiles(t *testing.T, fn func(path string, src []byte)) {
+	t.Helper()
 	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -226,30 +251,16 @@ func loadFiles(t *testing.T) []pkgFile {
 		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			return nil
 		}
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly|parser.ParseComments)
+		src, err := os.ReadFile(p)
 		if err != nil {
 			return err
 		}
-		full, err := parser.ParseFile(fset, p, nil, 0)
-		if err != nil {
-			return err
-		}
-		pf := pkgFile{pkg: module, path: p, file: full, fset: fset}
-		if dir := filepath.ToSlash(filepath.Dir(p)); dir != "." {
-			pf.pkg = module + "/" + dir
-		}
-		for _, imp := range f.Imports {
-			s, _ := strconv.Unquote(imp.Path.Value)
-			pf.imports = append(pf.imports, s)
-		}
-		out = append(out, pf)
+		fn(filepath.ToSlash(p), src)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out
 }
 
 func isStd(imp string) bool {

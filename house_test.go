@@ -6,11 +6,7 @@ package etcdscope_test
 import (
 	"bytes"
 	"go/ast"
-	"go/parser"
-	"go/token"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"path"
 	"strings"
 	"testing"
 )
@@ -21,39 +17,10 @@ const (
 	harnessExempt = "internal/etcdtest"
 )
 
-// sourceFiles calls fn for every non-test Go file of the module outside
-// testdata and hidden directories.
-func sourceFiles(t *testing.T, fn func(path string, src []byte)) {
-	t.Helper()
-	err := filepath.WalkDir(".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-			return nil
-		}
-		src, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		fn(filepath.ToSlash(p), src)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestCLIIsThin(t *testing.T) {
 	lines := 0
 	sourceFiles(t, func(p string, src []byte) {
-		if filepath.Dir(p) == "cmd/etcdscope/cli" {
+		if path.Dir(p) == "cmd/etcdscope/cli" {
 			lines += bytes.Count(src, []byte("\n"))
 		}
 	})
@@ -65,29 +32,24 @@ func TestCLIIsThin(t *testing.T) {
 
 func TestFunctionsAreShort(t *testing.T) {
 	longest, where := 0, ""
-	sourceFiles(t, func(p string, src []byte) {
-		if strings.HasPrefix(p, harnessExempt+"/") {
-			return
+	for _, pf := range loadFiles(t) {
+		if strings.HasPrefix(pf.path, harnessExempt+"/") {
+			continue
 		}
-		fset := token.NewFileSet()
-		f, err := parser.ParseFile(fset, p, src, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, d := range f.Decls {
+		for _, d := range pf.file.Decls {
 			fd, ok := d.(*ast.FuncDecl)
 			if !ok || fd.Body == nil {
 				continue
 			}
-			start, end := fset.Position(fd.Pos()), fset.Position(fd.End())
+			start, end := pf.fset.Position(fd.Pos()), pf.fset.Position(fd.End())
 			n := end.Line - start.Line + 1
 			if n > maxFuncLines {
-				t.Errorf("%s:%d: %s is %d lines, more than %d", p, start.Line, fd.Name.Name, n, maxFuncLines)
+				t.Errorf("%s:%d: %s is %d lines, more than %d", pf.path, start.Line, fd.Name.Name, n, maxFuncLines)
 			}
 			if n > longest {
-				longest, where = n, p+" "+fd.Name.Name
+				longest, where = n, pf.path+" "+fd.Name.Name
 			}
 		}
-	})
+	}
 	t.Logf("longest function: %s, %d lines", where, longest)
 }
