@@ -47,7 +47,7 @@ func (o DescribeOptions) cell(v []byte) string {
 	case o.Values:
 		return textfmt.Bare(v)
 	}
-	return textfmt.Truncate(v, 64)
+	return textfmt.Shorten(v, 64)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

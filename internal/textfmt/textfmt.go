@@ -94,10 +94,10 @@ func ParseBare(s string) []byte {
 	return []byte(s)
 }
 
-// Truncate is [Bare] of at most max bytes of b, followed by the whole
+// Shorten is [Bare] of at most max bytes of b, followed by the whole
 // length when b is longer: `"abc"... (4096 bytes)`. A cut inside a
 // multi-byte rune moves back to the rune's start.
-func Truncate(b []byte, max int) string {
+func Shorten(b []byte, max int) string {
 	if len(b) <= max {
 		return Bare(b)
 	}

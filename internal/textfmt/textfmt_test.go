@@ -50,15 +50,15 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	if got := Truncate([]byte("abcdef"), 3); got != "abc... (6 bytes)" {
+func TestShorten(t *testing.T) {
+	if got := Shorten([]byte("abcdef"), 3); got != "abc... (6 bytes)" {
 		t.Errorf("got %s", got)
 	}
-	if got := Truncate([]byte("abc"), 3); got != "abc" {
+	if got := Shorten([]byte("abc"), 3); got != "abc" {
 		t.Errorf("got %s", got)
 	}
 	// "é" is 2 bytes: a cut after its first byte backs up to before it.
-	if got := Truncate([]byte("aéb"), 2); got != "a... (4 bytes)" {
+	if got := Shorten([]byte("aéb"), 2); got != "a... (4 bytes)" {
 		t.Errorf("got %s", got)
 	}
 }
