@@ -32,6 +32,9 @@ type Finding struct {
 	Revision *int64   `json:"revision"` // MVCC revision
 	Member   *string  `json:"member"`   // member (compare)
 	Message  string   `json:"message"`
+	// EtcdAction is what real etcd does about it when it starts on the
+	// member (inspect's verdict); empty where that is not known.
+	EtcdAction string `json:"etcd_action,omitempty"`
 }
 
 // Summary counts findings by severity.
@@ -113,7 +116,11 @@ func (f Finding) String() string {
 	if f.Index != nil {
 		idx = " index " + strconv.FormatUint(*f.Index, 10)
 	}
-	return fmt.Sprintf("%-7s %s %s%s: %s", f.Severity, f.Code, f.Where(), idx, f.Message)
+	s := fmt.Sprintf("%-7s %s %s%s: %s", f.Severity, f.Code, f.Where(), idx, f.Message)
+	if f.EtcdAction != "" {
+		s += "\n        etcd: " + f.EtcdAction
+	}
+	return s
 }
 
 // String counts the errors and warnings: "1 error, 0 warnings".

@@ -44,6 +44,12 @@ func (r *Report) Fields() [][2]string {
 		}
 		add("mvcc", "revision %d, compacted at %d; consistent_index %d, term %d; storage version %s", d.Revision, d.CompactRevision, d.ConsistentIndex, d.Term, v)
 	}
+	if v := r.Verdict; v != nil {
+		add("verdict", "%s: %s (etcd %s, from the %s)", v.Outcome, v.Message, v.EtcdVersion, v.VersionFrom)
+		for _, c := range v.Changes {
+			add("  etcd", "%s", c)
+		}
+	}
 	add("checked", "%s", strings.Join(r.Checked, ", "))
 	add("findings", "%s", r.Summary)
 	return f

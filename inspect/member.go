@@ -17,9 +17,13 @@ import (
 	"github.com/etcdscope/etcdscope/walfmt"
 )
 
-// Options configure [Member]. The zero value checks everything, which is
-// all there is to choose today.
-type Options struct{}
+// Options configure [Member]. The zero value checks everything and
+// predicts what the etcd version that wrote the member does on start.
+type Options struct {
+	// EtcdVersion is the etcd minor version ("3.6") whose start the
+	// verdict predicts; empty for the one that wrote the member.
+	EtcdVersion string
+}
 
 // Report is what [Member] finds: a summary of the member, then the
 // findings. Its JSON is CONTRACT.md's findings document (findings,
@@ -33,6 +37,8 @@ type Report struct {
 	DB      *DBSummary      `json:"db,omitempty"` // nil when the db is missing or not bbolt
 	// Checked names what was read: wal, snap, db, mvcc, cross-checks.
 	Checked []string `json:"checked"`
+	// Verdict is what real etcd does when it starts on the member.
+	Verdict *Verdict `json:"verdict"`
 	finding.Report
 }
 
@@ -98,10 +104,13 @@ func Member(path string, opts Options) (*Report, error) {
 		rep.Merge(Snap(sd, l.Rel))
 		rep.Checked = append(rep.Checked, "snap")
 	}
-	var st *mvccview.Store
+	var (
+		st *mvccview.Store
+		df *dbFacts
+	)
 	switch {
 	case l.DB != "":
-		if st, err = rep.checkDB(l); err != nil {
+		if st, df, err = rep.checkDB(l); err != nil {
 			return nil, err
 		}
 	case l.SnapDir != "" || l.WALDir != "":
@@ -112,7 +121,40 @@ func Member(path string, opts Options) (*Report, error) {
 	if st != nil && rep.WAL != nil {
 		rep.Checked = append(rep.Checked, "cross-checks")
 	}
+	if err := rep.predict(l, opts, facts, sd, df); err != nil {
+		return nil, err
+	}
 	return rep, nil
+}
+
+// predict sets the verdict: what etcd of the version asked for (or that
+// wrote the member) does when it starts on it.
+func (rep *Report) predict(l datadir.Layout, opts Options, facts *walFacts, sd *snapfmt.Dir, df *dbFacts) error {
+	storage := ""
+	if rep.DB != nil {
+		storage = rep.DB.StorageVersion
+	}
+	v, from := memberVersion(storage, facts.clusterVersion)
+	if opts.EtcdVersion != "" {
+		v, from = majorMinor(strings.TrimPrefix(opts.EtcdVersion, "v")), "--etcd-version"
+	}
+	m := memberFacts{rel: l.Rel, sd: sd, db: df}
+	if l.DB != "" {
+		m.dbName = l.Rel(l.DB)
+	}
+	if l.WALDir != "" {
+		files, err := walfmt.OpenPath(l.WALDir)
+		if err != nil {
+			return err
+		}
+		defer files.Close()
+		m.segs = files.Segments
+	}
+	b := predict(v, m)
+	b.verdict.VersionFrom = from
+	b.apply(&rep.Report)
+	rep.Verdict = &b.verdict
+	return nil
 }
 
 // checkWAL reads every record of the member's WAL, noting the facts the
@@ -140,18 +182,19 @@ func (rep *Report) checkWAL(l datadir.Layout, facts *walFacts) error {
 // checkDB checks member/snap/db as bolt check does and reads its MVCC
 // view, which it returns for the cross-checks (nil when the file is not
 // bbolt).
-func (rep *Report) checkDB(l datadir.Layout) (*mvccview.Store, error) {
+func (rep *Report) checkDB(l datadir.Layout) (*mvccview.Store, *dbFacts, error) {
 	db, err := boltfmt.Open(l.DB, boltfmt.Options{})
 	if err != nil {
 		rep.Add(finding.Finding{Severity: finding.Error, Code: "bolt-meta-invalid", File: l.Rel(l.DB), Offset: finding.Ptr(int64(0)),
 			Message: fmt.Sprintf("the db cannot be read as a bbolt file: %v", err)})
-		return nil, nil
+		return nil, &dbFacts{openErr: "invalid database"}, nil
 	}
 	defer db.Close()
 	walk, err := db.Walk(boltfmt.WalkOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", l.DB, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", l.DB, err)
 	}
+	df := newDBFacts(db, walk)
 	rep.Merge(Bolt(l.DB, walk.Problems, l.Rel))
 	d := &DBSummary{File: l.Rel(l.DB), Bytes: db.Size(), PageSize: db.PageSize, HWM: uint64(walk.HWM), MetaUsed: walk.MetaUsed,
 		Why: db.Why, Tree: walk.Tree, Free: walk.Free, Buckets: len(walk.Buckets) - 1}
@@ -164,7 +207,7 @@ func (rep *Report) checkDB(l datadir.Layout) (*mvccview.Store, error) {
 	rep.Checked = append(rep.Checked, "db")
 	st, err := mvccview.Open(&mvccview.BoltSource{DB: db})
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", l.DB, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", l.DB, err)
 	}
 	for _, br := range st.BadRecords {
 		rep.Add(finding.Finding{Severity: finding.Error, Code: "mvcc-bad-record", File: l.Rel(l.DB),
@@ -172,8 +215,9 @@ func (rep *Report) checkDB(l datadir.Layout) (*mvccview.Store, error) {
 	}
 	d.Revision, d.CompactRevision, d.ConsistentIndex, d.Term = st.CurrentRev, st.CompactRev, st.Meta.ConsistentIndex, st.Meta.Term
 	d.StorageVersion = st.Meta.StorageVersion
+	df.ci, df.readable = st.Meta.ConsistentIndex, db.Active >= 0
 	rep.Checked = append(rep.Checked, "mvcc")
-	return st, nil
+	return st, df, nil
 }
 
 // inventorySnap lists member/snap.
