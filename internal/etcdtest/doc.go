@@ -114,6 +114,28 @@
 // the raft index keeps moving until that last call. The [Recording] is
 // written as recording.json next to the data dir (in its parent dir).
 //
+// # Damage and boot
+//
+// [Damages] are the kinds of damage of issue 14 (a flipped bit in a WAL
+// entry, a torn or garbage WAL tail, non-zero padding, a flipped bit in the
+// newest .snap file, a zeroed key-bucket leaf, broken meta pages, a
+// garbage or wrong freelist, a deleted db), each applied in place to a
+// data dir from Generate's defaults at an offset found with walfmt and
+// boltfmt, and saying where in a [DamageInfo]. [Boot] starts real etcd on
+// such a data dir and records in a [BootResult] what it did: healthy or
+// exited and with what message, which files it created, removed, cut, grew
+// or zero-filled, and, when healthy, what it served and whether 200 more
+// puts, bbolt check and a restart went well. [BootResult.Extra] leaves out
+// what a start on the undamaged member does too. TestBootOnDamage logs
+// both for every version and damage when ETCDSCOPE_BOOT_PROBE=1:
+//
+//	ETCDSCOPE_BOOT_PROBE=1 go test ./internal/etcdtest -run TestBootOnDamage -v
+//
+// The freelist damages first have bbolt persist a freelist page: etcd on
+// Linux opens its db with NoFreelistSync, so its metas name none (the
+// freelist page id 0xffff_ffff_ffff_ffff) and bbolt rebuilds the free set
+// by walking the tree on every open. etcd reads a persisted one, though.
+//
 // # Large WALs
 //
 // [LargeWAL] returns a data dir whose WAL holds at least a given number of
