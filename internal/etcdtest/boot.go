@@ -327,6 +327,7 @@ func (m *Member) afterWrites(tb testing.TB, first Served, timeout time.Duration)
 	switch {
 	case !healthy:
 		problems = append(problems, "restart: "+msg)
+		again.Err = "the restart failed"
 	default:
 		again = m.served()
 		want := Served{Revision: first.Revision + int64(put), Keys: first.Keys + int64(put)}
