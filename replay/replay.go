@@ -34,6 +34,11 @@ type Options struct {
 	// is the member's snap directory: the base is then the one
 	// [ChooseBase] picks in it, and Result.Base names it.
 	AutoBase string
+	// CommitLog takes every entry of the log as committed, past the
+	// last hard state's commit: what a member that is its cluster's only
+	// voter does when it restarts, as the entry of its new leadership
+	// commits the whole log before it.
+	CommitLog bool
 	// Progress, when set, is called every 10,000 entries with the index
 	// applied and the index the replay goes to.
 	Progress func(applied, target uint64)
@@ -183,6 +188,9 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	}
 	if err := wl.continueFrom(base); err != nil {
 		return nil, err
+	}
+	if opts.CommitLog {
+		wl.commitAll()
 	}
 	res.Commit = wl.hs.GetCommit()
 	if len(wl.refs) > 0 {
@@ -390,6 +398,16 @@ func (l *walLog) continueFrom(base baseState) error {
 		l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
 	}
 	return nil
+}
+
+// commitAll raises the hard state's commit to the log's last entry.
+func (l *walLog) commitAll() {
+	n := uint64(len(l.refs))
+	if n == 0 || l.first+n-1 <= l.hs.GetCommit() {
+		return
+	}
+	c, t, v := l.first+n-1, l.hs.GetTerm(), l.hs.GetVote()
+	l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
 }
 
 // restartNode restores raft storage as etcd does on restart (bootstrap.go:
