@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"iter"
 	"sort"
 	"strconv"
 
@@ -594,6 +595,29 @@ func (s *Store) hashed(rev, compact, stop int64, fn func(k, v []byte) error) err
 
 // Keys returns how many keys the index holds (deleted ones included).
 func (s *Store) Keys() int { return len(s.idx.keys) }
+
+// LiveKey is a key live at the store's current revision, as the key index
+// holds it: the revision of the put that made the value live, the
+// revision of its generation's first put, and its version.
+type LiveKey struct {
+	Key     string
+	Mod     Revision
+	Created Revision
+	Version int64
+}
+
+// Live yields the keys live at the current revision in key order, from
+// the key index alone: no record is read, and nothing is held beyond the
+// index.
+func (s *Store) Live() iter.Seq[LiveKey] {
+	return func(yield func(LiveKey) bool) {
+		for _, k := range s.idx.keys {
+			if mod, created, ver, ok := s.idx.byKey[k].get(s.CurrentRev); ok && !yield(LiveKey{k, mod, created, ver}) {
+				return
+			}
+		}
+	}
+}
 
 // Event is one change to a key: a put, or a delete (a tombstone, whose
 // KV holds only the key and, as etcd's watch sends it, the revision).
