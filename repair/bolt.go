@@ -60,6 +60,10 @@ type BoltResult struct {
 	// applied again, on start, the entries past the output's consistent
 	// index: nil when there are none.
 	OnStart *OnStart `json:"on_start"`
+	// Loss is what the output, with the WAL applied on start when it was
+	// given, loses against what can be read of the input; and what etcd
+	// serves from it.
+	Loss *Loss `json:"loss"`
 	Checked
 }
 
@@ -192,6 +196,7 @@ func Bolt(in, out string, opts BoltOptions) (*BoltResult, error) {
 			return nil, err
 		}
 	}
+	res.Loss = dbLoss(in, "what can be read of the input db", st.Path(), opts.WAL, st.tmp)
 	if opts.DryRun {
 		return res, nil
 	}

@@ -75,11 +75,13 @@ func (r *RebuildResult) Describe(w io.Writer, o DescribeOptions) {
 		verb(r.DryRun), r.Out, rp.NodeID, rp.ClusterID, rp.AppliedIndex, rp.AppliedTerm, rp.Base)
 	d.line("revision %d, %d keys live, compacted at %d", r.Revision, r.Keys, r.CompactRevision)
 	d.lost(r.Dropped, "left out (not committed, or after --to-index)")
+	r.Loss.describe(d)
 }
 
 // Describe writes what the plan says, for a person.
 func (r *WALResult) Describe(w io.Writer, o DescribeOptions) {
 	d := describer{w, o}
+	defer r.Loss.describe(d)
 	cut := "the WAL has no damage to cut at"
 	if r.Cut != nil {
 		cut = fmt.Sprintf("the WAL cut at %s:%#x (%s)", r.Cut.Segment, r.Cut.Offset, r.Cut.Code)
@@ -139,11 +141,13 @@ func (r *BoltResult) Describe(w io.Writer, o DescribeOptions) {
 	} else if r.Reverted != nil {
 		d.line("on start, etcd applies again the WAL's entries past the older consistent index (give the data dir to see what it will hold)")
 	}
+	r.Loss.describe(d)
 }
 
 // Describe writes what the plan says, for a person.
 func (r *SalvageResult) Describe(w io.Writer, o DescribeOptions) {
 	d := describer{w, o}
+	defer r.Loss.describe(d)
 	d.line("%s %s: consistent_index %d, revision %d (compacted at %d), %d keys live", verb(r.DryRun), r.Out, r.ConsistentIndex, r.Revision, r.CompactRevision, r.Keys)
 	var buckets []string
 	for _, b := range slices.Sorted(maps.Keys(r.Placed)) {

@@ -47,10 +47,14 @@ func (e *InputError) Error() string { return e.msg }
 // RebuildPath is [Rebuild] of the member at path, a data dir or member
 // dir: it reads the member's WAL and, when that does not start at index 1
 // and opts.Replay gives no Base, starts from the newest .snap.db the
-// member received, else from its db (replay's AutoBase).
+// member received, else from its db (replay's AutoBase). The loss is
+// measured against the member's db, when it has one.
 func RebuildPath(path, out string, opts RebuildOptions) (*RebuildResult, error) {
 	return onMember(path, func(l datadir.Layout, segs []walfmt.Segment) (*RebuildResult, error) {
 		opts.Replay.AutoBase = l.SnapDir
+		if opts.Reference == "" {
+			opts.Reference = l.DB
+		}
 		return Rebuild(segs, out, opts)
 	})
 }

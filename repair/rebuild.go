@@ -27,6 +27,9 @@ type RebuildOptions struct {
 	// the events between. Both or neither.
 	BumpRevision  uint64
 	MarkCompacted bool
+	// Reference, when set, is the db the plan's loss is measured against
+	// (RebuildPath sets the member's own, when it has one).
+	Reference string
 	// DryRun builds the member to say what it would hold, then removes it.
 	DryRun bool
 	// Verify, when set, replaces the check of the output before it is
@@ -47,6 +50,9 @@ type RebuildResult struct {
 	// Dropped are the WAL's entries after the last one applied: not
 	// committed, or after --to-index.
 	Dropped []Lost `json:"dropped"`
+	// Loss is what the new member loses against the reference, and what
+	// etcd serves from it; nil without a reference that can be read.
+	Loss *Loss `json:"loss"`
 	Checked
 }
 
@@ -88,6 +94,9 @@ func Rebuild(segs []walfmt.Segment, out string, opts RebuildOptions) (*RebuildRe
 	}
 	if r.Dropped, err = entriesAfter(segs, res.AppliedIndex); err != nil {
 		return nil, err
+	}
+	if opts.Reference != "" {
+		r.Loss = memberLoss(opts.Reference, "the member's db", st.Path(), st.tmp, len(r.Dropped))
 	}
 	if opts.DryRun {
 		return r, nil

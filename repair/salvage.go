@@ -55,6 +55,11 @@ type SalvageResult struct {
 	// it could tell.
 	KnowsLostKeys bool      `json:"knows_lost_keys"`
 	LostKeys      []KeyDiff `json:"lost_keys"`
+	// Loss is what the output, with the WAL applied on start when it was
+	// given, loses against the WAL replayed to its index when
+	// KnowsLostKeys, else against what can be read of the input db; and
+	// what etcd serves from it.
+	Loss *Loss `json:"loss"`
 	Checked
 }
 
@@ -121,6 +126,7 @@ func Salvage(in, out string, opts SalvageOptions) (*SalvageResult, error) {
 			return nil, err
 		}
 	}
+	res.Loss = salvageLoss(in, st.Path(), opts.WAL, st.tmp, res.KnowsLostKeys)
 	if opts.DryRun {
 		return res, nil
 	}
@@ -250,10 +256,14 @@ func (r *SalvageResult) notPlaced(page uint64, bucket string, key []byte, why st
 	}
 }
 
+// replayedDB is where lostAgainstWAL replays the WAL, beside the output
+// being built.
+const replayedDB = "replayed.db"
+
 // lostAgainstWAL replays the WAL to the salvaged db's consistent index
 // and lists the keys whose state differs.
 func lostAgainstWAL(salvaged string, res *SalvageResult, opts SalvageOptions) error {
-	truth := filepath.Join(filepath.Dir(salvaged), "replayed.db")
+	truth := filepath.Join(filepath.Dir(salvaged), replayedDB)
 	ro := opts.Replay
 	ro.Out, ro.ToIndex = truth, res.ConsistentIndex
 	if _, err := replay.Run(opts.WAL, ro); err != nil {

@@ -68,6 +68,9 @@ type WALResult struct {
 	Revision int64     `json:"revision"`
 	Keys     int64     `json:"keys"`
 	LostKeys []KeyDiff `json:"lost_keys"`
+	// Loss is what the output loses against the input db, and what etcd
+	// serves from it; nil when the input db cannot be read.
+	Loss *Loss `json:"loss"`
 	Checked
 }
 
@@ -156,6 +159,7 @@ func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (
 		return nil, err
 	}
 	res.Revision, res.Keys, res.LostKeys = after.rev, int64(len(after.kvs)), lost
+	res.Loss = memberLoss(inDB, "the input db", st.Path(), st.tmp, len(res.Lost))
 	if opts.DryRun {
 		return res, nil
 	}
