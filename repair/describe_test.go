@@ -28,3 +28,44 @@ func TestDescribeLists(t *testing.T) {
 		t.Errorf("MaxItems 0 does not list every key:\n%s", b.String())
 	}
 }
+
+// TestDescribeLoss: one line a kind of state lost, names from the input
+// shown through textfmt (quoted when not plain), lists cut at MaxItems;
+// a loss with nothing in it says so.
+func TestDescribeLoss(t *testing.T) {
+	l := newLoss()
+	l.Reference = "the input db at raft index 9, revision 7"
+	if !l.None() {
+		t.Fatal("an empty loss is not None")
+	}
+	var b strings.Builder
+	l.Describe(&b, DescribeOptions{})
+	if b.String() != "loss: nothing, against the input db at raft index 9, revision 7\n" {
+		t.Errorf("empty loss:\n%s", b.String())
+	}
+	l.Entries = 3
+	l.lostRecord(5)
+	l.lostRecord(5)
+	l.lostRecord(6)
+	l.lostRecord(9)
+	l.Auth = AuthLoss{EnabledBefore: true, RevisionBefore: 4, RevisionAfter: 1, UsersLost: []string{"alice", "r\x1b[31m"}}
+	for i := range 4 {
+		l.Keys = append(l.Keys, KeyDiff{Key: []byte(fmt.Sprintf("/k/%d\n", i)), Before: &KeyState{ModRevision: 5}})
+	}
+	l.ClusterVersion = VersionChange{Before: "3.6.0"}
+	if l.None() {
+		t.Fatal("a loss is None")
+	}
+	b.Reset()
+	l.Describe(&b, DescribeOptions{MaxItems: 2, More: "(see -w json)"})
+	want := `loss, against the input db at raft index 9, revision 7:
+  entries: 3 left out
+  revisions: 4 records lost or different, revisions 5 to 6, revision 9
+  keys: 4 whose state differs: "/k/0\n", "/k/1\n", … and 2 more (see -w json)
+  auth: enabled → disabled; users lost: alice, "r\x1b[31m"; auth revision 4 → 1
+  cluster version: 3.6.0 → none
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -28,7 +28,7 @@ import (
 // alive and its keys (when cut before the leases), auth (enabled →
 // disabled, users root and alice, roles root and reader); a member
 // rebuilt to the last index loses nothing. Real etcd of the same release
-// started on each output serves the revision and the keys predicted, at
+// started on each output (and on the member as etcd wrote it) serves the revision and the keys predicted, at
 // the raft index predicted; so does the next release started on the
 // member rebuilt to the last index.
 func TestLossOfRebuilds(t *testing.T) {
@@ -45,6 +45,16 @@ func TestLossOfRebuilds(t *testing.T) {
 			}
 			defer files.Close()
 			index := indexOfRevision(t, files.Segments, rec)
+			t.Run("as written", func(t *testing.T) {
+				s, err := repair.Serves(dir, repair.ServesOptions{TempDir: t.TempDir()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Revision != rec.Revision || s.Commit != rec.RaftIndex {
+					t.Errorf("serves %+v; the recording says revision %d at raft index %d", s, rec.Revision, rec.RaftIndex)
+				}
+				measureStart(t, v, dir, s, true)
+			})
 			db := filepath.Join(dir, "member", "snap", "db")
 			for _, point := range []string{etcdtest.PointAfterTxns, etcdtest.PointAfterLeases, etcdtest.PointFinal} {
 				t.Run(point, func(t *testing.T) {
@@ -73,9 +83,9 @@ func TestLossOfRebuilds(t *testing.T) {
 					} else {
 						checkLossAfter(t, l, rec, point, len(res.Dropped))
 					}
-					measureStart(t, v, out, l)
+					measureStart(t, v, out, l.Serves, l.Auth.EnabledAfter)
 					if next := nextMinor(v); point == etcdtest.PointFinal && next != "" {
-						measureStart(t, next, out, l) // an upgrade: it sets its own cluster version
+						measureStart(t, next, out, l.Serves, true) // an upgrade: it sets its own cluster version
 					}
 				})
 			}
@@ -217,15 +227,14 @@ func describeLoss(l *repair.Loss) string {
 // WAL past the log are those predicted (leaving out the Authenticate
 // entries of the clients), and that endpoint status reported the index
 // predicted plus those.
-func measureStart(t *testing.T, v, out string, l *repair.Loss) {
+func measureStart(t *testing.T, v, out string, s *repair.Served, auth bool) {
 	t.Helper()
-	s := l.Serves
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := etcdtest.CopyTree(out, dir); err != nil {
 		t.Fatal(err)
 	}
 	opts := etcdtest.MemberOptions{DataDir: dir}
-	if l.Auth.EnabledAfter {
+	if auth {
 		opts.Auth = "root:" + etcdtest.RootPassword
 	}
 	m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), opts)
@@ -375,7 +384,7 @@ func TestLossOfTheSampleWALRepair(t *testing.T) {
 	if l.Entries != len(plans[0].Lost) || l.Serves.Revision != plans[0].Revision || !reflect.DeepEqual(plans[1].Loss.Serves, l.Serves) {
 		t.Errorf("loss %s; the run's %s", describeLoss(l), describeLoss(plans[1].Loss))
 	}
-	measureStart(t, etcdtest.SampleVersion, out, l)
+	measureStart(t, etcdtest.SampleVersion, out, l.Serves, false)
 }
 
 // TestLossServesTheWholeLogOfALoneVoter: on the committed sample with a
@@ -409,5 +418,24 @@ func TestLossServesTheWholeLogOfALoneVoter(t *testing.T) {
 	if res.Commit != res.LastIndex-1 || s.Commit != res.LastIndex || s.Applied != 1 || s.Revision != res.Revision+1 {
 		t.Fatalf("kept %d, commit %d, revision %d; etcd serves %+v", res.LastIndex, res.Commit, res.Revision, s)
 	}
-	measureStart(t, etcdtest.SampleVersion, out, res.Loss)
+	measureStart(t, etcdtest.SampleVersion, out, s, res.Loss.Auth.EnabledAfter)
+}
+
+// TestServesTheSample: what real etcd serves from the committed sample
+// once restarted on it, as Serves predicts it, and what it reports.
+func TestServesTheSample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts real etcd")
+	}
+	src := etcdtest.SampleDir(t)
+	defer etcdtest.RequireUnchanged(t, src)()
+	rec := etcdtest.SampleRecording(t)
+	s, err := repair.Serves(src, repair.ServesOptions{TempDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Revision != rec.Revision || s.Commit != rec.RaftIndex || s.Applied != 0 || s.Voters != 1 || s.LeasesWithKeys != 1 {
+		t.Errorf("the sample serves %+v; the recording says revision %d at raft index %d", s, rec.Revision, rec.RaftIndex)
+	}
+	measureStart(t, etcdtest.SampleVersion, src, s, true)
 }
