@@ -142,3 +142,32 @@ func TestHashKVAtStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveMatchesLiveEtcd: the keys Live yields from the key index alone
+// are those etcd answered get "" --prefix with at the final revision, in
+// its order, with its create and mod revisions and versions.
+func TestLiveMatchesLiveEtcd(t *testing.T) {
+	for _, v := range etcdtest.Versions {
+		dir, rec := etcdtest.Generate(t, v, etcdtest.GenOptions{})
+		s := replaytest.OpenStore(t, filepath.Join(dir, "member", "snap", "db"))
+		var want etcdGet
+		if err := json.Unmarshal(rec.Point(etcdtest.PointFinal).Get, &want); err != nil {
+			t.Fatal(err)
+		}
+		i := 0
+		for k := range s.Live() {
+			if i >= len(want.KVs) {
+				t.Fatalf("etcd %s: Live yields %q past etcd's %d keys", v, k.Key, len(want.KVs))
+			}
+			w := want.KVs[i]
+			if k.Key != string(w.Key) || k.Created.Main != w.CreateRevision || k.Mod.Main != w.ModRevision || k.Version != w.Version {
+				t.Errorf("etcd %s: key %d: Live %q c%d m%d v%d, etcd %q c%d m%d v%d", v, i, k.Key, k.Created.Main, k.Mod.Main, k.Version,
+					w.Key, w.CreateRevision, w.ModRevision, w.Version)
+			}
+			i++
+		}
+		if i != len(want.KVs) {
+			t.Errorf("etcd %s: Live yields %d keys, etcd %d", v, i, len(want.KVs))
+		}
+	}
+}
