@@ -74,8 +74,12 @@ type Frame struct {
 	CRC uint32
 	// Suspect, for a record whose CRC mismatch one flipped bit explains,
 	// is the offset in the segment of the byte holding that bit; 0 when
-	// none does.
-	Suspect int64
+	// none does. SuspectBit is that bit (0 the lowest): flipping it back
+	// gives the bytes etcd wrote. For a record that does not decode
+	// (KindDamage) they name the one bit whose flip makes it decode with a
+	// CRC that continues the chain.
+	Suspect    int64
+	SuspectBit uint8
 
 	// Decoded payload, according to Record.Type (nil when it does not decode).
 	Entry    *Entry
@@ -634,6 +638,7 @@ func (r *Reader) checkCRC(f *Frame, want uint32) {
 		if j, b, ok := bitflip(r.crc, f.Record.Data, stored); ok {
 			hint = fmt.Sprintf("; flipping bit %d of data byte %d would match", b, j)
 			f.Suspect = f.Offset + 8 + int64(f.Record.DataOffset+j)
+			f.SuspectBit = uint8(b)
 		}
 		r.problem(f, f.Offset, ErrCRCMismatch, "stored %#08x, running crc %#08x%s", stored, want, hint)
 	}
@@ -857,7 +862,7 @@ func (r *Reader) reseedAfter(f *Frame, raw []byte) string {
 	if r.crcKnown {
 		r.flip = append(r.flip[:0], raw...)
 		if j, b, crc, ok := recordBitflip(r.crc, r.flip); ok {
-			f.Suspect = f.Offset + frameHeaderBytes + int64(j)
+			f.Suspect, f.SuspectBit = f.Offset+frameHeaderBytes+int64(j), uint8(b)
 			r.crc, r.altValid, r.resynced = crc, false, false
 			return fmt.Sprintf("; flipping bit %d of record byte %d makes it decode, with a crc that continues the chain", b, j)
 		}

@@ -109,7 +109,8 @@ func TestBitflipFindsTheBit(t *testing.T) {
 }
 
 // TestSuspectByte: one bit flipped in the data of a record of the sample's
-// WAL is found, and Frame.Suspect is that byte's offset in the segment.
+// WAL is found: Frame.Suspect is that byte's offset in the segment and
+// Frame.SuspectBit the bit.
 func TestSuspectByte(t *testing.T) {
 	dir := fixture.CopyDir(t, filepath.Join(etcdtest.SampleDir(t), "member", "wal"))
 	segs := fixture.Segments(t, dir)
@@ -122,8 +123,8 @@ func TestSuspectByte(t *testing.T) {
 	for _, f := range frames {
 		if f.Suspect != 0 {
 			n++
-			if f.Segment.Name != filepath.Base(segs[2]) || f.Offset != bad.Offset || f.Suspect != at {
-				t.Errorf("suspect byte %s:%#x in the frame at %#x, want %s:%#x in the frame at %#x", f.Segment.Name, f.Suspect, f.Offset, filepath.Base(segs[2]), at, bad.Offset)
+			if f.Segment.Name != filepath.Base(segs[2]) || f.Offset != bad.Offset || f.Suspect != at || f.SuspectBit != 3 {
+				t.Errorf("suspect bit %d of byte %s:%#x in the frame at %#x, want bit 3 of %s:%#x in the frame at %#x", f.SuspectBit, f.Segment.Name, f.Suspect, f.Offset, filepath.Base(segs[2]), at, bad.Offset)
 			}
 		}
 	}
@@ -172,8 +173,8 @@ func TestBadRecordReseedsChain(t *testing.T) {
 				}
 				if want := int64(0); c.checked {
 					want = at
-					if f.Suspect != want {
-						t.Errorf("suspect byte %#x, want %#x", f.Suspect, want)
+					if f.Suspect != want || f.SuspectBit != 2 {
+						t.Errorf("suspect bit %d of byte %#x, want bit 2 of %#x", f.SuspectBit, f.Suspect, want)
 					}
 				}
 				next := frames[i+1]
