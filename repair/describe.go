@@ -68,6 +68,22 @@ func (d describer) lost(lost []Lost, why string) {
 	})
 }
 
+// flipped lists the bits a repair flipped back.
+func (d describer) flipped(flips []Flip) {
+	if len(flips) == 0 {
+		return
+	}
+	d.line("flipped back %d %s, each explaining the damage of a record, which is then as etcd wrote it:", len(flips), plural(len(flips), "bit"))
+	d.list(len(flips), "", func(i int) {
+		f := flips[i]
+		what := f.Type
+		if f.Type == "entry" {
+			what = fmt.Sprintf("entry %d (term %d)", f.Index, f.Term)
+		}
+		d.line("  bit %d of %s:%#x, in the %s at %#x", f.Bit, f.Segment, f.Offset, what, f.Record)
+	})
+}
+
 // Describe writes what the plan says, for a person.
 func (r *RebuildResult) Describe(w io.Writer, o DescribeOptions) {
 	d, rp := describer{w, o}, r.Replay
@@ -87,6 +103,7 @@ func (r *WALResult) Describe(w io.Writer, o DescribeOptions) {
 		cut = fmt.Sprintf("the WAL cut at %s:%#x (%s)", r.Cut.Segment, r.Cut.Offset, r.Cut.Code)
 	}
 	d.line("%s %s: %s; last entry kept %d (term %d), commit %d", verb(r.DryRun), r.Out, cut, r.LastIndex, r.LastTerm, r.Commit)
+	d.flipped(r.Flipped)
 	if r.Cleared > 0 || r.Garbage > 0 {
 		d.line("cleared: %d records' padding, %d bytes of garbage after the end", r.Cleared, r.Garbage)
 	}

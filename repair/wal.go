@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -46,6 +47,10 @@ type WALResult struct {
 	// written as zeros.
 	Cleared int   `json:"cleared_padding"`
 	Garbage int64 `json:"cleared_garbage_bytes"`
+	// Flipped are the bits flipped back: records whose damage one flipped
+	// bit explained, written as etcd wrote them, so that the log is not
+	// cut there.
+	Flipped []Flip `json:"flipped"`
 	// LastIndex and LastTerm are the last entry kept; Commit the commit
 	// of the last hard state kept.
 	LastIndex uint64 `json:"last_index"`
@@ -101,9 +106,11 @@ type KeyState struct {
 // WAL writes at out a copy of the member dir at memberDir whose WAL (segs)
 // is cut before its first damage that cannot be read past (a torn tail,
 // a CRC mismatch, a bad length, a missing segment, ...), with non-zero
-// padding and garbage after the end of the log cleared. The kept records
-// are written again as etcd writes them, their CRC chain recomputed, at
-// the same offsets. The db is copied when it holds nothing past the cut,
+// padding and garbage after the end of the log cleared. A record whose
+// damage one flipped bit explains is not cut at: the bit is flipped back
+// when the record then decodes and fits the log ([Flip]). The kept
+// records are written again as etcd writes them, their CRC chain
+// recomputed, at the same offsets. The db is copied when it holds nothing past the cut,
 // else rebuilt by replaying the kept log; .snap files past the cut are
 // left out.
 func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (*WALResult, error) {
@@ -112,7 +119,7 @@ func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (
 		return nil, err
 	}
 	defer st.abort()
-	res := &WALResult{Out: out, DryRun: opts.DryRun, Lost: []Lost{}, DroppedSnaps: []string{}, LostKeys: []KeyDiff{}}
+	res := &WALResult{Out: out, DryRun: opts.DryRun, Flipped: []Flip{}, Lost: []Lost{}, DroppedSnaps: []string{}, LostKeys: []KeyDiff{}}
 	member := filepath.Join(st.Path(), "member")
 	walDir, snapDir := filepath.Join(member, "wal"), filepath.Join(member, "snap")
 	for _, d := range []string{walDir, snapDir} {
@@ -120,7 +127,15 @@ func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (
 			return nil, err
 		}
 	}
-	if err := rewriteWAL(segs, walDir, res); err != nil {
+	flips, err := findFlips(segs)
+	if err != nil {
+		return nil, err
+	}
+	rw, err := rewriteWAL(segs, walDir, flips, res)
+	if err != nil {
+		return nil, err
+	}
+	if err := rw.finish(); err != nil {
 		return nil, err
 	}
 	if len(opts.Peers) > 0 && len(res.Lost) > 0 {
@@ -166,6 +181,8 @@ func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (
 	return res, st.commit(opts.Verify.or(inspect.VerifyMember))
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
 // cuts reports whether a problem stops the log: every problem but
 // non-zero padding (a good record's padding is cleared) and garbage after
 // the end (cleared) and warnings.
@@ -176,124 +193,157 @@ func cuts(p error) bool {
 	return !errors.Is(p, walfmt.ErrNonzeroPadding) && !errors.Is(p, walfmt.ErrGarbageAfterEnd)
 }
 
-// rewriteWAL writes the records of segs before the cut into dir, one file
-// per segment of the same name and size, and fills in res.
-func rewriteWAL(segs []walfmt.Segment, dir string, res *WALResult) error {
+// rewrite is the second pass over a WAL (after [findFlips]): it writes
+// the records before the cut into dir, one file per segment of the same
+// name and size, each record as etcd wrote it (a flipped bit flipped
+// back), and notes what comes after the cut.
+type rewrite struct {
+	segs  []walfmt.Segment
+	flips map[frameAt]*fixed
+	res   *WALResult
+	out   *segWriter
+	cur   int              // the segment being written, -1 before the first
+	state walfmt.HardState // the last kept
+}
+
+// rewriteWAL runs a rewrite of segs into dir and fills in res; the
+// segment the log ends in is left open, in rw.out, for what the repair
+// writes after it.
+func rewriteWAL(segs []walfmt.Segment, dir string, flips map[frameAt]*fixed, res *WALResult) (*rewrite, error) {
+	rw := &rewrite{segs: segs, flips: flips, res: res, cur: -1, out: &segWriter{dir: dir, segBytes: segmentBytes(segs)}}
 	r := walfmt.NewReader(segs, walfmt.Options{})
-	var (
-		w     *walfmt.Writer
-		f     *os.File
-		cur   = -1
-		prev  uint32
-		state walfmt.HardState // the last kept
-	)
-	closeSeg := func() error {
-		if f == nil {
-			return nil
-		}
-		prev = w.CRC()
-		// The rest of the segment is zeros, as etcd preallocates it.
-		err := f.Truncate(segs[cur].Size)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		f = nil
-		return err
-	}
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-	}()
 	for {
 		fr, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return err
+			rw.out.abort()
+			return nil, err
 		}
 		if res.Cut != nil {
-			if e := fr.Entry; e != nil && e.Index > res.LastIndex {
-				for len(res.Lost) > 0 && res.Lost[len(res.Lost)-1].Index >= e.Index {
-					res.Lost = res.Lost[:len(res.Lost)-1]
-				}
-				res.Lost = append(res.Lost, Lost{Index: e.Index, Term: e.Term, Segment: fr.Segment.Name, Offset: fr.Offset, Request: describeEntry(e)})
-			}
+			rw.afterCut(fr)
 			continue
 		}
-		for _, p := range fr.Problems {
-			if cuts(p) {
-				res.Cut = &CutPoint{Segment: fr.Segment.Name, Offset: fr.Offset, Code: walfmt.Code(p), Problem: p.Error()}
-				break
-			}
+		if err := rw.keep(fr); err != nil {
+			rw.out.abort()
+			return nil, err
 		}
-		if res.Cut != nil {
-			switch e := fr.Entry; {
-			case e != nil && e.Index > res.LastIndex:
-				res.Lost = append(res.Lost, Lost{Index: e.Index, Term: e.Term, Segment: fr.Segment.Name, Offset: fr.Offset, Request: describeEntry(e) + " (its record is damaged)"})
-			case e == nil && (fr.Kind == walfmt.KindRecord || fr.Kind == walfmt.KindDamage):
-				res.Lost = append(res.Lost, Lost{Segment: fr.Segment.Name, Offset: fr.Offset, Request: "a record that does not decode (" + res.Cut.Code + "): which entry it held is not known"})
-			}
-			continue
+	}
+	if rw.cur < 0 {
+		return nil, errors.New("repair: no record of the WAL can be kept")
+	}
+	return rw, nil
+}
+
+// fix is the flip found for fr when it continues the output's CRC chain.
+func (rw *rewrite) fix(fr *walfmt.Frame) *fixed {
+	fx := rw.flips[at(fr)]
+	if fx == nil {
+		return nil
+	}
+	chain := rw.out.chain()
+	if fx.rec.Type == walfmt.CRCType && fx.rec.CRC == chain || fx.rec.Type != walfmt.CRCType && crc32.Update(chain, castagnoli, fx.rec.Data) == fx.rec.CRC {
+		return fx
+	}
+	return nil
+}
+
+// keep writes a frame before the cut, or makes it the cut.
+func (rw *rewrite) keep(fr *walfmt.Frame) error {
+	res := rw.res
+	fx := rw.fix(fr)
+	for _, p := range fr.Problems {
+		if cuts(p) && (fx == nil || !errors.Is(p, walfmt.ErrCRCMismatch) && !errors.Is(p, walfmt.ErrBadRecord)) {
+			res.Cut = &CutPoint{Segment: fr.Segment.Name, Offset: fr.Offset, Code: walfmt.Code(p), Problem: p.Error()}
+			rw.cutAt(fr)
+			return nil
 		}
-		switch fr.Kind {
-		case walfmt.KindDamage, walfmt.KindZero:
-			if fr.Kind == walfmt.KindDamage {
-				res.Garbage += fr.Size
-			}
-			continue
-		case walfmt.KindSegment:
-			continue
-		}
-		if fr.SegmentIndex != cur {
-			if err := closeSeg(); err != nil {
-				return err
-			}
-			cur = fr.SegmentIndex
-			if f, err = os.OpenFile(filepath.Join(dir, fr.Segment.Name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
-				return err
-			}
-			if w, err = walfmt.NewWriter(f, prev); err != nil {
-				return err
-			}
-		}
-		for _, p := range fr.Problems {
-			if errors.Is(p, walfmt.ErrNonzeroPadding) {
-				res.Cleared++
-				break
-			}
-		}
-		switch fr.Record.Type {
-		case walfmt.CRCType:
-			continue // NewWriter wrote the segment's own
-		case walfmt.EntryType:
-			if e := fr.Entry; e != nil {
-				res.LastIndex, res.LastTerm = e.Index, e.Term
-			}
-		case walfmt.StateType:
-			if s := fr.State; s != nil {
-				state = *s
-				res.Commit = max(res.Commit, s.Commit)
-			}
-		}
-		if err := w.Write(fr.Record.Type, fr.Record.Data); err != nil {
+	}
+	switch {
+	case fr.Kind == walfmt.KindDamage && fx == nil:
+		res.Garbage += fr.Size
+		return nil
+	case fr.Kind == walfmt.KindZero, fr.Kind == walfmt.KindSegment:
+		return nil
+	}
+	if fr.SegmentIndex != rw.cur {
+		seg := &rw.segs[fr.SegmentIndex]
+		if err := rw.out.open(seg.Name, seg.Seq, seg.Size); err != nil {
 			return err
 		}
+		rw.cur = fr.SegmentIndex
 	}
-	if cur < 0 {
-		return errors.New("repair: no record of the WAL can be kept")
+	for _, p := range fr.Problems {
+		if errors.Is(p, walfmt.ErrNonzeroPadding) {
+			res.Cleared++
+			break
+		}
 	}
+	typ, data, entry, state := fr.Record.Type, fr.Record.Data, fr.Entry, fr.State
+	if fx != nil {
+		typ, data, entry, state = fx.rec.Type, fx.rec.Data, fx.entry, fx.state
+		res.Flipped = append(res.Flipped, fx.Flip)
+	}
+	switch typ {
+	case walfmt.CRCType:
+		return nil // open wrote the segment's own
+	case walfmt.EntryType:
+		if entry != nil {
+			res.LastIndex, res.LastTerm = entry.Index, entry.Term
+		}
+	case walfmt.StateType:
+		if state != nil {
+			rw.state = *state
+			res.Commit = max(res.Commit, state.Commit)
+		}
+	}
+	return rw.out.write(typ, data)
+}
+
+// cutAt notes what the cut loses of the record it cuts at.
+func (rw *rewrite) cutAt(fr *walfmt.Frame) {
+	res := rw.res
+	switch e := fr.Entry; {
+	case e != nil && e.Index > res.LastIndex:
+		res.Lost = append(res.Lost, Lost{Index: e.Index, Term: e.Term, Segment: fr.Segment.Name, Offset: fr.Offset, Request: describeEntry(e) + " (its record is damaged)"})
+	case e == nil && (fr.Kind == walfmt.KindRecord || fr.Kind == walfmt.KindDamage):
+		res.Lost = append(res.Lost, Lost{Segment: fr.Segment.Name, Offset: fr.Offset, Request: "a record that does not decode (" + res.Cut.Code + "): which entry it held is not known"})
+	}
+}
+
+// afterCut notes an entry after the cut as lost, the last written of each
+// index.
+func (rw *rewrite) afterCut(fr *walfmt.Frame) {
+	res := rw.res
+	e := fr.Entry
+	if fx := rw.flips[at(fr)]; fx != nil {
+		e = fx.entry
+	}
+	if e == nil || e.Index <= res.LastIndex {
+		return
+	}
+	for len(res.Lost) > 0 && res.Lost[len(res.Lost)-1].Index >= e.Index {
+		res.Lost = res.Lost[:len(res.Lost)-1]
+	}
+	res.Lost = append(res.Lost, Lost{Index: e.Index, Term: e.Term, Segment: fr.Segment.Name, Offset: fr.Offset, Request: describeEntry(e)})
+}
+
+// finish ends the WAL: raft refuses a commit past the log, so when the
+// last hard state kept has one, a hard state with the same term and vote
+// committed to what is kept follows it.
+func (rw *rewrite) finish() error {
+	res := rw.res
 	if res.Commit > res.LastIndex {
-		// raft refuses a commit past the log: the same term and vote,
-		// committed to what is kept.
-		state.Commit = res.LastIndex
-		if err := w.Write(walfmt.StateType, walfmt.AppendHardState(nil, state)); err != nil {
+		st := rw.state
+		st.Commit = res.LastIndex
+		if err := rw.out.writeState(st); err != nil {
+			rw.out.abort()
 			return err
 		}
 		res.Commit = res.LastIndex
 	}
-	return closeSeg()
+	return rw.out.close()
 }
 
 // maxAppliedLost bounds how many entries appliedLost names one by one.

@@ -121,8 +121,9 @@ func TestRepairRebuildDeletedDB(t *testing.T) {
 // repair wal writes a member that passes inspect and that real etcd of the
 // same version starts on; etcdctl get "" --prefix then returns exactly the
 // input db's keys but those the plan lists as lost, which are as the plan
-// says. A cut mid-log loses entries (the plan lists them), clearing loses
-// none. The input is unchanged.
+// says. A CRC mismatch one flipped bit explains is not cut at: the bit is
+// flipped back and nothing is lost; clearing loses nothing either. The
+// input is unchanged.
 func TestRepairWAL(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		for _, name := range []string{"torn-tail", "torn-entry", "crc-mismatch", "nonzero-padding", "garbage-after-end"} {
@@ -165,12 +166,13 @@ func TestRepairWAL(t *testing.T) {
 						Offset  int64  `json:"offset"`
 						Code    string `json:"code"`
 					} `json:"cut"`
-					Findings  []struct{ Code string }  `json:"findings"`
-					Lost      []struct{ Index uint64 } `json:"lost"`
-					PeersHave map[string]int           `json:"peers_have"`
-					Revision  int64                    `json:"revision"`
-					Keys      int64                    `json:"keys"`
-					LostKeys  []planKey                `json:"lost_keys"`
+					Findings  []struct{ Code string }        `json:"findings"`
+					Flipped   []struct{ Offset int64 }       `json:"flipped"`
+					Lost      []struct{ Index, Term uint64 } `json:"lost"`
+					PeersHave map[string]int                 `json:"peers_have"`
+					Revision  int64                          `json:"revision"`
+					Keys      int64                          `json:"keys"`
+					LostKeys  []planKey                      `json:"lost_keys"`
 				}
 				if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
 					t.Fatalf("%v: %s", err, stdout)
@@ -178,18 +180,26 @@ func TestRepairWAL(t *testing.T) {
 				if len(plan.Findings) == 0 || plan.Findings[0].Code != inj.code {
 					t.Errorf("the dry run's findings: %+v, want %s first", plan.Findings, inj.code)
 				}
-				cut := name == "torn-tail" || name == "torn-entry" || name == "crc-mismatch"
+				cut := name == "torn-tail" || name == "torn-entry"
 				switch {
 				case cut && (plan.Cut == nil || plan.Cut.Code != inj.code || plan.Cut.Segment != filepath.Base(seg) || plan.Cut.Offset != off || name != "torn-tail" && len(plan.Lost) == 0):
 					t.Fatalf("the plan does not cut at the %s at %s:%#x: %s", inj.code, filepath.Base(seg), off, stdout)
 				case !cut && (plan.Cut != nil || len(plan.Lost) > 0 || len(plan.LostKeys) > 0):
-					t.Fatalf("clearing %s should lose nothing: %s", name, stdout)
+					t.Fatalf("%s should lose nothing: %s", name, stdout)
+				case name == "crc-mismatch" && len(plan.Flipped) != 1:
+					t.Fatalf("the flipped bit is not flipped back: %s", stdout)
 				}
 				if _, err := os.Stat(out); err == nil {
 					t.Fatal("the dry run wrote its output")
 				}
-				if name == "crc-mismatch" && plan.PeersHave[gen] != len(plan.Lost) {
-					t.Errorf("the peer holds %d of the %d entries lost, want all", plan.PeersHave[gen], len(plan.Lost))
+				read := 0 // the lost entries whose records were read: a peer holds them with the same term
+				for _, l := range plan.Lost {
+					if l.Term != 0 {
+						read++
+					}
+				}
+				if plan.PeersHave[gen] != read {
+					t.Errorf("the peer holds %d of the %d entries lost whose records were read, want all", plan.PeersHave[gen], read)
 				}
 
 				if _, errOut, code := run(t, "repair", "wal", src, "--out", out); code != ExitOK {

@@ -1,0 +1,194 @@
+package repair_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/etcdscope/etcdscope/internal/etcdtest"
+	"github.com/etcdscope/etcdscope/internal/fixture"
+	"github.com/etcdscope/etcdscope/repair"
+	"github.com/etcdscope/etcdscope/walfmt"
+)
+
+// answers is what real etcd answers on a member: the kvs of get ""
+// --prefix (keys, values, revisions, versions, leases), the users, the
+// roles, and the members (id, name and peer URLs: client URLs are the
+// ports the test's etcd listens on).
+type answers struct {
+	KVs     []map[string]any
+	Users   string
+	Roles   string
+	Members []map[string]any
+}
+
+// etcdAnswers starts real etcd of version v on a copy of dir, as the
+// workload's root user, and asks it.
+func etcdAnswers(t *testing.T, v, dir string) answers {
+	t.Helper()
+	m := etcdtest.StartMember(t, etcdtest.Binaries(t, v), etcdtest.MemberOptions{DataDir: fixture.CopyDir(t, dir), Auth: "root:" + etcdtest.RootPassword})
+	defer m.Stop(t)
+	var a answers
+	var get struct {
+		KVs []map[string]any `json:"kvs"`
+	}
+	if err := json.Unmarshal(m.Ctl(t, "get", "", "--prefix", "-w", "json"), &get); err != nil {
+		t.Fatal(err)
+	}
+	a.KVs = get.KVs
+	a.Users, a.Roles = string(m.Ctl(t, "user", "list")), string(m.Ctl(t, "role", "list"))
+	var ml struct {
+		Members []map[string]any `json:"members"`
+	}
+	if err := json.Unmarshal(m.Ctl(t, "member", "list", "-w", "json"), &ml); err != nil {
+		t.Fatal(err)
+	}
+	for _, mem := range ml.Members {
+		delete(mem, "clientURLs")
+		a.Members = append(a.Members, mem)
+	}
+	return a
+}
+
+// requireSameAnswers fails t unless etcd answers the same on both.
+func requireSameAnswers(t *testing.T, v, want, got string) {
+	t.Helper()
+	w, g := etcdAnswers(t, v, want), etcdAnswers(t, v, got)
+	if !reflect.DeepEqual(w.KVs, g.KVs) {
+		t.Errorf("etcd %s answers get \"\" --prefix with %d kvs, the undamaged member with %d, or they differ", v, len(g.KVs), len(w.KVs))
+	}
+	if w.Users != g.Users || w.Roles != g.Roles {
+		t.Errorf("users %q roles %q, the undamaged member's %q %q", g.Users, g.Roles, w.Users, w.Roles)
+	}
+	if !reflect.DeepEqual(w.Members, g.Members) {
+		t.Errorf("members %v, the undamaged member's %v", g.Members, w.Members)
+	}
+	if len(w.KVs) == 0 || len(w.Members) == 0 {
+		t.Errorf("the undamaged member answers %d kvs, %d members", len(w.KVs), len(w.Members))
+	}
+	t.Logf("etcd %s answers %d kvs, users %q, roles %q, %d members, as on the undamaged member", v, len(g.KVs), g.Users, g.Roles, len(g.Members))
+}
+
+// repairWAL runs repair wal of the member at src into a new dir.
+func repairWAL(t *testing.T, src string, peers []string) (*repair.WALResult, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out")
+	res, err := repair.WALPath(src, out, peers, repair.WALOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, out
+}
+
+// entryIn is an entry frame of the segment at path with room for damage:
+// the first whose record holds at least 64 bytes.
+func entryIn(t *testing.T, path string) fixture.Frame {
+	t.Helper()
+	for _, f := range fixture.Frames(t, path) {
+		if f.Type == int64(walfmt.EntryType) && f.Length >= 64 {
+			return f
+		}
+	}
+	t.Fatalf("no entry of 64 bytes in %s", path)
+	return fixture.Frame{}
+}
+
+// middleSegment is a segment neither first nor last.
+func middleSegment(t *testing.T, dir string) string {
+	t.Helper()
+	segs := fixture.Segments(t, filepath.Join(dir, "member", "wal"))
+	if len(segs) < 3 {
+		t.Fatalf("%d segments, want 3 or more", len(segs))
+	}
+	return segs[len(segs)/2]
+}
+
+// TestWALFlipsABitBack: in a member etcd 3.6 wrote, one bit flipped in a
+// record of a segment that is not the last (in an entry's data: a CRC
+// mismatch; in the record's type tag: a record that does not decode) is
+// flipped back: nothing is cut or lost, the plan names the bit, every
+// segment of the output is byte for byte the one etcd wrote, and real
+// etcd answers on the output as on the undamaged member. The input is
+// unchanged.
+func TestWALFlipsABitBack(t *testing.T) {
+	gen, _ := etcdtest.Generate(t, "3.6", etcdtest.GenOptions{})
+	for _, c := range []struct {
+		name string
+		code string
+		at   func(t *testing.T, seg string, f fixture.Frame) int64
+		bit  uint8
+	}{
+		{"entry data", "wal-crc-mismatch", func(t *testing.T, seg string, f fixture.Frame) int64 {
+			data := fixture.DataOffset(t, seg, f)
+			return data + (f.Offset+8+f.Length-data)/2
+		}, 5},
+		{"record type tag", "wal-bad-record", func(t *testing.T, seg string, f fixture.Frame) int64 {
+			if b := fixture.ReadAt(t, seg, f.Offset+8, 1); b[0] != 0x08 {
+				t.Fatalf("the record at %#x starts with %#x", f.Offset, b[0])
+			}
+			return f.Offset + 8
+		}, 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			src := fixture.CopyDir(t, gen)
+			seg := middleSegment(t, src)
+			f := entryIn(t, seg)
+			off := c.at(t, seg, f)
+			fixture.FlipBit(t, seg, off, uint(c.bit))
+			defer etcdtest.RequireUnchanged(t, src)()
+
+			res, out := repairWAL(t, src, nil)
+			if res.Input() == nil || len(res.Input().Findings) == 0 || res.Input().Findings[0].Code != c.code {
+				t.Errorf("the input's findings: %+v, want %s first", res.Input(), c.code)
+			}
+			want := repair.Flip{Segment: filepath.Base(seg), Offset: off, Bit: c.bit, Record: f.Offset, Type: "entry"}
+			if len(res.Flipped) != 1 || res.Flipped[0].Index == 0 {
+				t.Fatalf("flipped %+v, want one bit, of an entry", res.Flipped)
+			}
+			want.Index, want.Term = res.Flipped[0].Index, res.Flipped[0].Term
+			if res.Flipped[0] != want || res.Cut != nil || len(res.Lost) != 0 || len(res.LostKeys) != 0 || res.DB != "kept" {
+				t.Fatalf("plan: flipped %+v (want %+v), cut %+v, %d lost, %d keys lost, db %s", res.Flipped, want, res.Cut, len(res.Lost), len(res.LostKeys), res.DB)
+			}
+			requireSameSegments(t, filepath.Join(gen, "member", "wal"), filepath.Join(out, "member", "wal"))
+			requireSameAnswers(t, "3.6", gen, out)
+			t.Logf("flipped back bit %d of %s:%#x (entry %d term %d); every segment as etcd wrote it", want.Bit, want.Segment, want.Offset, want.Index, want.Term)
+		})
+	}
+}
+
+// requireSameSegments fails t unless the two WAL dirs hold the same
+// segments, byte for byte.
+func requireSameSegments(t *testing.T, want, got string) {
+	t.Helper()
+	names := func(dir string) []string {
+		var n []string
+		for _, p := range fixture.Segments(t, dir) {
+			n = append(n, filepath.Base(p))
+		}
+		return n
+	}
+	if w, g := names(want), names(got); !slices.Equal(w, g) {
+		t.Fatalf("segments %v, want %v", g, w)
+	}
+	for _, n := range names(want) {
+		w, err := os.ReadFile(filepath.Join(want, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := os.ReadFile(filepath.Join(got, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(w, g) {
+			i := 0
+			for i < min(len(w), len(g)) && w[i] == g[i] {
+				i++
+			}
+			t.Errorf("%s: %d bytes, etcd wrote %d; they differ from %#x", n, len(g), len(w), i)
+		}
+	}
+}
