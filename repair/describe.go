@@ -104,6 +104,20 @@ func (r *WALResult) Describe(w io.Writer, o DescribeOptions) {
 	}
 	d.line("%s %s: %s; last entry kept %d (term %d), commit %d", verb(r.DryRun), r.Out, cut, r.LastIndex, r.LastTerm, r.Commit)
 	d.flipped(r.Flipped)
+	if s := r.FromDB; s != nil {
+		snap := s.Snap + " written from the db's membership"
+		if !s.Written {
+			snap = "the member's own " + s.Snap
+		}
+		d.line("the WAL starts from the db, which holds every entry up to its consistent_index %d (term %d): a snapshot record there, and %s", s.Index, s.Term, snap)
+	}
+	for _, a := range r.AfterCut {
+		from := "this WAL, read past its damage"
+		if a.From != fromWAL {
+			from = "peer " + textfmt.BareString(a.From)
+		}
+		d.line("entries %d to %d (%d) after the log kept: from %s", a.First, a.Last, a.Last-a.First+1, from)
+	}
 	if r.Cleared > 0 || r.Garbage > 0 {
 		d.line("cleared: %d records' padding, %d bytes of garbage after the end", r.Cleared, r.Garbage)
 	}

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -23,8 +24,10 @@ import (
 
 // WALOptions configure [WAL].
 type WALOptions struct {
-	// Peers are other members' WALs: the plan says which of them still
-	// hold the entries the cut loses.
+	// Peers are other members' WALs, by name (their data dirs): entries
+	// missing or damaged in the WAL repaired are taken from them where
+	// log matching allows it, up to each peer's commit, and the plan says
+	// which of them still hold the entries that are lost all the same.
 	Peers map[string][]walfmt.Segment
 	// Replay is where a rebuilt db starts (Base) when the WAL no longer
 	// starts at index 1; its Out and ToIndex are set by WAL.
@@ -51,22 +54,38 @@ type WALResult struct {
 	// bit explained, written as etcd wrote them, so that the log is not
 	// cut there.
 	Flipped []Flip `json:"flipped"`
-	// LastIndex and LastTerm are the last entry kept; Commit the commit
-	// of the last hard state kept.
+	// FromDB, when the db is sound and holds entries the log kept lacks
+	// (its consistent_index is past the last entry kept), is where the
+	// output's WAL starts: the db's snapshot at its consistent index, so
+	// that nothing the db holds is lost; nil when the WAL keeps its own
+	// start.
+	FromDB *DBStart `json:"from_db,omitempty"`
+	// AfterCut are the entries the output holds past the log kept (past
+	// the cut, or past FromDB's index), run by run, and where each run
+	// came from: the member's own WAL read past its damage ("wal"), or a
+	// peer.
+	AfterCut []LogRange `json:"after_cut"`
+	// LastIndex and LastTerm are the output's last entry; Commit the
+	// commit of its last hard state.
 	LastIndex uint64 `json:"last_index"`
 	LastTerm  uint64 `json:"last_term"`
 	Commit    uint64 `json:"commit"`
-	// Lost are the entries after the cut, the last written of each index.
+	// Lost are the entries after the cut that the output does not hold,
+	// the last written of each index: read but not joined to the log, or
+	// damaged, or (Term 0) applied to a db the repair had to rebuild.
 	Lost []Lost `json:"lost"`
 	// PeersHave says, for each --peer, how many of the lost entries it
 	// holds with the same term.
 	PeersHave map[string]int `json:"peers_have,omitempty"`
 	// DB says what became of the db: "kept" (it holds nothing past the
-	// cut) or "rebuilt" (replayed to LastIndex, because its
-	// consistent_index was past the cut or it was missing).
+	// output's log, or the WAL starts from it: FromDB) or "rebuilt"
+	// (replayed to LastIndex, because its consistent_index was past the
+	// log and it could not be the WAL's start, or it was missing).
 	DB              string `json:"db"`
 	ConsistentIndex uint64 `json:"db_consistent_index"` // the input db's, 0 when none
-	// DroppedSnaps are .snap files of indexes past the cut, left out.
+	// DroppedSnaps are the .snap and .snap.db files the output does not
+	// need, left out: of indexes past its log or, when its WAL starts
+	// from the db, every one but the snapshot's.
 	DroppedSnaps []string `json:"dropped_snap_files"`
 	// Revision and Keys are the output's; LostKeys the keys whose state
 	// differs from the input db's.
@@ -104,81 +123,155 @@ type KeyState struct {
 }
 
 // WAL writes at out a copy of the member dir at memberDir whose WAL (segs)
-// is cut before its first damage that cannot be read past (a torn tail,
-// a CRC mismatch, a bad length, a missing segment, ...), with non-zero
-// padding and garbage after the end of the log cleared. A record whose
-// damage one flipped bit explains is not cut at: the bit is flipped back
-// when the record then decodes and fits the log ([Flip]). The kept
-// records are written again as etcd writes them, their CRC chain
-// recomputed, at the same offsets. The db is copied when it holds nothing past the cut,
-// else rebuilt by replaying the kept log; .snap files past the cut are
-// left out.
+// loses nothing any evidence still holds. The WAL is cut before its first
+// damage that cannot be read past (a torn tail, a CRC mismatch, a bad
+// length, a missing segment, ...), with non-zero padding and garbage after
+// the end of the log cleared; a record whose damage one flipped bit
+// explains is not cut at: the bit is flipped back when the record then
+// decodes and fits the log ([Flip]). The kept records are written again as
+// etcd writes them, their CRC chain recomputed, at the same offsets.
+//
+// When the db is sound and holds entries past the log kept, the WAL starts
+// instead from the db's snapshot at its consistent index ([DBStart]).
+// After the log kept (or the snapshot) come the entries that continue it:
+// the WAL's own trusted ones read past its damage and, where those stop,
+// the peers' ([WALOptions.Peers]). The db is copied when it holds nothing
+// past the output's log or the WAL starts from it, else rebuilt by
+// replaying the output's log; the .snap files the output's WAL does not
+// name are left out.
 func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (*WALResult, error) {
 	st, err := newStage(out)
 	if err != nil {
 		return nil, err
 	}
 	defer st.abort()
-	res := &WALResult{Out: out, DryRun: opts.DryRun, Flipped: []Flip{}, Lost: []Lost{}, DroppedSnaps: []string{}, LostKeys: []KeyDiff{}}
-	member := filepath.Join(st.Path(), "member")
-	walDir, snapDir := filepath.Join(member, "wal"), filepath.Join(member, "snap")
+	w := &walRepair{in: memberDir, out: filepath.Join(st.Path(), "member"), opts: opts,
+		res: &WALResult{Out: out, DryRun: opts.DryRun, Flipped: []Flip{}, AfterCut: []LogRange{}, Lost: []Lost{}, DroppedSnaps: []string{}, LostKeys: []KeyDiff{}}}
+	if err := w.run(segs); err != nil {
+		return nil, err
+	}
+	w.res.Loss = memberLoss(filepath.Join(memberDir, "snap", "db"), "the input db", st.Path(), st.tmp, len(w.res.Lost))
+	if opts.DryRun {
+		return w.res, nil
+	}
+	return w.res, st.commit(opts.Verify.or(inspect.VerifyMember))
+}
+
+// walRepair is one run of [WAL]: the input member dir, the output's.
+type walRepair struct {
+	in, out string
+	opts    WALOptions
+	res     *WALResult
+}
+
+func (w *walRepair) run(segs []walfmt.Segment) error {
+	res := w.res
+	walDir, snapDir := filepath.Join(w.out, "wal"), filepath.Join(w.out, "snap")
 	for _, d := range []string{walDir, snapDir} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	flips, err := findFlips(segs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rw, err := rewriteWAL(segs, walDir, flips, res)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := rw.finish(); err != nil {
-		return nil, err
+	inDB, outDB := filepath.Join(w.in, "snap", "db"), filepath.Join(snapDir, "db")
+	ci, ciErr := consistentIndex(inDB)
+	if ciErr == nil {
+		res.ConsistentIndex = ci
 	}
-	if len(opts.Peers) > 0 && len(res.Lost) > 0 {
-		res.PeersHave = map[string]int{}
-		for name, p := range opts.Peers {
-			if res.PeersHave[name], err = peerHas(p, res.Lost); err != nil {
-				return nil, fmt.Errorf("repair: reading the WAL of %s: %w", name, err)
-			}
+	base := joint{res.LastIndex, res.LastTerm, -1}
+	snap := dbSnapshot(inDB, rw, ci, ciErr)
+	if snap != nil {
+		if err := rw.restart(snap); err != nil {
+			return err
 		}
+		base = joint{snap.Index, snap.Term, -1}
+	} else if rw.cur < 0 {
+		return errors.New("repair: no record of the WAL can be kept")
 	}
-	if err := copySnaps(filepath.Join(memberDir, "snap"), snapDir, res); err != nil {
-		return nil, err
+	if err := w.extend(rw, base, segs, flips); err != nil {
+		return err
 	}
-	inDB := filepath.Join(memberDir, "snap", "db")
-	outDB := filepath.Join(snapDir, "db")
-	res.ConsistentIndex, err = consistentIndex(inDB)
-	if err == nil {
-		res.Lost = appliedLost(res.Lost, res.LastIndex, res.ConsistentIndex)
-	}
-	switch {
-	case err == nil && res.ConsistentIndex <= res.LastIndex:
-		res.DB = "kept"
-		if err := copyFile(outDB, inDB, -1); err != nil {
-			return nil, err
+	if snap != nil {
+		if res.FromDB, err = snapsFrom(filepath.Join(w.in, "snap"), snapDir, snap, res); err != nil {
+			return err
 		}
-	case err == nil || errors.Is(err, os.ErrNotExist):
-		res.DB = "rebuilt"
-		if err := rebuildDB(walDir, outDB, res.LastIndex, opts.Replay); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("repair: reading the consistent index of %s: %w (repair bolt or repair salvage it first)", inDB, err)
+	} else if err := copySnaps(filepath.Join(w.in, "snap"), snapDir, res); err != nil {
+		return err
+	}
+	if err := w.db(walDir, inDB, outDB, ciErr, snap != nil); err != nil {
+		return err
 	}
 	after, lost, err := diffKeys(inDB, outDB)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	res.Revision, res.Keys, res.LostKeys = after.rev, int64(len(after.kvs)), lost
-	res.Loss = memberLoss(inDB, "the input db", st.Path(), st.tmp, len(res.Lost))
-	if opts.DryRun {
-		return res, nil
+	return nil
+}
+
+// extend writes after base the entries that continue the log (the WAL's
+// own past the cut, then the peers'), and the hard state, and says what
+// is lost all the same.
+func (w *walRepair) extend(rw *rewrite, base joint, segs []walfmt.Segment, flips map[frameAt]*fixed) error {
+	res := w.res
+	srcs := []*logSource{{name: fromWAL, segs: segs, flips: flips, log: rw.tail, commit: max(res.Commit, rw.tailCommit)}}
+	for _, name := range slices.Sorted(maps.Keys(w.opts.Peers)) {
+		p, err := readPeer(name, len(srcs), w.opts.Peers[name], base.index)
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, p)
 	}
-	return res, st.commit(opts.Verify.or(inspect.VerifyMember))
+	refs := assemble(base, srcs)
+	rw.out.meta = rw.meta
+	if err := rw.finish(base, refs, srcs); err != nil {
+		return err
+	}
+	res.AfterCut = logRanges(refs, srcs)
+	// What the output holds, it does not lose: an entry at or below its
+	// last, and the record the cut came at when the entry after the last
+	// one kept then is now held.
+	kept := res.Lost[:0]
+	for _, l := range res.Lost {
+		if l.Index > res.LastIndex || l.Index == 0 && rw.cutIndex >= res.LastIndex {
+			kept = append(kept, l)
+		}
+	}
+	res.Lost = kept
+	if len(srcs) > 1 && len(res.Lost) > 0 {
+		res.PeersHave = map[string]int{}
+		for _, p := range srcs[1:] {
+			res.PeersHave[p.name] = p.holds(res.Lost)
+		}
+	}
+	return nil
+}
+
+// db copies the input's db when it holds nothing past the output's log or
+// the WAL starts from it, else rebuilds it from the output's WAL, adding
+// to what is lost the entries it had applied past that log.
+func (w *walRepair) db(walDir, inDB, outDB string, ciErr error, fromDB bool) error {
+	res := w.res
+	if ciErr == nil && !fromDB && res.ConsistentIndex > res.LastIndex {
+		res.Lost = appliedLost(res.Lost, res.LastIndex, res.ConsistentIndex)
+	}
+	switch {
+	case fromDB || ciErr == nil && res.ConsistentIndex <= res.LastIndex:
+		res.DB = "kept"
+		return copyFile(outDB, inDB, -1)
+	case ciErr == nil || errors.Is(ciErr, os.ErrNotExist):
+		res.DB = "rebuilt"
+		return rebuildDB(walDir, outDB, res.LastIndex, w.opts.Replay)
+	default:
+		return fmt.Errorf("repair: reading the consistent index of %s: %w (repair bolt or repair salvage it first)", inDB, ciErr)
+	}
 }
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -191,159 +284,6 @@ func cuts(p error) bool {
 		return false
 	}
 	return !errors.Is(p, walfmt.ErrNonzeroPadding) && !errors.Is(p, walfmt.ErrGarbageAfterEnd)
-}
-
-// rewrite is the second pass over a WAL (after [findFlips]): it writes
-// the records before the cut into dir, one file per segment of the same
-// name and size, each record as etcd wrote it (a flipped bit flipped
-// back), and notes what comes after the cut.
-type rewrite struct {
-	segs  []walfmt.Segment
-	flips map[frameAt]*fixed
-	res   *WALResult
-	out   *segWriter
-	cur   int              // the segment being written, -1 before the first
-	state walfmt.HardState // the last kept
-}
-
-// rewriteWAL runs a rewrite of segs into dir and fills in res; the
-// segment the log ends in is left open, in rw.out, for what the repair
-// writes after it.
-func rewriteWAL(segs []walfmt.Segment, dir string, flips map[frameAt]*fixed, res *WALResult) (*rewrite, error) {
-	rw := &rewrite{segs: segs, flips: flips, res: res, cur: -1, out: &segWriter{dir: dir, segBytes: segmentBytes(segs)}}
-	r := walfmt.NewReader(segs, walfmt.Options{})
-	for {
-		fr, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			rw.out.abort()
-			return nil, err
-		}
-		if res.Cut != nil {
-			rw.afterCut(fr)
-			continue
-		}
-		if err := rw.keep(fr); err != nil {
-			rw.out.abort()
-			return nil, err
-		}
-	}
-	if rw.cur < 0 {
-		return nil, errors.New("repair: no record of the WAL can be kept")
-	}
-	return rw, nil
-}
-
-// fix is the flip found for fr when it continues the output's CRC chain.
-func (rw *rewrite) fix(fr *walfmt.Frame) *fixed {
-	fx := rw.flips[at(fr)]
-	if fx == nil {
-		return nil
-	}
-	chain := rw.out.chain()
-	if fx.rec.Type == walfmt.CRCType && fx.rec.CRC == chain || fx.rec.Type != walfmt.CRCType && crc32.Update(chain, castagnoli, fx.rec.Data) == fx.rec.CRC {
-		return fx
-	}
-	return nil
-}
-
-// keep writes a frame before the cut, or makes it the cut.
-func (rw *rewrite) keep(fr *walfmt.Frame) error {
-	res := rw.res
-	fx := rw.fix(fr)
-	for _, p := range fr.Problems {
-		if cuts(p) && (fx == nil || !errors.Is(p, walfmt.ErrCRCMismatch) && !errors.Is(p, walfmt.ErrBadRecord)) {
-			res.Cut = &CutPoint{Segment: fr.Segment.Name, Offset: fr.Offset, Code: walfmt.Code(p), Problem: p.Error()}
-			rw.cutAt(fr)
-			return nil
-		}
-	}
-	switch {
-	case fr.Kind == walfmt.KindDamage && fx == nil:
-		res.Garbage += fr.Size
-		return nil
-	case fr.Kind == walfmt.KindZero, fr.Kind == walfmt.KindSegment:
-		return nil
-	}
-	if fr.SegmentIndex != rw.cur {
-		seg := &rw.segs[fr.SegmentIndex]
-		if err := rw.out.open(seg.Name, seg.Seq, seg.Size); err != nil {
-			return err
-		}
-		rw.cur = fr.SegmentIndex
-	}
-	for _, p := range fr.Problems {
-		if errors.Is(p, walfmt.ErrNonzeroPadding) {
-			res.Cleared++
-			break
-		}
-	}
-	typ, data, entry, state := fr.Record.Type, fr.Record.Data, fr.Entry, fr.State
-	if fx != nil {
-		typ, data, entry, state = fx.rec.Type, fx.rec.Data, fx.entry, fx.state
-		res.Flipped = append(res.Flipped, fx.Flip)
-	}
-	switch typ {
-	case walfmt.CRCType:
-		return nil // open wrote the segment's own
-	case walfmt.EntryType:
-		if entry != nil {
-			res.LastIndex, res.LastTerm = entry.Index, entry.Term
-		}
-	case walfmt.StateType:
-		if state != nil {
-			rw.state = *state
-			res.Commit = max(res.Commit, state.Commit)
-		}
-	}
-	return rw.out.write(typ, data)
-}
-
-// cutAt notes what the cut loses of the record it cuts at.
-func (rw *rewrite) cutAt(fr *walfmt.Frame) {
-	res := rw.res
-	switch e := fr.Entry; {
-	case e != nil && e.Index > res.LastIndex:
-		res.Lost = append(res.Lost, Lost{Index: e.Index, Term: e.Term, Segment: fr.Segment.Name, Offset: fr.Offset, Request: describeEntry(e) + " (its record is damaged)"})
-	case e == nil && (fr.Kind == walfmt.KindRecord || fr.Kind == walfmt.KindDamage):
-		res.Lost = append(res.Lost, Lost{Segment: fr.Segment.Name, Offset: fr.Offset, Request: "a record that does not decode (" + res.Cut.Code + "): which entry it held is not known"})
-	}
-}
-
-// afterCut notes an entry after the cut as lost, the last written of each
-// index.
-func (rw *rewrite) afterCut(fr *walfmt.Frame) {
-	res := rw.res
-	e := fr.Entry
-	if fx := rw.flips[at(fr)]; fx != nil {
-		e = fx.entry
-	}
-	if e == nil || e.Index <= res.LastIndex {
-		return
-	}
-	for len(res.Lost) > 0 && res.Lost[len(res.Lost)-1].Index >= e.Index {
-		res.Lost = res.Lost[:len(res.Lost)-1]
-	}
-	res.Lost = append(res.Lost, Lost{Index: e.Index, Term: e.Term, Segment: fr.Segment.Name, Offset: fr.Offset, Request: describeEntry(e)})
-}
-
-// finish ends the WAL: raft refuses a commit past the log, so when the
-// last hard state kept has one, a hard state with the same term and vote
-// committed to what is kept follows it.
-func (rw *rewrite) finish() error {
-	res := rw.res
-	if res.Commit > res.LastIndex {
-		st := rw.state
-		st.Commit = res.LastIndex
-		if err := rw.out.writeState(st); err != nil {
-			rw.out.abort()
-			return err
-		}
-		res.Commit = res.LastIndex
-	}
-	return rw.out.close()
 }
 
 // maxAppliedLost bounds how many entries appliedLost names one by one.
@@ -366,31 +306,15 @@ func appliedLost(lost []Lost, last, ci uint64) []Lost {
 	return lost
 }
 
-// peerHas counts the lost entries a peer's log holds with the same term.
-func peerHas(segs []walfmt.Segment, lost []Lost) (int, error) {
-	want := make(map[uint64]uint64, len(lost))
+// holds counts the lost entries the peer's log holds with the same term.
+func (s *logSource) holds(lost []Lost) int {
+	n := 0
 	for _, l := range lost {
-		want[l.Index] = l.Term
-	}
-	have := map[uint64]bool{}
-	r := walfmt.NewReader(segs, walfmt.Options{})
-	for {
-		f, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return len(have), nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		if e := f.Entry; e != nil && f.Trusted() {
-			if t, ok := want[e.Index]; ok {
-				have[e.Index] = t == e.Term
-				if !have[e.Index] {
-					delete(have, e.Index)
-				}
-			}
+		if r, ok := s.log.at(l.Index); ok && l.Index > 0 && r.term == l.Term {
+			n++
 		}
 	}
+	return n
 }
 
 // copySnaps copies the .snap files up to the last index kept, and the

@@ -122,8 +122,9 @@ func TestRepairRebuildDeletedDB(t *testing.T) {
 // same version starts on; etcdctl get "" --prefix then returns exactly the
 // input db's keys but those the plan lists as lost, which are as the plan
 // says. A CRC mismatch one flipped bit explains is not cut at: the bit is
-// flipped back and nothing is lost; clearing loses nothing either. The
-// input is unchanged.
+// flipped back; a torn tail is cut at, and when the torn record is an
+// entry the db applied, the WAL starts from the db: nothing is lost in any
+// case. The input is unchanged.
 func TestRepairWAL(t *testing.T) {
 	for _, v := range etcdtest.Versions {
 		for _, name := range []string{"torn-tail", "torn-entry", "crc-mismatch", "nonzero-padding", "garbage-after-end"} {
@@ -168,6 +169,7 @@ func TestRepairWAL(t *testing.T) {
 					} `json:"cut"`
 					Findings  []struct{ Code string }        `json:"findings"`
 					Flipped   []struct{ Offset int64 }       `json:"flipped"`
+					FromDB    *struct{ Index uint64 }        `json:"from_db"`
 					Lost      []struct{ Index, Term uint64 } `json:"lost"`
 					PeersHave map[string]int                 `json:"peers_have"`
 					Revision  int64                          `json:"revision"`
@@ -182,10 +184,14 @@ func TestRepairWAL(t *testing.T) {
 				}
 				cut := name == "torn-tail" || name == "torn-entry"
 				switch {
-				case cut && (plan.Cut == nil || plan.Cut.Code != inj.code || plan.Cut.Segment != filepath.Base(seg) || plan.Cut.Offset != off || name != "torn-tail" && len(plan.Lost) == 0):
+				case cut && (plan.Cut == nil || plan.Cut.Code != inj.code || plan.Cut.Segment != filepath.Base(seg) || plan.Cut.Offset != off):
 					t.Fatalf("the plan does not cut at the %s at %s:%#x: %s", inj.code, filepath.Base(seg), off, stdout)
-				case !cut && (plan.Cut != nil || len(plan.Lost) > 0 || len(plan.LostKeys) > 0):
+				case len(plan.Lost) > 0 || len(plan.LostKeys) > 0:
 					t.Fatalf("%s should lose nothing: %s", name, stdout)
+				case !cut && plan.Cut != nil:
+					t.Fatalf("%s should cut nothing: %s", name, stdout)
+				case name == "torn-entry" && plan.FromDB == nil:
+					t.Fatalf("the WAL does not start from the db, which holds the torn entry: %s", stdout)
 				case name == "crc-mismatch" && len(plan.Flipped) != 1:
 					t.Fatalf("the flipped bit is not flipped back: %s", stdout)
 				}
