@@ -69,3 +69,30 @@ func TestDescribeLoss(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 }
+
+// TestDescribeWAL: the plan of repair wal says what was flipped back,
+// where the WAL starts from the db, which entries came from where after
+// the log kept, and what is lost.
+func TestDescribeWAL(t *testing.T) {
+	r := &WALResult{Out: "out", DB: "kept", ConsistentIndex: 300,
+		Cut:       &CutPoint{Segment: "s.wal", Offset: 0x40, Code: "wal-crc-mismatch"},
+		Flipped:   []Flip{{Segment: "a.wal", Offset: 0x1a8e, Bit: 3, Record: 0x1a28, Type: "entry", Index: 319, Term: 2}},
+		FromDB:    &DBStart{Index: 300, Term: 2, Snap: "0000000000000002-000000000000012c.snap", Written: true},
+		AfterCut:  []LogRange{{From: "wal", First: 301, Last: 310}, {From: "/data/m1", First: 311, Last: 320}},
+		Lost:      []Lost{{Index: 321, Term: 2, Segment: "s.wal", Offset: 0x80, Request: "put"}},
+		LastIndex: 320, LastTerm: 2, Commit: 320}
+	var b strings.Builder
+	r.Describe(&b, DescribeOptions{})
+	for _, want := range []string{
+		"wrote out: the WAL cut at s.wal:0x40 (wal-crc-mismatch); last entry kept 320 (term 2), commit 320\n",
+		"\n  bit 3 of a.wal:0x1a8e, in the entry 319 (term 2) at 0x1a28\n",
+		"\nthe WAL starts from the db, which holds every entry up to its consistent_index 300 (term 2): a snapshot record there, and 0000000000000002-000000000000012c.snap written from the db's membership\n",
+		"\nentries 301 to 310 (10) after the log kept: from this WAL, read past its damage\n",
+		"\nentries 311 to 320 (10) after the log kept: from peer /data/m1\n",
+		"\n1 entry lost after the cut:\n  index 321 term 2 (s.wal:0x80): put\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}

@@ -60,8 +60,9 @@ func RebuildPath(path, out string, opts RebuildOptions) (*RebuildResult, error) 
 }
 
 // WALPath is [WAL] of the member at path, a data dir or member dir; peers
-// are other members' data dirs, whose WALs say which of them still hold
-// the entries the cut loses (opts.Peers).
+// are other members' data dirs, whose WALs give the entries the member's
+// lacks where log matching allows it, and say which of them still hold
+// the entries lost all the same (opts.Peers).
 func WALPath(path, out string, peers []string, opts WALOptions) (*WALResult, error) {
 	return onMember(path, func(l datadir.Layout, segs []walfmt.Segment) (*WALResult, error) {
 		if l.MemberDir == "" {

@@ -348,7 +348,8 @@ func snapIndex(name string) (uint64, bool) {
 	return snapfmt.ParseDBName(name)
 }
 
-// consistentIndex reads a db's meta/consistent_index, page by page.
+// consistentIndex reads a db's meta/consistent_index, page by page; a
+// meta bucket without one is a db that never saved it: 0.
 func consistentIndex(path string) (uint64, error) {
 	db, err := boltfmt.Open(path, boltfmt.Options{})
 	if err != nil {
@@ -356,6 +357,9 @@ func consistentIndex(path string) (uint64, error) {
 	}
 	defer db.Close()
 	f, err := db.Get([]string{mvccview.MetaBucket}, []byte(mvccview.MetaConsistentIndex))
+	if errors.Is(err, boltfmt.ErrKeyNotFound) {
+		return 0, nil // never saved: etcd reads it as 0
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/fixture"
@@ -254,6 +256,89 @@ func TestWALStartsFromTheDB(t *testing.T) {
 				t.Logf("cut at %s:%#x; the WAL starts from the db at index %d (term %d, %s written %v), %d entries after it, %d .snap files left out",
 					res.Cut.Segment, res.Cut.Offset, s.Index, s.Term, s.Snap, s.Written, res.LastIndex-s.Index, len(res.DroppedSnaps))
 			})
+		}
+	}
+}
+
+// TestWALTakesAPeersEntries: in a cluster of three etcd 3.6 members, one
+// member is killed (SIGKILL) while its db lags its WAL (the backend
+// commits only when forced), and its WAL is then damaged mid-log at an
+// entry past the db's consistent index, so that no single bit explains
+// it. Alone, repair wal cuts there, keeps the db, and the plan lists as
+// lost exactly the entries from the damaged one to the last; with another
+// member as --peer, the entries from the damaged one on come from the
+// peer's log (the peer holds the last entry kept with the same term) and
+// nothing is lost. The inputs are unchanged.
+func TestWALTakesAPeersEntries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a cluster of three etcd members")
+	}
+	// The backend commits when etcd takes a snapshot (every 100 entries)
+	// and at no other time.
+	ms := etcdtest.StartCluster(t, etcdtest.Binaries(t, "3.6"), 3, etcdtest.MemberOptions{SnapshotCount: 100, WALSegmentBytes: 16 << 10,
+		ExtraArgs: []string{"--backend-batch-interval=10m", "--backend-batch-limit=1000000000"}})
+	etcdtest.PutMany(t, ms[0].Client(t), "/peer", 390) // to index about 398, a snapshot at about 300
+	time.Sleep(500 * time.Millisecond)                 // let the followers write what the leader committed
+	victim := ms[2]
+	if err := syscall.Kill(victim.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	victim.Stop(t)
+	ms[0].Stop(t)
+	ms[1].Stop(t)
+	src, peer := fixture.CopyDir(t, victim.DataDir), fixture.CopyDir(t, ms[0].DataDir)
+
+	clean, _ := repairWAL(t, src, nil)
+	ci, last := clean.ConsistentIndex, clean.LastIndex
+	if clean.Cut != nil || last < ci+20 {
+		t.Fatalf("the undamaged member: cut %+v, consistent index %d, last entry %d; want its db well behind its WAL", clean.Cut, ci, last)
+	}
+	d := (ci + last) / 2
+	seg, f := entryAt(t, src, d)
+	fixture.WriteAt(t, seg, f.End()-f.Pad-16, bytes.Repeat([]byte{0xa5}, 16))
+	defer etcdtest.RequireUnchanged(t, src, peer)()
+
+	alone, _ := repairWAL(t, src, nil)
+	var lost []uint64
+	for _, l := range alone.Lost {
+		lost = append(lost, l.Index)
+	}
+	var want []uint64
+	for i := d; i <= last; i++ {
+		want = append(want, i)
+	}
+	if alone.Cut == nil || alone.Cut.Offset != f.Offset || alone.FromDB != nil || alone.DB != "kept" || alone.LastIndex != d-1 || !slices.Equal(lost, want) {
+		t.Fatalf("alone: cut %+v, from db %+v, db %s, last %d, lost %v; want a cut at %#x, the db kept, last %d, entries %d to %d lost",
+			alone.Cut, alone.FromDB, alone.DB, alone.LastIndex, lost, f.Offset, d-1, d, last)
+	}
+
+	with, out := repairWAL(t, src, []string{peer})
+	if len(with.Lost) != 0 || with.LastIndex < last || len(with.AfterCut) == 0 || with.AfterCut[0] != (repair.LogRange{From: peer, First: d, Last: with.AfterCut[0].Last}) {
+		t.Fatalf("with the peer: lost %v, last %d, after the cut %+v; want nothing lost, entries from %d on from the peer", with.Lost, with.LastIndex, with.AfterCut, d)
+	}
+	if _, err := os.Stat(filepath.Join(out, "member", "wal")); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("db at %d, WAL to %d, entry %d damaged: alone %d entries lost; with the peer none, after the cut %+v, commit %d", ci, last, d, len(alone.Lost), with.AfterCut, with.Commit)
+}
+
+// entryAt is the segment and frame of the entry of the given index in the
+// WAL of the member at dir.
+func entryAt(t *testing.T, dir string, index uint64) (string, fixture.Frame) {
+	t.Helper()
+	files, err := walfmt.OpenPath(filepath.Join(dir, "member", "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	r := walfmt.NewReader(files.Segments, walfmt.Options{})
+	for {
+		f, err := r.Next()
+		if err != nil {
+			t.Fatalf("no entry %d: %v", index, err)
+		}
+		if f.Entry != nil && f.Entry.Index == index {
+			return f.Segment.Path, fixture.Frame{Offset: f.Offset, Length: f.Length, Pad: f.Pad, Type: int64(f.Record.Type)}
 		}
 	}
 }
