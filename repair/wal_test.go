@@ -268,7 +268,9 @@ func TestWALStartsFromTheDB(t *testing.T) {
 // lost exactly the entries from the damaged one to the last; with another
 // member as --peer, the entries from the damaged one on come from the
 // peer's log (the peer holds the last entry kept with the same term) and
-// nothing is lost. The inputs are unchanged.
+// nothing is lost. The same damage below the consistent index makes the
+// WAL start from the db, the member's own entries after it following.
+// The inputs are unchanged.
 func TestWALTakesAPeersEntries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster of three etcd members")
@@ -287,6 +289,7 @@ func TestWALTakesAPeersEntries(t *testing.T) {
 	ms[0].Stop(t)
 	ms[1].Stop(t)
 	src, peer := fixture.CopyDir(t, victim.DataDir), fixture.CopyDir(t, ms[0].DataDir)
+	below := fixture.CopyDir(t, victim.DataDir)
 
 	clean, _ := repairWAL(t, src, nil)
 	ci, last := clean.ConsistentIndex, clean.LastIndex
@@ -296,7 +299,17 @@ func TestWALTakesAPeersEntries(t *testing.T) {
 	d := (ci + last) / 2
 	seg, f := entryAt(t, src, d)
 	fixture.WriteAt(t, seg, f.End()-f.Pad-16, bytes.Repeat([]byte{0xa5}, 16))
-	defer etcdtest.RequireUnchanged(t, src, peer)()
+	// The same damage below the consistent index: the WAL starts from the
+	// db, and the member's own entries after it follow.
+	bseg, bf := entryAt(t, below, ci-5)
+	fixture.WriteAt(t, bseg, bf.End()-bf.Pad-16, bytes.Repeat([]byte{0xa5}, 16))
+	defer etcdtest.RequireUnchanged(t, src, peer, below)()
+	fromDB, _ := repairWAL(t, below, nil)
+	if s := fromDB.FromDB; s == nil || s.Index != ci || len(fromDB.Lost) != 0 || fromDB.LastIndex != last ||
+		!slices.Equal(fromDB.AfterCut, []repair.LogRange{{From: "wal", First: ci + 1, Last: last}}) {
+		t.Fatalf("damage at %d, below the db: from the db %+v, lost %v, last %d, after the cut %+v; want the WAL from the db at %d, then entries %d to %d from the WAL",
+			ci-5, fromDB.FromDB, fromDB.Lost, fromDB.LastIndex, fromDB.AfterCut, ci, ci+1, last)
+	}
 
 	alone, _ := repairWAL(t, src, nil)
 	var lost []uint64
@@ -341,4 +354,38 @@ func entryAt(t *testing.T, dir string, index uint64) (string, fixture.Frame) {
 			return f.Segment.Path, fixture.Frame{Offset: f.Offset, Length: f.Length, Pad: f.Pad, Type: int64(f.Record.Type)}
 		}
 	}
+}
+
+// TestWALFromTheDBThenItsOwnEntries: a single etcd 3.6 member killed
+// (SIGKILL) while its db lags its WAL, whose WAL is then damaged below the
+// db's consistent index: the output's WAL starts from the db, the member's
+// own entries after it follow with the input's commit, nothing is lost,
+// and real etcd, applying those entries on start, answers as on the
+// undamaged member.
+func TestWALFromTheDBThenItsOwnEntries(t *testing.T) {
+	m := etcdtest.StartMember(t, etcdtest.Binaries(t, "3.6"), etcdtest.MemberOptions{SnapshotCount: 100, WALSegmentBytes: 16 << 10,
+		ExtraArgs: []string{"--backend-batch-interval=10m", "--backend-batch-limit=1000000000"}})
+	etcdtest.PutMany(t, m.Client(t), "/own", 190) // to index about 195, a snapshot at about 100
+	if err := syscall.Kill(m.Pid(), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	m.Stop(t)
+	gen := fixture.CopyDir(t, m.DataDir)
+	clean, _ := repairWAL(t, gen, nil)
+	ci, last := clean.ConsistentIndex, clean.LastIndex
+	if clean.Cut != nil || ci < 10 || last < ci+20 {
+		t.Fatalf("the undamaged member: cut %+v, consistent index %d, last entry %d; want its db well behind its WAL", clean.Cut, ci, last)
+	}
+	src := fixture.CopyDir(t, gen)
+	seg, f := entryAt(t, src, ci-5)
+	fixture.WriteAt(t, seg, f.End()-f.Pad-16, bytes.Repeat([]byte{0xa5}, 16))
+	defer etcdtest.RequireUnchanged(t, src)()
+	res, out := repairWAL(t, src, nil)
+	if s := res.FromDB; s == nil || s.Index != ci || len(res.Lost) != 0 || res.LastIndex != last || res.Commit != clean.Commit ||
+		!slices.Equal(res.AfterCut, []repair.LogRange{{From: "wal", First: ci + 1, Last: last}}) {
+		t.Fatalf("from the db %+v, lost %v, last %d, commit %d, after the cut %+v; want the WAL from the db at %d, then entries %d to %d from the WAL, committed as in the input",
+			res.FromDB, res.Lost, res.LastIndex, res.Commit, res.AfterCut, ci, ci+1, last)
+	}
+	requireSameAnswers(t, "3.6", gen, out)
+	t.Logf("db at %d, WAL to %d (commit %d), entry %d damaged: the WAL starts from the db (%s written %v), entries %d to %d follow", ci, last, res.Commit, ci-5, res.FromDB.Snap, res.FromDB.Written, ci+1, last)
 }
