@@ -339,11 +339,13 @@ func appendedEntries(t *testing.T, dir string, index uint64) (kinds []string, au
 	}
 }
 
-// TestLossOfTheSampleWALRepair: on the committed sample with a bit
-// flipped in an entry before auth was enabled (as repair-wal.txtar
-// damages it), the plan of repair wal says that auth goes from enabled
-// to disabled and that users root and alice are lost; real etcd started
-// on the repaired member serves the revision the plan predicts.
+// TestLossOfTheSampleWALRepair: on the committed sample with two bits
+// flipped in an entry before auth was enabled (repair wal flips a single
+// one back) and a leaf of the db's key bucket zeroed (so that the WAL
+// cannot start from the db), the plan of repair wal says that auth goes
+// from enabled to disabled and that users root and alice are lost; real
+// etcd started on the repaired member serves the revision the plan
+// predicts.
 func TestLossOfTheSampleWALRepair(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real etcd")
@@ -358,6 +360,8 @@ func TestLossOfTheSampleWALRepair(t *testing.T) {
 	}
 	bad := entries[len(entries)/2]
 	fixture.FlipBit(t, segs[6], bad.Offset+8+bad.Length-1, 0)
+	fixture.FlipBit(t, segs[6], bad.Offset+8+bad.Length-1, 1)
+	fixture.Zero(t, filepath.Join(src, "member", "snap", "db"), 49*4096, 4096)
 	defer etcdtest.RequireUnchanged(t, src)()
 	out := filepath.Join(t.TempDir(), "out")
 	var plans []*repair.WALResult
@@ -387,12 +391,13 @@ func TestLossOfTheSampleWALRepair(t *testing.T) {
 	measureStart(t, etcdtest.SampleVersion, out, l.Serves, false)
 }
 
-// TestLossServesTheWholeLogOfALoneVoter: on the committed sample with a
-// bit flipped in the hard state record that commits a put, repair wal
-// keeps that put's entry but not the commit, and rebuilds the db to the
-// last commit kept, one revision short; etcd, the cluster's only voter,
-// commits and applies the whole log when it starts, so the plan predicts
-// the one revision more that real etcd then serves.
+// TestLossServesTheWholeLogOfALoneVoter: on the committed sample with two
+// bits flipped in its last record, the hard state that commits the last
+// entry (repair wal flips a single one back), repair wal keeps that entry
+// but not the commit; etcd, the cluster's only voter, commits the whole
+// log when it starts, so the plan predicts that commit, and the revision
+// of the db kept, which already holds the entry, as real etcd then serves
+// them.
 func TestLossServesTheWholeLogOfALoneVoter(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real etcd")
@@ -400,14 +405,12 @@ func TestLossServesTheWholeLogOfALoneVoter(t *testing.T) {
 	src := fixture.CopyDir(t, etcdtest.SampleDir(t))
 	segs := fixture.Segments(t, filepath.Join(src, "member", "wal"))
 	frames := fixture.Frames(t, segs[6])
-	var state fixture.Frame
-	for i := len(frames) / 2; i < len(frames); i++ {
-		if frames[i].Type == 3 && frames[i-1].Type == 2 { // walpb.StateType after an EntryType
-			state = frames[i]
-			break
-		}
+	state := frames[len(frames)-1]
+	if state.Type != 3 || frames[len(frames)-2].Type != 2 { // walpb.StateType after an EntryType
+		t.Fatalf("the sample's WAL does not end with an entry and its hard state: %+v", frames[len(frames)-2:])
 	}
 	fixture.FlipBit(t, segs[6], state.Offset+8+state.Length-1, 0)
+	fixture.FlipBit(t, segs[6], state.Offset+8+state.Length-1, 1)
 	defer etcdtest.RequireUnchanged(t, src)()
 	out := filepath.Join(t.TempDir(), "out")
 	res, err := repair.WALPath(src, out, nil, repair.WALOptions{})
@@ -415,7 +418,7 @@ func TestLossServesTheWholeLogOfALoneVoter(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := res.Loss.Serves
-	if res.Commit != res.LastIndex-1 || s.Commit != res.LastIndex || s.Applied != 1 || s.Revision != res.Revision+1 {
+	if res.Commit != res.LastIndex-1 || s.Commit != res.LastIndex || s.Applied != 0 || s.Revision != res.Revision {
 		t.Fatalf("kept %d, commit %d, revision %d; etcd serves %+v", res.LastIndex, res.Commit, res.Revision, s)
 	}
 	measureStart(t, etcdtest.SampleVersion, out, s, res.Loss.Auth.EnabledAfter)
