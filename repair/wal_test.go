@@ -358,8 +358,9 @@ func entryAt(t *testing.T, dir string, index uint64) (string, fixture.Frame) {
 
 // TestWALFromTheDBThenItsOwnEntries: a single etcd 3.6 member killed
 // (SIGKILL) while its db lags its WAL, whose WAL is then damaged below the
-// db's consistent index: the output's WAL starts from the db, the member's
-// own entries after it follow with the input's commit, nothing is lost,
+// db's consistent index (and one bit flipped above it): the output's WAL
+// starts from the db, the member's own entries after it follow (the bit
+// flipped back) with the input's commit, nothing is lost,
 // and real etcd, applying those entries on start, answers as on the
 // undamaged member.
 func TestWALFromTheDBThenItsOwnEntries(t *testing.T) {
@@ -379,8 +380,13 @@ func TestWALFromTheDBThenItsOwnEntries(t *testing.T) {
 	src := fixture.CopyDir(t, gen)
 	seg, f := entryAt(t, src, ci-5)
 	fixture.WriteAt(t, seg, f.End()-f.Pad-16, bytes.Repeat([]byte{0xa5}, 16))
+	fseg, ff := entryAt(t, src, ci+10) // one bit of an entry after the db's: flipped back
+	fixture.FlipBit(t, fseg, ff.End()-ff.Pad-1, 4)
 	defer etcdtest.RequireUnchanged(t, src)()
 	res, out := repairWAL(t, src, nil)
+	if len(res.Flipped) != 1 || res.Flipped[0].Index != ci+10 {
+		t.Errorf("flipped %+v, want the bit of entry %d", res.Flipped, ci+10)
+	}
 	if s := res.FromDB; s == nil || s.Index != ci || len(res.Lost) != 0 || res.LastIndex != last || res.Commit != clean.Commit ||
 		!slices.Equal(res.AfterCut, []repair.LogRange{{From: "wal", First: ci + 1, Last: last}}) {
 		t.Fatalf("from the db %+v, lost %v, last %d, commit %d, after the cut %+v; want the WAL from the db at %d, then entries %d to %d from the WAL, committed as in the input",

@@ -214,6 +214,8 @@ func (rw *rewrite) finish(base joint, refs []logRef, srcs []*logSource) error {
 		}
 		if r.src > 0 {
 			commit = max(commit, srcs[r.src].commit)
+		} else if fx := srcs[0].flips[frameAt{r.seg, r.off}]; fx != nil {
+			res.Flipped = append(res.Flipped, fx.Flip)
 		}
 		last = joint{r.index, r.term, r.src}
 	}

@@ -62,6 +62,8 @@ func (rw *rewrite) restart(s *replay.Snapshot) error {
 	}
 	w := &segWriter{dir: dir, segBytes: rw.out.segBytes, meta: rw.meta, state: st}
 	rw.out, rw.state, rw.snapIndex = w, walfmt.HardState{}, s.Index
+	// What the rewrite cleared and flipped back is no longer written.
+	rw.res.Cleared, rw.res.Garbage, rw.res.Flipped = 0, 0, []Flip{}
 	cs := s.ConfState
 	for _, r := range []struct {
 		t    walfmt.RecordType
