@@ -114,6 +114,9 @@ func (s *segWriter) abort() {
 // segment once it holds that many bytes, so every segment but the last
 // holds at least as many, and the last is preallocated to it.
 func segmentBytes(segs []walfmt.Segment) int64 {
+	if len(segs) == 0 {
+		return 64 * 1000 * 1000 // etcd's default
+	}
 	if len(segs) == 1 {
 		return max(segs[0].Size, 4096)
 	}
