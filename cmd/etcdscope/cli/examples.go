@@ -80,8 +80,12 @@ var examples = map[string]string{
 	"etcdscope compare": `  etcdscope compare /var/lib/etcd-1 /var/lib/etcd-2 /var/lib/etcd-3
   etcdscope compare /var/lib/etcd-1 /var/lib/etcd-2 /var/lib/etcd-3 --self-check -w json`,
 
-	"etcdscope repair": `  etcdscope repair wal testdata/sample --out /tmp/repaired --dry-run
+	"etcdscope repair": `  etcdscope repair auto testdata/sample --out /tmp/repaired --dry-run
+  etcdscope repair wal testdata/sample --out /tmp/repaired --dry-run
   etcdscope repair bolt testdata/sample --out /tmp/db`,
+	"etcdscope repair auto": `  # Which repair loses least, and what it would lose; then run it
+  etcdscope repair auto testdata/sample --out /tmp/repaired --dry-run
+  etcdscope repair auto /var/lib/etcd --out /var/lib/etcd.repaired --peer /var/lib/etcd-2`,
 	"etcdscope repair rebuild": `  etcdscope repair rebuild testdata/sample --out /tmp/rebuilt --dry-run
   etcdscope repair rebuild testdata/sample --out /tmp/rebuilt --bump-revision 1000000 --mark-compacted`,
 	"etcdscope repair wal": `  etcdscope repair wal testdata/sample --out /tmp/repaired --dry-run

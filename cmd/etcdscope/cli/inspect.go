@@ -3,11 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/inspect"
+	"github.com/etcdscope/etcdscope/repair"
 )
 
 func newInspectCommand(g *globalOptions) *cobra.Command {
@@ -29,19 +31,42 @@ offline; db-missing), the db's members against the WAL's conf state, and the sto
 version against the cluster version the WAL set.`,
 		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
 	}, o, func(cmd *cobra.Command, args []string) error {
-		return runCheck(cmd, o.g, args[0], func(p string) (*inspect.Report, error) { return inspect.Member(p, o.check) }, renderInspect)
+		return runCheck(cmd, o.g, args[0], o.run, renderInspect)
 	})
 }
 
-// inspectOptions are what inspect runs with: -w, and the check's options
-// (none of them on the command line yet).
+// inspectOptions are what inspect runs with: -w, and the check's options.
 type inspectOptions struct {
 	g     *globalOptions
 	check inspect.Options
+	auto  repair.AutoOptions
 }
 
-// AddFlags adds inspect's own flags: there are none besides -w.
-func (o *inspectOptions) AddFlags(*pflag.FlagSet) {}
+// AddFlags adds inspect's own flags.
+func (o *inspectOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Var(enumValue(&o.check.EtcdVersion, inspect.SupportedVersions), "etcd-version",
+		"predict what this etcd minor version does on start ("+strings.Join(inspect.SupportedVersions, ", ")+"); default: the one that wrote the member")
+	fs.StringArrayVar(&o.auto.Peers, "peer", nil, "another member's data dir the recommended repair may take entries from (repeatable)")
+}
+
+// inspectDoc is inspect's report with the repair it recommends.
+type inspectDoc struct {
+	*inspect.Report
+	Recommendation *repair.Recommendation `json:"recommendation"`
+}
+
+// run checks the member at path and names the repair that loses least.
+func (o *inspectOptions) run(path string) (*inspectDoc, error) {
+	rep, err := inspect.Member(path, o.check)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := repair.Recommend(path, rep, o.auto)
+	if err != nil {
+		rec = &repair.Recommendation{Repair: "none", Command: []string{}, Why: err.Error(), Candidates: []repair.Candidate{}}
+	}
+	return &inspectDoc{rep, rec}, nil
+}
 
 // runCheck is the body of every command that checks (inspect, wal verify,
 // snap dump): it runs check, one library call, on path and renders what it
@@ -57,11 +82,15 @@ func runCheck[R any](cmd *cobra.Command, g *globalOptions, path string, check fu
 // renderInspect writes inspect's report: with -w json the report as one
 // document (CONTRACT.md's findings and summary, and the member's summary),
 // else the summary's lines (WHAT, SUMMARY), then the findings.
-func renderInspect(out, errOut io.Writer, format outputFormat, rep *inspect.Report) error {
+func renderInspect(out, errOut io.Writer, format outputFormat, doc *inspectDoc) error {
+	rep := doc.Report
 	if format == formatJSON {
-		return writeReport(out, rep, &rep.Report)
+		return writeReport(out, doc, &rep.Report)
 	}
 	fields := rep.Fields()
+	if r := doc.Recommendation; r != nil && r.Repair != "none" {
+		fields = append(fields, [2]string{"repair", fmt.Sprintf("%s: %s (%s)", r.Repair, strings.Join(r.Command, " "), r.Loss.Summary())})
+	}
 	if format == formatTable {
 		if err := renderTable(out, []string{"WHAT", "SUMMARY"}, fieldRows(fields)); err != nil {
 			return err

@@ -22,7 +22,7 @@ inspect, and only then renamed to --out: a repair killed midway leaves nothing
 there. --dry-run says what the output would keep and what it would drop (by
 raft index, revision and key) and writes nothing.`,
 	}
-	c.AddCommand(newRepairRebuildCommand(g), newRepairWALCommand(g), newRepairBoltCommand(g), newRepairSalvageCommand(g))
+	c.AddCommand(newRepairAutoCommand(g), newRepairRebuildCommand(g), newRepairWALCommand(g), newRepairBoltCommand(g), newRepairSalvageCommand(g))
 	return c
 }
 
@@ -96,6 +96,39 @@ func (o *repairOptions) check(what string) error {
 		return usagef("--out %s is required: repair writes to a new path and never touches its input", what)
 	}
 	return nil
+}
+
+// ---- repair auto ----
+
+type repairAutoOptions struct {
+	repairOptions
+	peers []string
+}
+
+func (o *repairAutoOptions) AddFlags(fs *pflag.FlagSet) {
+	o.addFlags(fs, "the new data dir", "say which repair would run and what it would lose", "a db to start a replay from when the WAL does not start at index 1")
+	fs.StringArrayVar(&o.peers, "peer", nil, "another member's data dir to take entries from that are missing or damaged locally (repeatable)")
+}
+
+func newRepairAutoCommand(g *globalOptions) *cobra.Command {
+	o := &repairAutoOptions{}
+	return leaf(&cobra.Command{
+		Use:   "auto DATA_DIR --out DIR",
+		Short: "The repair that loses least, as inspect recommends it",
+		Long: `Checks the member as inspect does, tries every repair that applies in a dry
+run (repair wal, repair rebuild, repair bolt, repair salvage; a db repair's
+output is put into a copy of the member), and runs the one that loses least:
+the first that loses nothing any file still holds, else the one that loses
+fewest keys, then revisions, then entries. The plan lists every repair
+considered with what it would lose, then the chosen repair's own plan.`,
+		Args: exactArgs(1, "one DATA_DIR"),
+	}, o, func(cmd *cobra.Command, args []string) error {
+		if err := o.check("DIR"); err != nil {
+			return err
+		}
+		res, err := repair.Auto(args[0], o.out, repair.AutoOptions{Peers: o.peers, Base: o.base, DryRun: o.dryRun})
+		return repairDone(cmd, g.output(), o.dryRun, res, err)
+	})
 }
 
 // ---- repair rebuild ----
