@@ -44,6 +44,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // etcdDecoder follows etcd's decoder over segs.
 type etcdDecoder struct {
+	v    string // etcd's minor version: 3.5's errors carry no position
 	segs []walfmt.Segment
 	seg  int
 	off  int64 // etcd's lastValidOff in segs[seg]
@@ -96,7 +97,10 @@ func (d *etcdDecoder) next() (rec walfmt.Record, ok bool, kind endKind, msg stri
 				if d.torn(data) {
 					return rec, false, endUnexpected, fmt.Sprintf("unexpected EOF: in file '%s' at position: %d", s.Name, d.off)
 				}
-				return rec, false, endError, fmt.Sprintf("walpb: crc mismatch: in file '%s' at position: %d", s.Name, d.off)
+				if d.v < "3.6" {
+					return rec, false, endError, "walpb: crc mismatch"
+				}
+				return rec, false, endError, fmt.Sprintf("walpb: crc mismatch: expected: %x computed: %x: in file '%s' at position: %d", rec.CRC, d.crc, s.Name, d.off)
 			}
 		}
 		d.off += 8 + recBytes + padBytes
@@ -134,8 +138,8 @@ func (d *etcdDecoder) torn(data []byte) bool {
 // (index and term; 0, 0 from the beginning), checking what it checks:
 // the CRC records, metadata, entry continuity, the start snapshot's term.
 // validOnly reads as ValidSnapshotEntries does, entries unread.
-func readAll(segs []walfmt.Segment, start walfmt.Snapshot, validOnly bool) walStop {
-	d := &etcdDecoder{segs: segs}
+func readAll(v string, segs []walfmt.Segment, start walfmt.Snapshot, validOnly bool) walStop {
+	d := &etcdDecoder{v: v, segs: segs}
 	st := walStop{lastIndex: start.Index}
 	var meta []byte
 	for {
@@ -206,8 +210,8 @@ func checkRecord(st *walStop, rec walfmt.Record, start walfmt.Snapshot, meta *[]
 // truncates the segment at the frame that failed (keeping a .broken
 // copy). It reports the offset it truncates at, or ok false when Repair
 // fails (or finds nothing to cut).
-func repairLast(last walfmt.Segment) (off int64, ok bool) {
-	d := &etcdDecoder{segs: []walfmt.Segment{last}}
+func repairLast(v string, last walfmt.Segment) (off int64, ok bool) {
+	d := &etcdDecoder{v: v, segs: []walfmt.Segment{last}}
 	for {
 		rec, ok, kind, _ := d.next()
 		switch {

@@ -137,9 +137,17 @@ func (b *boot) bootDB(dbName string, db *dbFacts) {
 		case p.kind == pageFreelist:
 			b.act(dbName, -1, int64(p.id), false, "bbolt panics reading the freelist: invalid freelist page: %d, page type is %s", p.id, p.typ)
 			b.refuse(fmt.Sprintf("invalid freelist page: %d, page type is %s", p.id, p.typ))
+		case p.kind == pageFreeBeyond:
+			msg := fmt.Sprintf("pgid (%d) above high water mark (%d)", p.self, p.hwm)
+			b.act(dbName, -1, int64(p.id), false, "bbolt hands out page %d, which the freelist lists, at etcd's first commit and panics: %s", p.self, msg)
+			b.refuse(msg)
 		case p.kind == pageInUseFree:
-			b.act(dbName, -1, int64(p.id), false, "the freelist lists in-use page %d: etcd's first commits reuse it, overwriting live data, and bbolt then panics (page %d already freed)", p.id, p.id)
-			b.worsen(Damages, fmt.Sprintf("the freelist lists page %d, which the tree uses: etcd's first commits write over it", p.id))
+			b.act(dbName, -1, int64(p.id), false, "the freelist lists in-use page %d: etcd's first commits reuse it, writing over live data", p.id)
+			then := "etcd 3.6 and later then panic reading it back (e.g. invalid revision length)"
+			if b.v < "3.6" {
+				then = "etcd 3.5 serves on, and the db fails bbolt's check and the next start"
+			}
+			b.worsen(Damages, fmt.Sprintf("the freelist lists page %d, which the tree uses: etcd's first commit at start writes over it; %s", p.id, then))
 		case p.kind == pageTree:
 			msg := fmt.Sprintf("Page expected to be: %d, but self identifies as %d", p.id, p.self)
 			if p.self == p.id {
@@ -151,20 +159,25 @@ func (b *boot) bootDB(dbName string, db *dbFacts) {
 	}
 }
 
-// metas: bbolt uses the valid meta with the higher txid.
+// metas: bbolt uses the valid meta with the higher txid. Whether the
+// broken one was older or newer shows in its txid when that survived.
 func (b *boot) metas(dbName string, db *dbFacts) {
 	for i, m := range db.metas {
 		if m.Valid() {
 			continue
 		}
 		other := db.metas[1-i]
-		if other.TxID+1 == m.TxID || m.TxID == 0 && other.TxID%2 != uint64(i) {
-			b.act(dbName, -1, int64(i), true, "bbolt falls back to meta %d (txid %d), one transaction older; etcd then applies again the WAL's entries above that state's consistent_index", 1-i, other.TxID)
-			b.change("the db's last transaction (meta %d) is dropped: bbolt opens meta %d, txid %d, and etcd applies the WAL's entries again from there", i, 1-i, other.TxID)
-			continue
+		var what string
+		switch {
+		case m.TxID == other.TxID+1:
+			what = fmt.Sprintf("drops the db's last transaction (txid %d, meta %d of %s): bbolt opens meta %d, txid %d, and etcd applies the WAL's entries past its consistent_index again", m.TxID, i, dbName, 1-i, other.TxID)
+		case m.TxID+1 == other.TxID:
+			what = fmt.Sprintf("rewrites the broken meta %d of %s at its first commit; bbolt opens meta %d, txid %d, the newest", i, dbName, 1-i, other.TxID)
+		default:
+			what = fmt.Sprintf("rewrites the broken meta %d of %s at its first commit; bbolt opens meta %d, txid %d (if the broken meta was newer, etcd applies the WAL's entries past that state's consistent_index again)", i, dbName, 1-i, other.TxID)
 		}
-		b.act(dbName, -1, int64(i), true, "bbolt uses meta %d (txid %d); etcd's next commit rewrites meta %d", 1-i, other.TxID, i)
-		b.change("meta %d is rewritten by etcd's next commit", i)
+		b.act(dbName, -1, int64(i), true, "etcd %s", what)
+		b.change("%s", what)
 	}
 }
 

@@ -25,14 +25,16 @@ type dbFacts struct {
 type pageKind int
 
 const (
-	pageTree      pageKind = iota // a tree page that is not what its parent says
-	pageFreelist                  // the freelist page is not a freelist
-	pageInUseFree                 // the freelist lists a page the tree uses
+	pageTree       pageKind = iota // a tree page that is not what its parent says
+	pageFreelist                   // the freelist page is not a freelist
+	pageFreeBeyond                 // the freelist lists a page at or past the high-water mark
+	pageInUseFree                  // the freelist lists a page the tree uses
 )
 
 type badPage struct {
 	kind  pageKind
 	id    uint64
+	hwm   uint64
 	self  uint64 // the id its header gives
 	flags uint16
 	typ   string // bbolt's name of its type
@@ -52,6 +54,11 @@ func newDBFacts(db *boltfmt.DB, walk *boltfmt.Report) *dbFacts {
 		}
 		bp := badPage{id: uint64(pe.Page)}
 		switch {
+		case errors.Is(p, boltfmt.ErrFreelistInvalid) && pe.Page == db.Meta().Freelist && strings.HasPrefix(pe.Detail, "lists page "):
+			bp.kind, bp.hwm = pageFreeBeyond, uint64(walk.HWM)
+			fmt.Sscanf(pe.Detail, "lists page %d", &bp.self)
+			d.pages = append(d.pages, bp)
+			continue
 		case errors.Is(p, boltfmt.ErrFreelistInvalid) && pe.Page == db.Meta().Freelist:
 			bp.kind = pageFreelist
 		case errors.Is(p, boltfmt.ErrPageDoubleUse) && strings.Contains(pe.Detail, "reachable and free"):
@@ -129,9 +136,10 @@ func predict(v string, m memberFacts) *boot {
 // bootWAL follows etcd from ValidSnapshotEntries to handing raft its log.
 func (b *boot) bootWAL(m memberFacts) {
 	segs := m.segs
-	valid := readAll(segs, walfmt.Snapshot{}, true)
+	valid := readAll(b.v, segs, walfmt.Snapshot{}, true)
 	if valid.kind == endError {
-		b.walRefuses(segs[valid.seg], valid.off, valid.msg)
+		// wal.ValidSnapshotEntries fails the bootstrap.
+		b.walRefuses(segs[valid.seg], valid.off, "discovery failed: "+valid.msg)
 		return
 	}
 	var walSnaps []snapfmt.SnapshotID
@@ -182,7 +190,11 @@ func (b *boot) snapDB(m memberFacts, idx uint64) bool {
 			}
 		}
 	}
-	b.refuse(fmt.Sprintf("failed to find database snapshot file (snap: snapshot file doesn't exist): etcd loads snapshot %d, which is ahead of the db", idx))
+	if m.db == nil {
+		b.verdict.Changes = append(b.verdict.Changes, fmt.Sprintf("creates an empty %s and leaves it behind", m.dbName))
+	}
+	b.codeAct("db-missing", false, "etcd refuses to start: snapshot %d is ahead of the (new, empty) db and there is no %s", idx, snapfmt.DBName(idx))
+	b.refuse("failed to recover v3 backend from snapshot: failed to find database snapshot file (snap: snapshot file doesn't exist)")
 	return false
 }
 
@@ -200,7 +212,7 @@ func selectSegments(segs []walfmt.Segment, index uint64) []walfmt.Segment {
 // readWAL is openWALFromSnapshot: ReadAll in write mode, Repair once on
 // an unexpected EOF, and the zero-fill after the last record.
 func (b *boot) readWAL(sel []walfmt.Segment, snap walfmt.Snapshot) (walStop, bool) {
-	st := readAll(sel, snap, false)
+	st := readAll(b.v, sel, snap, false)
 	last := sel[len(sel)-1]
 	lastName := b.rel(last.Path)
 	if st.kind == endUnexpected {
@@ -208,7 +220,7 @@ func (b *boot) readWAL(sel []walfmt.Segment, snap walfmt.Snapshot) (walStop, boo
 			b.walRefuses(sel[st.seg], st.off, "failed to read WAL, cannot be repaired: "+st.msg)
 			return st, false
 		}
-		off, ok := repairLast(last)
+		off, ok := repairLast(b.v, last)
 		if !ok {
 			b.walRefuses(last, st.off, "failed to repair WAL: "+st.msg)
 			return st, false
@@ -217,7 +229,7 @@ func (b *boot) readWAL(sel []walfmt.Segment, snap walfmt.Snapshot) (walStop, boo
 		b.change("truncates %s at %#x, the torn write at its end (a copy is kept as %s.broken)", lastName, off, last.Name)
 		cut := append([]walfmt.Segment(nil), sel...)
 		cut[len(cut)-1].Size = off
-		if st = readAll(cut, snap, false); st.kind != endEOF {
+		if st = readAll(b.v, cut, snap, false); st.kind != endEOF {
 			b.walRefuses(cut[st.seg], st.off, "failed to read WAL, cannot be repaired: "+st.msg)
 			return st, false
 		}
