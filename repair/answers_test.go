@@ -1,11 +1,17 @@
 package repair_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 )
@@ -68,10 +74,7 @@ func serveAnswers(t *testing.T, m *etcdtest.Member, revs []int64) answers {
 		if !ok {
 			continue
 		}
-		a.Logins[u] = "ok"
-		if _, err := loginAs(m, u+":"+pw); err != nil {
-			a.Logins[u] = err.Error()
-		}
+		a.Logins[u] = login(t, m, u, pw)
 	}
 	for _, r := range lines(m.Ctl(t, "role", "list")) {
 		var role struct {
@@ -106,12 +109,19 @@ func serveAnswers(t *testing.T, m *etcdtest.Member, revs []int64) answers {
 	return a
 }
 
-// loginAs runs a read as user:password.
-func loginAs(m *etcdtest.Member, auth string) ([]byte, error) {
-	saved := m.Auth
-	defer func() { m.Auth = saved }()
-	m.Auth = auth
-	return m.CtlErr("get", "--count-only", "")
+// login authenticates as user with password: "ok", or etcd's error.
+func login(t *testing.T, m *etcdtest.Member, user, password string) string {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{m.ClientURL}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cli.Authenticate(ctx, user, password); err != nil {
+		return rpctypes.ErrorDesc(err)
+	}
+	return "ok"
 }
 
 func mustJSON(t *testing.T, b []byte, v any) {

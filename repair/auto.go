@@ -6,10 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/replay"
 )
 
@@ -37,7 +39,9 @@ type Candidate struct {
 }
 
 // Recommendation is the repair that loses least, with its predicted loss
-// and its command line.
+// and its command line. Its loss is CONTRACT.md's summary: counts of
+// entries and revisions, and lists of the keys, leases, auth changes and
+// members lost; Detail is the whole [Loss].
 type Recommendation struct {
 	Repair string `json:"repair"` // "none" when etcd starts on the member as it is without loss
 	// Command is the repair auto command line that runs it;
@@ -46,8 +50,9 @@ type Recommendation struct {
 	// the member).
 	Command       []string `json:"command"`
 	RepairCommand []string `json:"repair_command"`
-	Why     string   `json:"why"`
-	Loss    *Loss    `json:"loss"`
+	Why    string       `json:"why"`
+	Loss   *LossSummary `json:"loss"`
+	Detail *Loss        `json:"loss_detail"`
 	// Candidates are every repair considered, in the order tried.
 	Candidates []Candidate `json:"candidates"`
 }
@@ -75,7 +80,7 @@ func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendat
 		}
 	}
 	names := candidates(rep)
-	r := &Recommendation{Repair: "none", Command: []string{}, RepairCommand: []string{}, Candidates: []Candidate{}, Loss: &Loss{}}
+	r := &Recommendation{Repair: "none", Command: []string{}, RepairCommand: []string{}, Candidates: []Candidate{}, Loss: newLoss().Summarize()}
 	if len(names) == 0 {
 		r.Why = rep.Verdict.Message
 		return r, nil
@@ -95,7 +100,7 @@ func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendat
 		if best < 0 || c.Loss.less(r.Candidates[best].Loss) {
 			best = i
 		}
-		if c.Loss.None() {
+		if c.Loss != nil && c.Loss.None() {
 			break
 		}
 	}
@@ -103,7 +108,7 @@ func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendat
 		return nil, fmt.Errorf("repair: no repair applies to %s: %s", path, r.Candidates[len(r.Candidates)-1].Error)
 	}
 	c := r.Candidates[best]
-	r.Repair, r.Loss = c.Repair, c.Loss
+	r.Repair, r.Loss, r.Detail = c.Repair, c.Loss.Summarize(), c.Loss
 	r.Command = autoCommand(path, path+".repaired", opts)
 	r.RepairCommand = command(c.Repair, path, path+".repaired", opts)
 	r.Why = why(rep, c)
@@ -131,7 +136,7 @@ func Auto(path, out string, opts AutoOptions) (*AutoResult, error) {
 	if c.Error != "" {
 		return nil, errors.New(c.Error)
 	}
-	res.Plan, res.Loss = c.plan, c.Loss
+	res.Plan, res.Loss, res.Detail = c.plan, c.Loss.Summarize(), c.Loss
 	return res, nil
 }
 
@@ -173,13 +178,13 @@ func tryRepair(name, path, out string, opts AutoOptions) Candidate {
 		var r *WALResult
 		r, err = WALPath(path, out, opts.Peers, WALOptions{Replay: replay.Options{Base: opts.Base}, DryRun: opts.DryRun, Verify: opts.Verify})
 		if err == nil {
-			c.plan, c.Loss = r, r.lossOrEmpty()
+			c.plan, c.Loss = r, r.Loss
 		}
 	case "rebuild":
 		var r *RebuildResult
 		r, err = RebuildPath(path, out, RebuildOptions{Replay: replay.Options{Base: opts.Base}, DryRun: opts.DryRun, Verify: opts.Verify})
 		if err == nil {
-			c.plan, c.Loss = r, r.lossOrEmpty()
+			c.plan, c.Loss = r, r.Loss
 		}
 	case "bolt", "salvage":
 		c.plan, c.Loss, err = withRepairedDB(name, path, out, opts)
@@ -219,12 +224,12 @@ func withRepairedDB(name, path, out string, opts AutoOptions) (Plan, *Loss, erro
 	if name == "bolt" {
 		var r *BoltResult
 		if r, err = BoltPath(path, db, BoltOptions{}); err == nil {
-			plan, loss = r, r.lossOrEmpty()
+			plan, loss = r, r.Loss
 		}
 	} else {
 		var r *SalvageResult
 		if r, err = SalvagePath(path, db, SalvageOptions{Replay: replay.Options{Base: opts.Base}}); err == nil {
-			plan, loss = r, r.lossOrEmpty()
+			plan, loss = r, r.Loss
 		}
 	}
 	if err != nil {
@@ -301,7 +306,7 @@ func autoCommand(path, out string, opts AutoOptions) []string {
 func why(rep *inspect.Report, c Candidate) string {
 	v := rep.Verdict
 	head := fmt.Sprintf("etcd %s %s", v.EtcdVersion, v.Outcome)
-	if c.Loss.None() {
+	if c.Loss != nil && c.Loss.None() {
 		return head + "; repair " + c.Repair + " loses nothing any file still holds"
 	}
 	return head + "; repair " + c.Repair + " loses least of the repairs that apply"
@@ -316,10 +321,110 @@ func (r *AutoResult) Describe(w io.Writer, o DescribeOptions) {
 		case c.Error != "":
 			d.line("  considered repair %s: cannot be used: %s", c.Repair, c.Error)
 		default:
-			d.line("  considered repair %s: %s", c.Repair, c.Loss.Summary())
+			d.line("  considered repair %s: %s", c.Repair, c.Loss.Summarize())
 		}
 	}
 	if r.Plan != nil {
 		r.Plan.Describe(w, o)
 	}
+}
+
+// LossSummary is a loss as CONTRACT.md's recommendation carries it.
+type LossSummary struct {
+	// Measured is false when the loss could not be measured (Problem
+	// says why): nothing is then known to be kept.
+	Measured  bool     `json:"measured"`
+	Problem   string   `json:"problem,omitempty"`
+	Entries   int      `json:"entries"`
+	Revisions int64    `json:"revisions"`
+	Keys      []string `json:"keys"`
+	Leases    []string `json:"leases"`
+	Auth      []string `json:"auth"`
+	Members   []string `json:"members"`
+	Other     []string `json:"other"` // alarms, cluster and storage versions
+}
+
+// Summarize is the loss as a recommendation carries it; a nil loss (one
+// that could not be measured) is unmeasured.
+func (l *Loss) Summarize() *LossSummary {
+	s := &LossSummary{Keys: []string{}, Leases: []string{}, Auth: []string{}, Members: []string{}, Other: []string{}}
+	if l == nil {
+		s.Problem = "the loss could not be measured"
+		return s
+	}
+	s.Measured, s.Problem, s.Entries, s.Revisions = l.Problem == "", l.Problem, l.Entries, l.Revisions.Records
+	for _, k := range l.Keys {
+		s.Keys = append(s.Keys, textfmt.Bare(k.Key))
+	}
+	for _, le := range l.Leases {
+		s.Leases = append(s.Leases, le.describe())
+	}
+	if !l.Auth.none() {
+		s.Auth = append(s.Auth, l.Auth.describe())
+	}
+	for _, m := range l.Members {
+		s.Members = append(s.Members, m.describe())
+	}
+	for _, a := range l.Alarms.Lost {
+		s.Other = append(s.Other, "alarm lost: "+a)
+	}
+	for _, a := range l.Alarms.Added {
+		s.Other = append(s.Other, "alarm added: "+a)
+	}
+	if v := l.ClusterVersion; v.Before != v.After {
+		s.Other = append(s.Other, "cluster version "+v.Before+" → "+v.After)
+	}
+	if v := l.StorageVersion; v.Before != v.After {
+		s.Other = append(s.Other, "storage version "+v.Before+" → "+v.After)
+	}
+	return s
+}
+
+// none reports whether the summary says nothing is lost.
+func (s *LossSummary) none() bool {
+	return s.Measured && s.Entries == 0 && s.Revisions == 0 && len(s.Keys)+len(s.Leases)+len(s.Auth)+len(s.Members)+len(s.Other) == 0
+}
+
+// String says it in one line.
+func (s *LossSummary) String() string {
+	switch {
+	case !s.Measured:
+		return "loss not measured: " + s.Problem
+	case s.none():
+		return "loses nothing"
+	}
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, plural(n, what)))
+		}
+	}
+	add(len(s.Keys), "key")
+	add(int(s.Revisions), "revision")
+	add(s.Entries, "entry")
+	add(len(s.Leases), "lease")
+	add(len(s.Members), "member")
+	out := "loses " + strings.Join(parts, ", ")
+	if len(parts) == 0 {
+		out = "loses"
+	}
+	for _, a := range append(s.Auth, s.Other...) {
+		out += "; " + a
+	}
+	return out
+}
+
+// less orders losses: an unmeasured loss is the worst, then by keys,
+// revisions, entries, leases, auth, members and the rest.
+func (l *Loss) less(o *Loss) bool {
+	if l == nil || o == nil {
+		return l != nil && o == nil
+	}
+	a, b := l.Summarize(), o.Summarize()
+	if a.Measured != b.Measured {
+		return a.Measured
+	}
+	ka := []int64{int64(len(a.Keys)), a.Revisions, int64(a.Entries), int64(len(a.Leases)), int64(len(a.Auth)), int64(len(a.Members)), int64(len(a.Other))}
+	kb := []int64{int64(len(b.Keys)), b.Revisions, int64(b.Entries), int64(len(b.Leases)), int64(len(b.Auth)), int64(len(b.Members)), int64(len(b.Other))}
+	return slices.Compare(ka, kb) < 0
 }

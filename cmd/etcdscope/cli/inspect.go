@@ -63,7 +63,7 @@ func (o *inspectOptions) run(path string) (*inspectDoc, error) {
 	}
 	rec, err := repair.Recommend(path, rep, o.auto)
 	if err != nil {
-		rec = &repair.Recommendation{Repair: "none", Command: []string{}, Why: err.Error(), Candidates: []repair.Candidate{}}
+		rec = &repair.Recommendation{Repair: "none", Command: []string{}, RepairCommand: []string{}, Why: err.Error(), Candidates: []repair.Candidate{}, Loss: (*repair.Loss)(nil).Summarize()}
 	}
 	return &inspectDoc{rep, rec}, nil
 }
@@ -89,7 +89,7 @@ func renderInspect(out, errOut io.Writer, format outputFormat, doc *inspectDoc) 
 	}
 	fields := rep.Fields()
 	if r := doc.Recommendation; r != nil && r.Repair != "none" {
-		fields = append(fields, [2]string{"repair", fmt.Sprintf("%s: %s (%s)", r.Repair, strings.Join(r.Command, " "), r.Loss.Summary())})
+		fields = append(fields, [2]string{"repair", fmt.Sprintf("%s: %s (%s)", r.Repair, strings.Join(r.Command, " "), r.Loss)})
 	}
 	if format == formatTable {
 		if err := renderTable(out, []string{"WHAT", "SUMMARY"}, fieldRows(fields)); err != nil {
