@@ -54,9 +54,20 @@ func RebuildPath(path, out string, opts RebuildOptions) (*RebuildResult, error) 
 		opts.Replay.AutoBase = l.SnapDir
 		if opts.Reference == "" {
 			opts.Reference = l.DB
+			// A db that is missing or damaged is no reference; a WAL
+			// from index 1 holds every entry any db of it applied.
+			if fromStart(segs) && (l.DB == "" || inspect.VerifyDB(l.DB) != nil) {
+				opts.Reference, opts.wholeLog = "", true
+			}
 		}
 		return Rebuild(segs, out, opts)
 	})
+}
+
+// fromStart reports whether a WAL's first segment is etcd's first: it
+// holds the log from index 1.
+func fromStart(segs []walfmt.Segment) bool {
+	return len(segs) > 0 && segs[0].NameOK && segs[0].Seq == 0 && segs[0].Index == 0
 }
 
 // WALPath is [WAL] of the member at path, a data dir or member dir; peers

@@ -30,6 +30,9 @@ type RebuildOptions struct {
 	// Reference, when set, is the db the plan's loss is measured against
 	// (RebuildPath sets the member's own, when it has one).
 	Reference string
+	// wholeLog: the loss is measured against the WAL, which holds the log
+	// from index 1 (RebuildPath, when the db is missing or damaged).
+	wholeLog bool
 	// DryRun builds the member to say what it would hold, then removes it.
 	DryRun bool
 	// Verify, when set, replaces the check of the output before it is
@@ -95,8 +98,12 @@ func Rebuild(segs []walfmt.Segment, out string, opts RebuildOptions) (*RebuildRe
 	if r.Dropped, err = entriesAfter(segs, res.AppliedIndex); err != nil {
 		return nil, err
 	}
-	if opts.Reference != "" {
+	switch {
+	case opts.Reference != "":
 		r.Loss = memberLoss(opts.Reference, "the member's db", st.Path(), st.tmp, len(r.Dropped))
+	case opts.wholeLog:
+		r.Loss = newLoss()
+		r.Loss.Reference, r.Loss.Entries = "the WAL, which holds every entry from index 1 (the db is missing or damaged)", len(r.Dropped)
 	}
 	if opts.DryRun {
 		return r, nil
