@@ -93,6 +93,7 @@ func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendat
 	best := -1
 	for i, name := range names {
 		c := tryRepair(name, path, filepath.Join(tmp, name), opts)
+		c.Command = command(name, path, path+".repaired", opts) // the dry run wrote under tmp
 		r.Candidates = append(r.Candidates, c)
 		if c.Error != "" {
 			continue

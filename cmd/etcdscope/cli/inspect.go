@@ -28,7 +28,19 @@ consistent_index against the WAL (db-ahead-of-wal, db-behind-wal), the WAL's
 snapshot records against the .snap and .snap.db files (wal-snapshot-missing,
 snapdb-missing: etcd's "failed to find database snapshot file" panic, found
 offline; db-missing), the db's members against the WAL's conf state, and the storage
-version against the cluster version the WAL set.`,
+version against the cluster version the WAL set.
+
+The verdict says what real etcd does when it starts on the member: starts,
+self-repairs (it truncates a torn tail, zero-fills tail garbage, renames a bad
+.snap, falls back to the other meta, and loses nothing acknowledged), refuses
+(with the message etcd prints), damages (it writes over live data) or
+serves-wrong-data. The version is the one that wrote the member (the db's
+storage version, else the WAL's cluster version); --etcd-version asks about
+another. Each finding says what etcd does about it; what etcd repairs by itself
+without loss is a warning, so a member etcd starts on without loss exits 0.
+
+Then inspect names the repair that loses least, tried in a dry run, with what
+it would lose and the repair auto command line that runs it.`,
 		Args: exactArgs(1, "one DATA_DIR (etcd --data-dir or member dir)"),
 	}, o, func(cmd *cobra.Command, args []string) error {
 		return runCheck(cmd, o.g, args[0], o.run, renderInspect)
