@@ -36,6 +36,7 @@ type Candidate struct {
 	Loss    *Loss    `json:"loss"`
 	Error   string   `json:"error,omitempty"`
 	plan    Plan
+	err     error
 }
 
 // Recommendation is the repair that loses least, with its predicted loss
@@ -134,8 +135,8 @@ func Auto(path, out string, opts AutoOptions) (*AutoResult, error) {
 		name = "copy"
 	}
 	c := tryRepair(name, path, out, opts)
-	if c.Error != "" {
-		return nil, errors.New(c.Error)
+	if c.err != nil {
+		return nil, c.err
 	}
 	res.Plan, res.Loss, res.Detail = c.plan, c.Loss.Summarize(), c.Loss
 	return res, nil
@@ -193,7 +194,7 @@ func tryRepair(name, path, out string, opts AutoOptions) Candidate {
 		err = fmt.Errorf("repair: no repair %q", name)
 	}
 	if err != nil {
-		c.Error = err.Error()
+		c.Error, c.err = err.Error(), err
 	}
 	return c
 }

@@ -46,6 +46,10 @@ func TestNothingAtOutUntilVerified(t *testing.T) {
 			_, err := repair.Salvage(db, out, repair.SalvageOptions{Verify: v})
 			return err
 		},
+		"auto": func(out string, v repair.Verify) error {
+			_, err := repair.Auto(src, out, repair.AutoOptions{Verify: v})
+			return err
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			parent := t.TempDir()
