@@ -60,6 +60,7 @@ type DBSummary struct {
 	ConsistentIndex uint64 `json:"consistent_index"`
 	Term            uint64 `json:"term"`
 	StorageVersion  string `json:"storage_version,omitempty"`
+	ClusterVersion  string `json:"cluster_version,omitempty"` // the cluster bucket's
 }
 
 // SnapInventory lists the files of member/snap by kind.
@@ -130,11 +131,14 @@ func Member(path string, opts Options) (*Report, error) {
 // predict sets the verdict: what etcd of the version asked for (or that
 // wrote the member) does when it starts on it.
 func (rep *Report) predict(l datadir.Layout, opts Options, facts *walFacts, sd *snapfmt.Dir, df *dbFacts) error {
-	storage := ""
+	storage, cluster := "", facts.clusterVersion
 	if rep.DB != nil {
 		storage = rep.DB.StorageVersion
+		if rep.DB.ClusterVersion != "" {
+			cluster = rep.DB.ClusterVersion
+		}
 	}
-	v, from := memberVersion(storage, facts.clusterVersion)
+	v, from := memberVersion(storage, cluster)
 	if opts.EtcdVersion != "" {
 		v, from = majorMinor(strings.TrimPrefix(opts.EtcdVersion, "v")), "--etcd-version"
 	}
@@ -215,6 +219,9 @@ func (rep *Report) checkDB(l datadir.Layout) (*mvccview.Store, *dbFacts, error) 
 	}
 	d.Revision, d.CompactRevision, d.ConsistentIndex, d.Term = st.CurrentRev, st.CompactRev, st.Meta.ConsistentIndex, st.Meta.Term
 	d.StorageVersion = st.Meta.StorageVersion
+	if c, err := st.Cluster(); err == nil {
+		d.ClusterVersion = c.ClusterVersion
+	}
 	df.ci, df.readable = st.Meta.ConsistentIndex, db.Active >= 0
 	rep.Checked = append(rep.Checked, "mvcc")
 	return st, df, nil

@@ -59,13 +59,13 @@ var SupportedVersions = []string{"3.5", "3.6", "3.7"}
 
 // memberVersion is the etcd minor version that wrote the member: the
 // db's storage version (3.6 and later write it), else the cluster version
-// the WAL last set, else 3.5.
+// (the db's cluster bucket, else the one the WAL last set), else 3.5.
 func memberVersion(storage, cluster string) (v, from string) {
 	switch {
 	case storage != "":
 		return majorMinor(storage), "db storage version"
 	case cluster != "":
-		return majorMinor(cluster), "wal cluster version"
+		return majorMinor(cluster), "cluster version"
 	}
 	return "3.5", "default"
 }

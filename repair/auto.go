@@ -80,6 +80,7 @@ func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendat
 			return nil, err
 		}
 	}
+	opts.DryRun = true // a recommendation writes nothing but its dry runs, in a temporary dir
 	names := candidates(rep)
 	r := &Recommendation{Repair: "none", Command: []string{}, RepairCommand: []string{}, Candidates: []Candidate{}, Loss: newLoss().Summarize()}
 	if len(names) == 0 {
@@ -159,6 +160,8 @@ func candidates(rep *inspect.Report) []string {
 		}
 	}
 	switch {
+	case db && wal:
+		return []string{"wal+rebuild", "rebuild", "bolt", "salvage"}
 	case db && metaOnly:
 		return []string{"bolt", "rebuild", "salvage"}
 	case db:
@@ -188,6 +191,8 @@ func tryRepair(name, path, out string, opts AutoOptions) Candidate {
 		if err == nil {
 			c.plan, c.Loss = r, r.Loss
 		}
+	case "wal+rebuild":
+		c.plan, c.Loss, err = walThenRebuild(path, out, opts)
 	case "bolt", "salvage":
 		c.plan, c.Loss, err = withRepairedDB(name, path, out, opts)
 	default:
@@ -197,6 +202,34 @@ func tryRepair(name, path, out string, opts AutoOptions) Candidate {
 		c.Error, c.err = err.Error(), err
 	}
 	return c
+}
+
+// walThenRebuild repairs the WAL of the member at path into a temporary
+// member, then rebuilds the db from that WAL into out: for a member whose
+// WAL and db are both damaged. Its loss is the rebuild's, plus the entries
+// the WAL repair could not keep.
+func walThenRebuild(path, out string, opts AutoOptions) (Plan, *Loss, error) {
+	tmp, err := os.MkdirTemp("", "etcdscope-auto-wal-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(tmp)
+	mid := filepath.Join(tmp, "member")
+	// The intermediate member still has the damaged db: it is only read
+	// by the rebuild, never published.
+	accept := func(string) error { return nil }
+	w, err := WALPath(path, mid, opts.Peers, WALOptions{Replay: replay.Options{Base: opts.Base}, Verify: accept})
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := RebuildPath(mid, out, RebuildOptions{Replay: replay.Options{Base: opts.Base}, DryRun: opts.DryRun, Verify: opts.Verify})
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Loss != nil {
+		r.Loss.Entries += len(w.Lost)
+	}
+	return r, r.Loss, nil
 }
 
 // withRepairedDB writes at out a copy of the member at path whose db is
@@ -232,6 +265,11 @@ func withRepairedDB(name, path, out string, opts AutoOptions) (Plan, *Loss, erro
 		var r *SalvageResult
 		if r, err = SalvagePath(path, db, SalvageOptions{Replay: replay.Options{Base: opts.Base}}); err == nil {
 			plan, loss = r, r.Loss
+			if loss != nil && !r.KnowsLostKeys {
+				// Measured against what can be read of the input: what its
+				// damaged pages held is not known.
+				loss.Problem = "what the db's damaged pages held is not known (no WAL replays to this index)"
+			}
 		}
 	}
 	if err != nil {
@@ -274,8 +312,11 @@ func command(name, path, out string, opts AutoOptions) []string {
 	if name == "none" {
 		return []string{}
 	}
-	if name == "copy" {
+	switch name {
+	case "copy":
 		name = "wal"
+	case "wal+rebuild":
+		return []string{}
 	}
 	if name == "bolt" || name == "salvage" {
 		return []string{}

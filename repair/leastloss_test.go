@@ -78,13 +78,13 @@ func TestLeastLoss(t *testing.T) {
 }
 
 // referenceAnswers is what real etcd serves of the undamaged member.
-func referenceAnswers(t *testing.T, bins etcdtest.Bins, gen string, revs []int64) answers {
+func referenceAnswers(t *testing.T, bins etcdtest.Bins, gen string, revs []int64) servedState {
 	t.Helper()
 	return servedAnswers(t, bins, gen, revs)
 }
 
 // servedAnswers starts real etcd on a copy of dir and asks what it serves.
-func servedAnswers(t *testing.T, bins etcdtest.Bins, dir string, revs []int64) answers {
+func servedAnswers(t *testing.T, bins etcdtest.Bins, dir string, revs []int64) servedState {
 	t.Helper()
 	m := etcdtest.StartMember(t, bins, etcdtest.MemberOptions{DataDir: fixture.CopyDir(t, dir), Auth: "root:" + etcdtest.RootPassword})
 	defer m.Stop(t)

@@ -143,6 +143,11 @@ func (rw *rewrite) cutAt(fr *walfmt.Frame) {
 		if t, ok := recordType(fr); ok && t != walfmt.EntryType {
 			return // a hard state, snapshot, metadata or CRC record: no entry is lost with it
 		}
+		if res.Cut.Code == "wal-torn-tail" {
+			// A torn write never completed its fsync, so etcd never
+			// acknowledged what it held, and truncates it on start too.
+			return
+		}
 		res.Lost = append(res.Lost, Lost{Segment: fr.Segment.Name, Offset: fr.Offset, Request: "a record that does not decode (" + res.Cut.Code + "): which entry it held is not known"})
 	}
 }

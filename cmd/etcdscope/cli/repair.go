@@ -193,24 +193,34 @@ type repairWALOptions struct {
 
 func (o *repairWALOptions) AddFlags(fs *pflag.FlagSet) {
 	o.addFlags(fs, "the new data dir", "say what would be kept and lost", "a db to start a rebuilt db from when the WAL does not start at index 1")
-	fs.StringArrayVar(&o.peers, "peer", nil, "another member's data dir: say whether it still has the entries lost (repeatable)")
+	fs.StringArrayVar(&o.peers, "peer", nil, "another member's data dir to take entries from that are missing or damaged locally (repeatable)")
 }
 
 func newRepairWALCommand(g *globalOptions) *cobra.Command {
 	o := &repairWALOptions{}
 	return leaf(&cobra.Command{
 		Use:   "wal DATA_DIR --out DIR",
-		Short: "A copy of the member with its WAL cut before the first damage it cannot be read past",
-		Long: `Writes a copy of the member whose WAL is cut before its first damage that
-cannot be read past (a torn tail, a CRC mismatch, a bad length, a missing
-segment, ...), with non-zero padding and garbage after the end of the log
-cleared: the kept records are written again as etcd writes them, at the same
-offsets, their CRC chain recomputed. The db is copied when it holds nothing
-past the cut, else rebuilt by replaying the kept log (from --base FILE, or the
-newest .snap.db, when the WAL does not start at index 1); .snap files past the
-cut are left out. The plan lists every entry lost after the cut, which of the
-members given with --peer DIR still hold them, and the keys whose state the
-output does not have.`,
+		Short: "A copy of the member whose WAL keeps everything the evidence still holds",
+		Long: `Writes a copy of the member whose WAL loses nothing the files still hold:
+- a flipped bit that explains a record's damage (one bit makes its CRC match,
+  or makes it decode) is flipped back, when the record then fits the log: the
+  WAL is then byte for byte what etcd wrote;
+- non-zero padding and garbage after the end of the log are cleared;
+- damage it cannot read past cuts the log there, unless the db (sound, and
+  its consistent_index past the cut) already holds those entries: the WAL then
+  starts from the db, with a snapshot record and a .snap at its consistent
+  index as etcdutl snapshot restore lays them out (the member and cluster ids,
+  the hard state's term and vote kept), followed by every readable entry after
+  it;
+- entries missing or damaged locally are taken from the WAL of a --peer DIR
+  where log matching allows it (the same index and term at the join), up to
+  that peer's commit.
+The kept records are written again as etcd writes them, at the same offsets,
+their CRC chain recomputed. When the db holds entries past what is kept, it is
+rebuilt by replaying the kept log (from --base FILE, or the newest .snap.db,
+when the WAL does not start at index 1). The plan lists what was flipped back,
+where the log comes from, every entry lost, and the loss in every kind of
+state (keys, revisions, leases, auth, members).`,
 		Args: exactArgs(1, "one DATA_DIR"),
 	}, o, func(cmd *cobra.Command, args []string) error { return repairWAL(cmd, g.output(), args[0], o) })
 }

@@ -16,11 +16,11 @@ import (
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 )
 
-// answers is what a live etcd serves of a member, as the least-loss
+// servedState is what a live etcd serves of a member, as the least-loss
 // acceptance compares it: the key space, HashKV at revisions above the
 // compaction, the users (and whether each logs in with its password), the
 // roles, the leases and the members.
-type answers struct {
+type servedState struct {
 	KVs     []kv              `json:"kvs"`
 	Hashes  map[int64]string  `json:"hashes"` // revision → "hash/compact_revision"
 	Users   []string          `json:"users"`
@@ -45,9 +45,9 @@ var passwords = map[string]string{"root": etcdtest.RootPassword, "alice": etcdte
 
 // serveAnswers asks the running member m (authenticated as root) what it
 // serves; revs are the revisions to hash at.
-func serveAnswers(t *testing.T, m *etcdtest.Member, revs []int64) answers {
+func serveAnswers(t *testing.T, m *etcdtest.Member, revs []int64) servedState {
 	t.Helper()
-	a := answers{Hashes: map[int64]string{}, Logins: map[string]string{}, Roles: map[string]string{}}
+	a := servedState{Hashes: map[int64]string{}, Logins: map[string]string{}, Roles: map[string]string{}}
 	if _, err := m.CtlErr("get", "--count-only", ""); err != nil && strings.Contains(err.Error(), "authentication is not enabled") {
 		m.Auth = "" // a repair that lost auth: what it serves is then read without
 	}
@@ -146,7 +146,7 @@ func lines(b []byte) []string {
 }
 
 // diffAnswers lists how got differs from want, field by field.
-func diffAnswers(want, got answers) []string {
+func diffAnswers(want, got servedState) []string {
 	var d []string
 	eq := func(what string, a, b any) {
 		ja, _ := json.Marshal(a)
