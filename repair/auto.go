@@ -49,11 +49,11 @@ type Recommendation struct {
 	// RepairCommand the chosen repair's own, where it has one (a db
 	// repair's output is a db file, which repair auto puts in a copy of
 	// the member).
-	Command       []string `json:"command"`
-	RepairCommand []string `json:"repair_command"`
-	Why    string       `json:"why"`
-	Loss   *LossSummary `json:"loss"`
-	Detail *Loss        `json:"loss_detail"`
+	Command       []string     `json:"command"`
+	RepairCommand []string     `json:"repair_command"`
+	Why           string       `json:"why"`
+	Loss          *LossSummary `json:"loss"`
+	Detail        *Loss        `json:"loss_detail"`
 	// Candidates are every repair considered, in the order tried.
 	Candidates []Candidate `json:"candidates"`
 }

@@ -21,14 +21,14 @@ import (
 // compaction, the users (and whether each logs in with its password), the
 // roles, the leases and the members.
 type servedState struct {
-	KVs     []kv              `json:"kvs"`
-	Hashes  map[int64]string  `json:"hashes"` // revision → "hash/compact_revision"
-	Users   []string          `json:"users"`
-	Logins  map[string]string `json:"logins"` // user → "ok" or etcdctl's error
-	Roles   map[string]string `json:"roles"`  // role → role get -w json's perm
-	Leases  []string          `json:"leases"`
-	Members []string          `json:"members"` // id name peer-urls learner
-	Revision int64            `json:"revision"`
+	KVs      []kv              `json:"kvs"`
+	Hashes   map[int64]string  `json:"hashes"` // revision → "hash/compact_revision"
+	Users    []string          `json:"users"`
+	Logins   map[string]string `json:"logins"` // user → "ok" or etcdctl's error
+	Roles    map[string]string `json:"roles"`  // role → role get -w json's perm
+	Leases   []string          `json:"leases"`
+	Members  []string          `json:"members"` // id name peer-urls learner
+	Revision int64             `json:"revision"`
 }
 
 type kv struct {
