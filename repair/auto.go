@@ -358,7 +358,7 @@ func why(rep *inspect.Report, c Candidate) string {
 // Describe writes what the plan says, for a person.
 func (r *AutoResult) Describe(w io.Writer, o DescribeOptions) {
 	d := describer{w, o}
-	d.line("%s %s: repair %s (%s)", verb(r.DryRun), r.Out, r.Repair, r.Why)
+	d.line("repair auto: repair %s, as the one that loses least (%s)", r.Repair, r.Why)
 	for _, c := range r.Candidates {
 		switch {
 		case c.Error != "":
