@@ -106,7 +106,7 @@ func TestInspectJSONKeys(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"checked", "cluster_id", "db", "findings", "member_id", "path", "snap", "summary", "verdict", "wal"}
+	want := []string{"checked", "cluster_id", "db", "findings", "member_id", "path", "recommendation", "snap", "summary", "verdict", "wal"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
