@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"sync"
 
@@ -70,6 +71,21 @@ func Open(path string, opts OpenOptions) (Sources, io.Closer, error) {
 	return src, c, nil
 }
 
+// verdictItems is inspect's verdict as the first item of the findings:
+// what real etcd does when it starts on the member.
+func verdictItems(v *inspect.Verdict) []panes.Item {
+	if v == nil {
+		return nil
+	}
+	it := panes.Item{Problem: v.Outcome != inspect.Starts && v.Outcome != inspect.SelfRepairs,
+		Title:  fmt.Sprintf("verdict: etcd %s %s", v.EtcdVersion, v.Outcome),
+		Detail: []string{v.Message}}
+	for _, c := range v.Changes {
+		it.Detail = append(it.Detail, "etcd "+c)
+	}
+	return []panes.Item{it}
+}
+
 // findingsLoader reads what inspect reports: for a member everything
 // inspect finds, its cross-checks included; for a lone WAL, db or snap
 // dir what its check finds, from the sources' own reads.
@@ -80,7 +96,7 @@ func findingsLoader(path string, l datadir.Layout, wal panes.WALSource, db panes
 			if err != nil {
 				return nil, err
 			}
-			return ReportItems(&rep.Report, wal), nil
+			return append(verdictItems(rep.Verdict), ReportItems(&rep.Report, wal)...), nil
 		}
 	}
 	return func() ([]panes.Item, error) {

@@ -521,6 +521,9 @@ func ReportItems(rep *finding.Report, wal panes.WALSource) []panes.Item {
 		if at := strings.TrimSpace(f.File + loc); at != "" {
 			it.Detail = append(it.Detail, "at "+at)
 		}
+		if f.EtcdAction != "" {
+			it.Detail = append(it.Detail, "etcd: "+f.EtcdAction)
+		}
 		seg, isSeg := segs[filepath.Base(f.File)]
 		switch {
 		case f.Offset != nil && isSeg && strings.HasSuffix(f.File, ".wal"):
