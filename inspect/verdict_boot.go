@@ -173,7 +173,8 @@ func (b *boot) bootWAL(m memberFacts) {
 		return
 	}
 	if haveDB && m.db.readable && ci > st.lastIndex+1 {
-		b.worsen(ServesWrongData, fmt.Sprintf("the db has applied entries up to %d but etcd's log ends at %d: the entries etcd commits next at %d to %d never reach the db", ci, st.lastIndex, st.lastIndex+2, ci))
+		b.worsen(ServesWrongData, fmt.Sprintf("the db has applied entries up to %d but etcd's log ends at %d: etcd skips the entries it commits next, %d to %d, as applied (its own member publish first, so it serves no client until its log passes %d), and a member that copies this log never gets what the db holds past %d; the entries etcd commits next never reach the db",
+			ci, st.lastIndex, st.lastIndex+2, ci, ci, st.lastIndex))
 	} else if haveDB && m.db.readable && ci == st.lastIndex+1 {
 		b.codeAct("db-ahead-of-wal", true, "the db holds entry %d, which the log no longer does; etcd's next entry there is its new leader's empty entry, which it skips: nothing is lost", ci)
 	}

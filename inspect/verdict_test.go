@@ -89,6 +89,11 @@ var verdictCases = []struct {
 		fixture.PersistFreelist(t, db)
 		listInFreelist(t, db, keyLeaf(t, db))
 	}, outcome: inspect.Damages, message: "freelist"},
+	{name: "wal-last-segment-lost", damage: func(t *testing.T, dir string) {
+		if err := os.Remove(lastSegment(t, dir)); err != nil {
+			t.Fatal(err)
+		}
+	}, outcome: inspect.ServesWrongData, message: "never reach the db"},
 	{name: "db-deleted", damage: func(t *testing.T, dir string) {
 		if err := os.Remove(dbPath(dir)); err != nil {
 			t.Fatal(err)
@@ -115,7 +120,7 @@ func TestVerdicts(t *testing.T) {
 			}
 			// What etcd deals with by itself without loss is a warning: a
 			// member etcd starts on without loss has no error.
-			if lossless := c.outcome == inspect.Starts || c.outcome == inspect.SelfRepairs; lossless == rep.HasErrors() {
+			if lossless := c.outcome == inspect.Starts || c.outcome == inspect.SelfRepairs; lossless && rep.HasErrors() || !lossless && !rep.HasErrors() {
 				t.Errorf("outcome %s with %d errors: %v", c.outcome, rep.Summary.Errors, rep.Findings)
 			}
 			for _, f := range rep.Findings {
