@@ -49,6 +49,7 @@ type etcdDecoder struct {
 	seg  int
 	off  int64 // etcd's lastValidOff in segs[seg]
 	crc  uint32
+	buf  []byte // the last frame's body, reused
 }
 
 // next decodes the next record as etcd's decodeRecord does: ok with the
@@ -80,7 +81,10 @@ func (d *etcdDecoder) next() (rec walfmt.Record, ok bool, kind endKind, msg stri
 		if limit := s.Size - d.off - padBytes; recBytes > limit {
 			return rec, false, endUnexpected, fmt.Sprintf("unexpected EOF: [wal] max entry size limit exceeded when reading %q, recBytes: %d", s.Name, recBytes)
 		}
-		data := make([]byte, recBytes+padBytes)
+		if int64(cap(d.buf)) < recBytes+padBytes {
+			d.buf = make([]byte, recBytes+padBytes) // bounded above by the segment's size
+		}
+		data := d.buf[:recBytes+padBytes]
 		if m, _ := r.ReadAt(data, d.off+8); int64(m) < recBytes+padBytes {
 			return rec, false, endUnexpected, "unexpected EOF"
 		}

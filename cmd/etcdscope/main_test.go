@@ -220,8 +220,8 @@ func TestTUIInTmux(t *testing.T) {
 	if !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", bad.Offset)) {
 		t.Errorf("n did not select the damaged record at %s:\n%s", where, s)
 	}
-	// The findings tab (the last): inspect's report, the damaged record
-	// first; enter on it shows it in the WAL tab.
+	// The findings tab (the last): inspect's verdict, then its report, the
+	// damaged record first; enter on it shows it in the WAL tab.
 	run("send-keys", "-t", "tui", "[")
 	s = screen("Findings: ")
 	if !strings.Contains(s, "wal-crc-mismatch "+where) {
@@ -230,6 +230,10 @@ func TestTUIInTmux(t *testing.T) {
 	if d := os.Getenv("ETCDSCOPE_TUI_CAPTURE"); d != "" { // the README's capture
 		os.WriteFile(filepath.Join(d, "findings.txt"), []byte(s), 0o644)
 	}
+	if !strings.Contains(s, "verdict: etcd 3.6 refuses") {
+		t.Errorf("the findings tab does not open with the verdict:\n%s", s)
+	}
+	run("send-keys", "-t", "tui", "j")
 	run("send-keys", "-t", "tui", "Enter")
 	if s := screen("[WAL]"); !strings.Contains(s, fmt.Sprintf("> %#08x !! entry", bad.Offset)) {
 		t.Errorf("enter on the finding did not show the record:\n%s", s)
