@@ -109,7 +109,7 @@ func TestServeSignals(t *testing.T) {
 	unchanged()
 }
 
-// TestRepairKilled: the built binary's repairs killed with SIGKILL at
+// TestRepairKilled: the built binary's repairs (rebuild, wal, auto) killed with SIGKILL at
 // staggered moments leave at --out either nothing or a whole output that
 // passes inspect (one killed after its rename); the input is unchanged.
 func TestRepairKilled(t *testing.T) {
@@ -124,7 +124,7 @@ func TestRepairKilled(t *testing.T) {
 	whole := time.Since(t0)
 	killed, published := 0, 0
 	for i := range 12 {
-		for _, verb := range []string{"rebuild", "wal"} {
+		for _, verb := range []string{"rebuild", "wal", "auto"} {
 			out := filepath.Join(t.TempDir(), "out")
 			cmd := exec.Command(bin, "repair", verb, src, "--out", out)
 			if err := cmd.Start(); err != nil {
@@ -148,7 +148,7 @@ func TestRepairKilled(t *testing.T) {
 	if killed == 0 {
 		t.Fatal("no repair was killed before it ended")
 	}
-	t.Logf("a whole repair takes %v; %d of 24 killed while running, %d outputs published whole, none partial", whole, killed, published)
+	t.Logf("a whole repair takes %v; %d of 36 killed while running, %d outputs published whole, none partial", whole, killed, published)
 }
 
 // tmuxPath finds tmux, installing Debian's package when the test runs as
