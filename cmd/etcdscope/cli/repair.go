@@ -100,18 +100,21 @@ func (o *repairOptions) check(what string) error {
 
 // ---- repair auto ----
 
-type repairAutoOptions struct {
+// peerOptions are the flags of the repairs of a member that take entries
+// from peers (repair auto, repair wal): the repair's, and --peer.
+type peerOptions struct {
 	repairOptions
-	peers []string
+	dryRunUsage, baseUsage string
+	peers                  []string
 }
 
-func (o *repairAutoOptions) AddFlags(fs *pflag.FlagSet) {
-	o.addFlags(fs, "the new data dir", "say which repair would run and what it would lose", "a db to start a replay from when the WAL does not start at index 1")
+func (o *peerOptions) AddFlags(fs *pflag.FlagSet) {
+	o.addFlags(fs, "the new data dir", o.dryRunUsage, o.baseUsage)
 	fs.StringArrayVar(&o.peers, "peer", nil, "another member's data dir to take entries from that are missing or damaged locally (repeatable)")
 }
 
 func newRepairAutoCommand(g *globalOptions) *cobra.Command {
-	o := &repairAutoOptions{}
+	o := &peerOptions{dryRunUsage: "say which repair would run and what it would lose", baseUsage: "a db to start a replay from when the WAL does not start at index 1"}
 	return leaf(&cobra.Command{
 		Use:   "auto DATA_DIR --out DIR",
 		Short: "The repair that loses least, as inspect recommends it",
@@ -186,18 +189,8 @@ func repairRebuild(cmd *cobra.Command, format outputFormat, arg string, o *repai
 
 // ---- repair wal ----
 
-type repairWALOptions struct {
-	repairOptions
-	peers []string
-}
-
-func (o *repairWALOptions) AddFlags(fs *pflag.FlagSet) {
-	o.addFlags(fs, "the new data dir", "say what would be kept and lost", "a db to start a rebuilt db from when the WAL does not start at index 1")
-	fs.StringArrayVar(&o.peers, "peer", nil, "another member's data dir to take entries from that are missing or damaged locally (repeatable)")
-}
-
 func newRepairWALCommand(g *globalOptions) *cobra.Command {
-	o := &repairWALOptions{}
+	o := &peerOptions{dryRunUsage: "say what would be kept and lost", baseUsage: "a db to start a rebuilt db from when the WAL does not start at index 1"}
 	return leaf(&cobra.Command{
 		Use:   "wal DATA_DIR --out DIR",
 		Short: "A copy of the member whose WAL keeps everything the evidence still holds",
@@ -225,7 +218,7 @@ state (keys, revisions, leases, auth, members).`,
 	}, o, func(cmd *cobra.Command, args []string) error { return repairWAL(cmd, g.output(), args[0], o) })
 }
 
-func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *repairWALOptions) error {
+func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *peerOptions) error {
 	if err := o.check("DIR"); err != nil {
 		return err
 	}
