@@ -68,9 +68,13 @@ type AutoResult struct {
 
 // Recommend checks the member at path as inspect does (rep, when not nil,
 // is that check already made), tries in a dry run every repair that
-// applies, and names the one that loses least: the first that loses
-// nothing, in the order a WAL repair, a rebuild from the WAL, a repair of
-// the db's metas and freelist, a salvage.
+// applies to what it found (see candidates: repair wal for the WAL and
+// the snap files; rebuild, bolt and salvage for the db, bolt first when
+// only the metas or the freelist are wrong; the WAL first, then a rebuild
+// from it, when both are damaged), and names the one that loses least:
+// the first that loses nothing, else the least by keys, revisions,
+// entries, leases, auth, members. A member etcd starts on as it is gets
+// "none".
 func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendation, error) {
 	if rep == nil {
 		var err error
