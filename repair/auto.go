@@ -73,7 +73,7 @@ type AutoResult struct {
 // only the metas or the freelist are wrong; the WAL first, then a rebuild
 // from it, when both are damaged), and names the one that loses least:
 // the first that loses nothing, else the least by keys, revisions,
-// entries, leases, auth, members. A member etcd starts on as it is gets
+// entries, leases, auth, members. A member with nothing to repair gets
 // "none".
 func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendation, error) {
 	if rep == nil {
