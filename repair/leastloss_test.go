@@ -142,10 +142,7 @@ var memberPath = regexp.MustCompile(`member/[^ ,()]+`)
 // filesIn are the member files a change names; a .broken copy is named
 // after the file it copies.
 func filesIn(change string) []string {
-	var out []string
-	for _, f := range memberPath.FindAllString(change, -1) {
-		out = append(out, f)
-	}
+	out := memberPath.FindAllString(change, -1)
 	if i := strings.Index(change, " to "); strings.HasPrefix(change, "renames ") && i > 0 {
 		name := strings.Fields(change[i+4:])[0]
 		out = append(out, "member/snap/"+name)
