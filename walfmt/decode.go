@@ -182,6 +182,35 @@ func DecodeRequest(data []byte) (*Request, error) {
 	return &Request{Kind: kindV2, ID: v2.ID, RawV2: true, UnknownFields: unknown, V2: v2}, nil
 }
 
+// DecodeRequestPrefix decodes the Data of a normal entry whose record is
+// damaged (its CRC does not match) and may end in bytes that are not
+// etcd's: as [DecodeRequest] when data decodes whole, else as the
+// InternalRaftRequest made of its top-level fields before the first that
+// does not decode, when one of those is a request field (a put, a txn,
+// ...). The error then says where the damage starts, and the request's
+// values may be wrong: only a field that decoded whole is kept, but
+// damage inside a value decodes as a value. When no request field
+// decodes before the damage, the request is nil.
+func DecodeRequestPrefix(data []byte) (*Request, error) {
+	r, err := DecodeRequest(data)
+	if err == nil {
+		return r, nil
+	}
+	end := 0
+	it := pbwire.Fields(data, "InternalRaftRequest", pbwire.Gogo)
+	for it.Next() {
+		if _, ferr := decodeInternalRaftRequest(data[it.Field().Off:it.Offset()]); ferr != nil {
+			break
+		}
+		end = it.Offset()
+	}
+	p, perr := decodeInternalRaftRequest(data[:end])
+	if perr != nil || p.Kind == kindUnknown {
+		return nil, err
+	}
+	return p, fmt.Errorf("%w: decoded as the InternalRaftRequest of its first %d bytes of %d", err, end, len(data))
+}
+
 // decodeInternalRaftRequest decodes an etcdserverpb.InternalRaftRequest.
 // Each auth request field decodes into an AuthRequest of its own; Auth is
 // the one of the first such field in etcd's order.

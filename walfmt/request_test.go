@@ -1,6 +1,7 @@
 package walfmt_test
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -681,5 +682,42 @@ func TestEnumText(t *testing.T) {
 	}
 	if s := walfmt.ConfChangeType(7).String(); s != "confchangetype(7)" {
 		t.Errorf("String = %q", s)
+	}
+}
+
+// TestDecodeRequestPrefix: a put whose last 16 bytes (the request header,
+// which etcd writes last, and the end of the value) are overwritten does
+// not decode; DecodeRequestPrefix gives the put, its key whole, and says
+// where the damage starts. Damage in the put's own tag leaves no request.
+func TestDecodeRequestPrefix(t *testing.T) {
+	put := protowire.AppendTag(nil, 1, protowire.BytesType)
+	put = protowire.AppendBytes(put, []byte("/peer/00042"))
+	put = protowire.AppendTag(put, 2, protowire.BytesType)
+	put = protowire.AppendBytes(put, []byte("v42-value"))
+	hdr := protowire.AppendTag(nil, 1, protowire.VarintType)
+	hdr = protowire.AppendVarint(hdr, 0x7a3c_91d2_04f1_11ee)
+	data := protowire.AppendTag(nil, 4, protowire.BytesType)
+	data = protowire.AppendBytes(data, put)
+	data = protowire.AppendTag(data, 100, protowire.BytesType)
+	data = protowire.AppendBytes(data, hdr)
+	if r, err := walfmt.DecodeRequestPrefix(data); err != nil || r.Put == nil || r.Header == nil {
+		t.Fatalf("undamaged: %+v, %v", r, err)
+	}
+	damaged := bytes.Clone(data)
+	copy(damaged[len(damaged)-16:], bytes.Repeat([]byte{0xa5}, 16))
+	if _, err := walfmt.DecodeRequest(damaged); err == nil {
+		t.Fatalf("DecodeRequest(%x) decodes", damaged)
+	}
+	r, err := walfmt.DecodeRequestPrefix(damaged)
+	if err == nil || !errors.Is(err, walfmt.ErrUndecodableRequest) || r == nil || r.Kind != "put" || string(r.Put.Key) != "/peer/00042" || r.Header != nil {
+		t.Fatalf("damaged: %+v, %v; want the put of /peer/00042, no header, and an error", r, err)
+	}
+	if len(r.Put.Value) != len("v42-value") {
+		t.Errorf("the value is %q", r.Put.Value)
+	}
+	tag := bytes.Clone(data)
+	tag[0] = 0xa5
+	if r, err := walfmt.DecodeRequestPrefix(tag); r != nil || err == nil {
+		t.Errorf("the put's tag damaged: %+v, %v; want no request", r, err)
 	}
 }
