@@ -92,8 +92,11 @@ type WALResult struct {
 	Revision int64     `json:"revision"`
 	Keys     int64     `json:"keys"`
 	LostKeys []KeyDiff `json:"lost_keys"`
-	// Loss is what the output loses against the input db, and what etcd
-	// serves from it; nil when the input db cannot be read.
+	// Loss is what the output loses, and what etcd serves from it:
+	// against the input db, or, when the cut loses entries the db does
+	// not hold, against the input db with the input's whole log applied,
+	// past the damage (Loss.Reference says which); nil when the input db
+	// cannot be read.
 	Loss *Loss `json:"loss"`
 	Checked
 }
@@ -150,7 +153,7 @@ func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (
 	if err := w.run(segs); err != nil {
 		return nil, err
 	}
-	w.res.Loss = memberLoss(filepath.Join(memberDir, "snap", "db"), "the input db", st.Path(), st.tmp, len(w.res.Lost))
+	w.res.Loss = w.walLoss(segs, st.Path(), st.tmp)
 	if opts.DryRun {
 		return w.res, nil
 	}

@@ -3,16 +3,20 @@ package repair_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/etcdscope/etcdscope/boltfmt"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/fixture"
+	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -311,7 +315,7 @@ func TestWALTakesAPeersEntries(t *testing.T) {
 			ci-5, fromDB.FromDB, fromDB.Lost, fromDB.LastIndex, fromDB.AfterCut, ci, ci+1, last)
 	}
 
-	alone, _ := repairWAL(t, src, nil)
+	alone, aloneOut := repairWAL(t, src, nil)
 	var lost []uint64
 	for _, l := range alone.Lost {
 		lost = append(lost, l.Index)
@@ -325,14 +329,142 @@ func TestWALTakesAPeersEntries(t *testing.T) {
 			alone.Cut, alone.FromDB, alone.DB, alone.LastIndex, lost, f.Offset, d-1, d, last)
 	}
 
+	requireAloneLoss(t, alone, aloneOut, victim.Name, filepath.Join(peer, "member", "snap", "db"), d, last)
+
 	with, out := repairWAL(t, src, []string{peer})
 	if len(with.Lost) != 0 || with.LastIndex < last || len(with.AfterCut) == 0 || with.AfterCut[0] != (repair.LogRange{From: peer, First: d, Last: with.AfterCut[0].Last}) {
 		t.Fatalf("with the peer: lost %v, last %d, after the cut %+v; want nothing lost, entries from %d on from the peer", with.Lost, with.LastIndex, with.AfterCut, d)
+	}
+	if with.Loss == nil || !with.Loss.None() {
+		t.Errorf("with the peer, the loss is %+v; want none", with.Loss)
 	}
 	if _, err := os.Stat(filepath.Join(out, "member", "wal")); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("db at %d, WAL to %d, entry %d damaged: alone %d entries lost; with the peer none, after the cut %+v, commit %d", ci, last, d, len(alone.Lost), with.AfterCut, with.Commit)
+}
+
+// requireAloneLoss fails t unless the loss of the alone repair (res, its
+// output at out) lists exactly the keys and the revisions it loses: the
+// difference between the state at the last index as the healthy peer has
+// it (its db at peerDB, which real etcd wrote, read with mvccview) and the
+// state real etcd serves from out (started on a copy of it as a cluster of
+// its own: it applies its whole log, and adds only conf changes), keys
+// whose create or mod revision or version differ, and the peer's records
+// above the revision etcd serves. The reference says it is the input
+// with its WAL applied past the damage, entry d's values unknown.
+func requireAloneLoss(t *testing.T, res *repair.WALResult, out, name, peerDB string, d, last uint64) {
+	t.Helper()
+	rev, served := servedByEtcd(t, out, name)
+	peerCI, peerKeys, peerRecs := readDB(t, peerDB, rev+1)
+	if peerCI != last {
+		t.Fatalf("the peer's db is at %d, not at the last index %d", peerCI, last)
+	}
+	wantKeys := []repair.KeyDiff{}
+	i, j := 0, 0
+	for i < len(peerKeys) || j < len(served) {
+		switch {
+		case j == len(served) || i < len(peerKeys) && peerKeys[i].key < served[j].key:
+			wantKeys = append(wantKeys, repair.KeyDiff{Key: []byte(peerKeys[i].key), Before: &peerKeys[i].st})
+			i++
+		case i == len(peerKeys) || served[j].key < peerKeys[i].key:
+			wantKeys = append(wantKeys, repair.KeyDiff{Key: []byte(served[j].key), After: &served[j].st})
+			j++
+		default:
+			if peerKeys[i].st != served[j].st {
+				wantKeys = append(wantKeys, repair.KeyDiff{Key: []byte(peerKeys[i].key), Before: &peerKeys[i].st, After: &served[j].st})
+			}
+			i++
+			j++
+		}
+	}
+	l := res.Loss
+	if l == nil {
+		t.Fatal("alone: no loss")
+	}
+	if len(wantKeys) == 0 || len(peerRecs) == 0 {
+		t.Fatalf("the peer's db holds %d records above revision %d, %d keys differ: the test wants a loss", len(peerRecs), rev, len(wantKeys))
+	}
+	if !reflect.DeepEqual(l.Keys, wantKeys) {
+		got, _ := json.Marshal(l.Keys)
+		want, _ := json.Marshal(wantKeys)
+		t.Errorf("alone: %d keys lost or different, the truth %d:\n got %s\nwant %s", len(l.Keys), len(wantKeys), got, want)
+	}
+	if l.Revisions.Records != int64(len(peerRecs)) {
+		t.Errorf("alone: %d records lost (%+v), the truth %d, revisions %d to %d", l.Revisions.Records, l.Revisions.Ranges, len(peerRecs), peerRecs[0], peerRecs[len(peerRecs)-1])
+	}
+	if l.Entries != int(last-d+1) || l.Serves == nil || l.Serves.Revision != rev {
+		t.Errorf("alone: %d entries lost, serves %+v; want %d entries, revision %d as etcd serves", l.Entries, l.Serves, last-d+1, rev)
+	}
+	if want := fmt.Sprintf("entry %d's values are not known", d); !strings.Contains(l.Reference, "past the damage") || !strings.Contains(l.Reference, want) {
+		t.Errorf("alone: the reference is %q; want the input db with its WAL applied past the damage, %q", l.Reference, want)
+	}
+	t.Logf("alone: against %s: %d records lost (%+v), %d keys; etcd serves revision %d from the output, the peer is at %d", l.Reference, l.Revisions.Records, l.Revisions.Ranges, len(l.Keys), rev, peerCI)
+}
+
+// keyAt is a live key's state.
+type keyAt struct {
+	key string
+	st  repair.KeyState
+}
+
+// servedByEtcd starts real etcd 3.6 on a copy of the member dir at dir as
+// a cluster of its own (--force-new-cluster) and returns the revision and
+// the keys (their revisions and versions) that get "" --prefix answers.
+func servedByEtcd(t *testing.T, dir, name string) (int64, []keyAt) {
+	t.Helper()
+	m := etcdtest.StartMember(t, etcdtest.Binaries(t, "3.6"), etcdtest.MemberOptions{Name: name, DataDir: fixture.CopyDir(t, dir), ExtraArgs: []string{"--force-new-cluster"}})
+	defer m.Stop(t)
+	var get struct {
+		Header struct {
+			Revision int64 `json:"revision"`
+		} `json:"header"`
+		KVs []struct {
+			Key            []byte `json:"key"`
+			CreateRevision int64  `json:"create_revision"`
+			ModRevision    int64  `json:"mod_revision"`
+			Version        int64  `json:"version"`
+		} `json:"kvs"`
+	}
+	if err := json.Unmarshal(m.Ctl(t, "get", "", "--prefix", "-w", "json"), &get); err != nil {
+		t.Fatal(err)
+	}
+	var keys []keyAt
+	for _, kv := range get.KVs {
+		keys = append(keys, keyAt{string(kv.Key), repair.KeyState{CreateRevision: kv.CreateRevision, ModRevision: kv.ModRevision, Version: kv.Version}})
+	}
+	return get.Header.Revision, keys
+}
+
+// readDB reads the db at path (real etcd's): its consistent index, the
+// keys live at its revision (the empty key of a revision bump aside), in
+// key order, and the main revision of each record of its key bucket from
+// revision from on.
+func readDB(t *testing.T, path string, from int64) (uint64, []keyAt, []int64) {
+	t.Helper()
+	db, err := boltfmt.Open(path, boltfmt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s, err := mvccview.Open(&mvccview.BoltSource{DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []keyAt
+	for k := range s.Live() {
+		if k.Key != "" {
+			keys = append(keys, keyAt{k.Key, repair.KeyState{CreateRevision: k.Created.Main, ModRevision: k.Mod.Main, Version: k.Version}})
+		}
+	}
+	var recs []int64
+	if err := s.Events(from, []byte{}, []byte{}, func(e mvccview.Event) error {
+		recs = append(recs, e.Rev.Main)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s.Meta.ConsistentIndex, keys, recs
 }
 
 // entryAt is the segment and frame of the entry of the given index in the

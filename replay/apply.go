@@ -25,6 +25,7 @@ type store struct {
 	alarms     *alarmState
 	clusterVer string // the cluster version last set: 3.5 and 3.6 differ at apply
 	stats      Stats
+	damaged    map[uint64]bool // damaged entries taken (Options.IncludeDamaged)
 }
 
 type lease struct {

@@ -39,6 +39,15 @@ type Options struct {
 	// voter does when it restarts, as the entry of its new leadership
 	// commits the whole log before it.
 	CommitLog bool
+	// IncludeDamaged also takes the entries of damaged records (their CRC
+	// does not match) that still decode and continue the log, as the
+	// evidence describes them: a normal entry's request as far as it
+	// decodes ([walfmt.DecodeRequestPrefix]), its values possibly wrong.
+	// The log stops before a damaged entry that does not decode so, and
+	// before a gap that follows a damaged record no entry was read from
+	// (the entry it held is not known). [Result.Damaged] and
+	// [Result.Stopped] say which.
+	IncludeDamaged bool
 	// Progress, when set, is called every 10,000 entries with the index
 	// applied and the index the replay goes to.
 	Progress func(applied, target uint64)
@@ -59,6 +68,12 @@ type Result struct {
 	CompactRev   int64         `json:"compact_revision"`
 	Stats        Stats         `json:"stats"`
 	Duration     time.Duration `json:"duration_ns"`
+	// Damaged are the entries of damaged records taken
+	// ([Options.IncludeDamaged]); Stopped, when set, is where the log
+	// stopped: the damaged record no entry could be taken from, Index
+	// the entry it would have held (Term 0 when not known).
+	Damaged []Position `json:"damaged,omitempty"`
+	Stopped *Position  `json:"stopped,omitempty"`
 
 	members    map[uint64]*walfmt.Member // from conf change contexts
 	provenance []provRev                 // in revision order
@@ -163,7 +178,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 	if _, err := os.Stat(opts.Out); err == nil {
 		return nil, fmt.Errorf("replay: %s exists; give a new path", opts.Out)
 	}
-	wl, err := readLog(segs)
+	wl, err := readLog(segs, opts.IncludeDamaged)
 	if err != nil {
 		return nil, err
 	}
@@ -181,6 +196,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		}
 	}()
 	s := newStore(w)
+	s.damaged = wl.damagedSet()
 	res = &Result{Base: "empty (the WAL starts at index 1)", NodeID: wl.nodeID, ClusterID: wl.clusterID, FirstIndex: 1, log: wl}
 	base, err := s.startFrom(opts, trailer, res)
 	if err != nil {
@@ -213,6 +229,7 @@ func Run(segs []walfmt.Segment, opts Options) (res *Result, err error) {
 		return nil, err
 	}
 	res.Revision, res.CompactRev, res.Stats, res.members = s.rev, s.compactRev, s.stats, s.members
+	res.Damaged, res.Stopped = wl.damaged, wl.stopped
 	res.Duration = time.Since(start)
 	return res, nil
 }
@@ -335,18 +352,28 @@ type walLog struct {
 	segs      []walfmt.Segment
 	first     uint64     // the index of refs[0]
 	refs      []entryRef // consecutive indexes from first
+
+	// With Options.IncludeDamaged: the damaged entries taken, where the
+	// log stopped, and the damaged record no entry was read from since
+	// the last entry taken.
+	damaged          []Position
+	stopped, pending *Position
 }
 
 // readLog reads the effective log in one pass (walfmt.Summarize): the
 // member id, the last hard state, and where each entry is that no later
-// one replaced.
-func readLog(segs []walfmt.Segment) (*walLog, error) {
+// one replaced; with damaged, the entries of damaged records too
+// ([Options.IncludeDamaged]).
+func readLog(segs []walfmt.Segment, damaged bool) (*walLog, error) {
 	ow, err := walfmt.ScanOverwrites(segs)
 	if err != nil {
 		return nil, err
 	}
 	l := &walLog{hs: &raftpb.HardState{}, segs: segs}
 	sum, err := walfmt.Summarize(walfmt.NewReader(segs, walfmt.Options{Overwrites: ow}), func(f *walfmt.Frame) error {
+		if damaged {
+			return l.take(f)
+		}
 		if f.Entry == nil || f.Superseded || !f.Trusted() {
 			return nil
 		}
@@ -362,7 +389,69 @@ func readLog(segs []walfmt.Segment) (*walLog, error) {
 	if h := sum.HardState; h != nil {
 		l.hs = &raftpb.HardState{Term: &h.Term, Vote: &h.Vote, Commit: &h.Commit}
 	}
+	if n := uint64(len(l.refs)); l.stopped != nil && n > 0 && l.hs.GetCommit() > l.first+n-1 {
+		c, t, v := l.first+n-1, l.hs.GetTerm(), l.hs.GetVote()
+		l.hs = &raftpb.HardState{Term: &t, Vote: &v, Commit: &c}
+	}
 	return l, nil
+}
+
+// take adds a frame's entry, trusted or damaged, as [Options.IncludeDamaged]
+// says, or stops the log.
+func (l *walLog) take(f *walfmt.Frame) error {
+	e := f.Entry
+	switch {
+	case l.stopped != nil, f.Superseded, e == nil && f.Trusted():
+		return nil
+	case e == nil:
+		if l.pending == nil && (f.Kind == walfmt.KindRecord || f.Kind == walfmt.KindDamage) {
+			l.pending = &Position{Segment: f.Segment.Name, Offset: f.Offset}
+		}
+		return nil
+	}
+	n := uint64(len(l.refs))
+	next := l.first + n
+	if n > 0 && e.Index > next && l.pending != nil {
+		l.stopped = l.pending
+		l.stopped.Index = next
+		return nil
+	}
+	if !f.Trusted() {
+		at := Position{Index: e.Index, Term: e.Term, Segment: f.Segment.Name, Offset: f.Offset}
+		if n > 0 && e.Index != next || !entryDecodes(e) {
+			l.stopped = &at
+			return nil
+		}
+		l.damaged = append(l.damaged, at)
+	}
+	l.pending = nil
+	return l.add(f)
+}
+
+// entryDecodes reports whether a damaged entry can be applied: its
+// request or conf change decodes (a request as far as
+// [walfmt.DecodeRequestPrefix] takes it).
+func entryDecodes(e *walfmt.Entry) bool {
+	switch {
+	case len(e.Data) == 0:
+		return true
+	case e.Type == walfmt.EntryNormal:
+		r, _ := walfmt.DecodeRequestPrefix(e.Data)
+		return r != nil
+	case e.Type == walfmt.EntryConfChange:
+		_, err := walfmt.DecodeConfChange(e.Data)
+		return err == nil
+	}
+	return true
+}
+
+// damagedSet is the indexes of the damaged entries taken.
+func (l *walLog) damagedSet() map[uint64]bool {
+	m := map[uint64]bool{}
+	for _, p := range l.damaged {
+		m[p.Index] = true
+	}
+	return m
 }
 
 // add appends an entry's place. Entries replaced later were marked
@@ -444,6 +533,13 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 			return nil
 		}
 		r, err := walfmt.DecodeRequest(e.GetData())
+		if err != nil && s.damaged[e.GetIndex()] {
+			// A damaged entry taken (Options.IncludeDamaged): its
+			// request as far as it decodes.
+			if r, _ = walfmt.DecodeRequestPrefix(e.GetData()); r != nil {
+				err = nil
+			}
+		}
 		if err != nil {
 			s.stats.Failed["undecodable"]++
 			return nil

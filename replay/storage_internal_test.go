@@ -21,7 +21,7 @@ func TestWALStorage(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer files.Close()
-	l, err := readLog(files.Segments)
+	l, err := readLog(files.Segments, false)
 	if err != nil {
 		t.Fatal(err)
 	}
