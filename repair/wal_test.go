@@ -2,6 +2,7 @@ package repair_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -269,12 +270,16 @@ func TestWALStartsFromTheDB(t *testing.T) {
 // commits only when forced), and its WAL is then damaged mid-log at an
 // entry past the db's consistent index, so that no single bit explains
 // it. Alone, repair wal cuts there, keeps the db, and the plan lists as
-// lost exactly the entries from the damaged one to the last; with another
-// member as --peer, the entries from the damaged one on come from the
-// peer's log (the peer holds the last entry kept with the same term) and
-// nothing is lost. The same damage below the consistent index makes the
-// WAL start from the db, the member's own entries after it following.
-// The inputs are unchanged.
+// lost exactly the entries from the damaged one to the last, and its loss
+// exactly the keys and revisions lost: those of the healthy peer's db
+// (real etcd's) that real etcd does not serve the same from the output,
+// measured against the input db with its WAL applied past the damage;
+// when the damaged entry's request does not decode, that reference stops
+// before it and says so. With another member as --peer, the entries from
+// the damaged one on come from the peer's log (the peer holds the last
+// entry kept with the same term) and nothing is lost (Loss.None). The
+// same damage below the consistent index makes the WAL start from the db,
+// the member's own entries after it following. The inputs are unchanged.
 func TestWALTakesAPeersEntries(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster of three etcd members")
@@ -293,7 +298,7 @@ func TestWALTakesAPeersEntries(t *testing.T) {
 	ms[0].Stop(t)
 	ms[1].Stop(t)
 	src, peer := fixture.CopyDir(t, victim.DataDir), fixture.CopyDir(t, ms[0].DataDir)
-	below := fixture.CopyDir(t, victim.DataDir)
+	below, undecodable := fixture.CopyDir(t, victim.DataDir), fixture.CopyDir(t, victim.DataDir)
 
 	clean, _ := repairWAL(t, src, nil)
 	ci, last := clean.ConsistentIndex, clean.LastIndex
@@ -307,7 +312,11 @@ func TestWALTakesAPeersEntries(t *testing.T) {
 	// db, and the member's own entries after it follow.
 	bseg, bf := entryAt(t, below, ci-5)
 	fixture.WriteAt(t, bseg, bf.End()-bf.Pad-16, bytes.Repeat([]byte{0xa5}, 16))
-	defer etcdtest.RequireUnchanged(t, src, peer, below)()
+	// The same entry damaged where its request starts: it does not
+	// decode, and the reference stops before it.
+	useg, uf := entryAt(t, undecodable, d)
+	fixture.WriteAt(t, useg, requestOffset(t, useg, uf), bytes.Repeat([]byte{0xa5}, 16))
+	defer etcdtest.RequireUnchanged(t, src, peer, below, undecodable)()
 	fromDB, _ := repairWAL(t, below, nil)
 	if s := fromDB.FromDB; s == nil || s.Index != ci || len(fromDB.Lost) != 0 || fromDB.LastIndex != last ||
 		!slices.Equal(fromDB.AfterCut, []repair.LogRange{{From: "wal", First: ci + 1, Last: last}}) {
@@ -330,6 +339,14 @@ func TestWALTakesAPeersEntries(t *testing.T) {
 	}
 
 	requireAloneLoss(t, alone, aloneOut, victim.Name, filepath.Join(peer, "member", "snap", "db"), d, last)
+
+	u, _ := repairWAL(t, undecodable, nil)
+	if l := u.Loss; len(u.Lost) != len(want) || l == nil || l.Entries != len(want) || len(l.Keys) != 0 || l.Revisions.Records != 0 ||
+		!strings.Contains(l.Reference, fmt.Sprintf("applied to entry %d; it stops before entry %d", d-1, d)) {
+		t.Errorf("entry %d's request damaged: lost %d entries, loss %+v; want %d entries, no key or record (the reference stops before it), and the reference saying so", d, len(u.Lost), l, len(want))
+	} else {
+		t.Logf("entry %d's request damaged: against %s", d, l.Reference)
+	}
 
 	with, out := repairWAL(t, src, []string{peer})
 	if len(with.Lost) != 0 || with.LastIndex < last || len(with.AfterCut) == 0 || with.AfterCut[0] != (repair.LogRange{From: peer, First: d, Last: with.AfterCut[0].Last}) {
@@ -357,8 +374,10 @@ func requireAloneLoss(t *testing.T, res *repair.WALResult, out, name, peerDB str
 	t.Helper()
 	rev, served := servedByEtcd(t, out, name)
 	peerCI, peerKeys, peerRecs := readDB(t, peerDB, rev+1)
-	if peerCI != last {
-		t.Fatalf("the peer's db is at %d, not at the last index %d", peerCI, last)
+	// The peer's db is at the last index, or past it by entries that
+	// change nothing (the empty entry of a leader elected after the kill).
+	if peerCI < last || !emptyEntries(t, filepath.Dir(filepath.Dir(peerDB)), last+1, peerCI) {
+		t.Fatalf("the peer's db is at %d, the last index %d: not the state at the last index", peerCI, last)
 	}
 	wantKeys := []repair.KeyDiff{}
 	i, j := 0, 0
@@ -400,6 +419,32 @@ func requireAloneLoss(t *testing.T, res *repair.WALResult, out, name, peerDB str
 		t.Errorf("alone: the reference is %q; want the input db with its WAL applied past the damage, %q", l.Reference, want)
 	}
 	t.Logf("alone: against %s: %d records lost (%+v), %d keys; etcd serves revision %d from the output, the peer is at %d", l.Reference, l.Revisions.Records, l.Revisions.Ranges, len(l.Keys), rev, peerCI)
+}
+
+// emptyEntries reports whether every entry from index from to index to
+// (the last written of each) in the WAL of the member dir at dir is a
+// normal entry without data: what a new leader appends, which changes no
+// state.
+func emptyEntries(t *testing.T, dir string, from, to uint64) bool {
+	t.Helper()
+	files, err := walfmt.OpenPath(filepath.Join(dir, "wal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer files.Close()
+	empty := map[uint64]bool{}
+	r := walfmt.NewReader(files.Segments, walfmt.Options{})
+	for f, err := r.Next(); err == nil; f, err = r.Next() {
+		if e := f.Entry; e != nil && f.Trusted() && e.Index >= from && e.Index <= to {
+			empty[e.Index] = e.Type == walfmt.EntryNormal && len(e.Data) == 0
+		}
+	}
+	for i := from; i <= to; i++ {
+		if !empty[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // keyAt is a live key's state.
@@ -465,6 +510,28 @@ func readDB(t *testing.T, path string, from int64) (uint64, []keyAt, []int64) {
 		t.Fatal(err)
 	}
 	return s.Meta.ConsistentIndex, keys, recs
+}
+
+// requestOffset is where the data of the entry of the record f of the
+// segment at path starts (raftpb.Entry field 4: the request).
+func requestOffset(t *testing.T, path string, f fixture.Frame) int64 {
+	t.Helper()
+	at := fixture.DataOffset(t, path, f)
+	b := fixture.ReadAt(t, path, at, f.Offset+8+f.Length-at)
+	for i := 0; i < len(b); {
+		tag := b[i]
+		i++
+		_, k := binary.Uvarint(b[i:])
+		if k <= 0 {
+			break
+		}
+		i += k
+		if tag == 0x22 { // data: its length read
+			return at + int64(i)
+		}
+	}
+	t.Fatalf("no entry data in the record at %s:%#x", path, f.Offset)
+	return 0
 }
 
 // entryAt is the segment and frame of the entry of the given index in the

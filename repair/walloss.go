@@ -56,7 +56,7 @@ func pastTheDamage(inDB string, segs []walfmt.Segment, tmp string) (ref, what st
 	if err != nil {
 		return ref, "", err
 	}
-	what = fmt.Sprintf("the input db with its WAL applied to entry %d, past the damage", r.AppliedIndex)
+	what = fmt.Sprintf("the input db with its WAL applied to entry %d", r.AppliedIndex)
 	if n := len(r.Damaged); n > 0 {
 		idx := make([]string, n)
 		for i, p := range r.Damaged {
@@ -66,14 +66,16 @@ func pastTheDamage(inDB string, segs []walfmt.Segment, tmp string) (ref, what st
 		if n > 1 {
 			word, rec = "entries", "their records are"
 		}
-		what += fmt.Sprintf(": %s %s's values are not known (%s damaged)", word, strings.Join(idx, ", "), rec)
+		what += fmt.Sprintf(", past the damage: %s %s's values are not known (%s damaged)", word, strings.Join(idx, ", "), rec)
 	}
 	if s := r.Stopped; s != nil {
-		held := "which entry it held is not known"
+		what += fmt.Sprintf("; it stops before entry %d, at the damaged record at %s:%#x", s.Index, s.Segment, s.Offset)
 		if s.Term > 0 {
-			held = "its entry does not decode"
+			what += " (the entry does not decode)"
+		} else {
+			what += " (which entry it held is not known)"
 		}
-		what += fmt.Sprintf("; it stops before entry %d, at the damaged record at %s:%#x (%s): the effects of the entries from %d on are not counted", s.Index, s.Segment, s.Offset, held, s.Index)
+		what += fmt.Sprintf(": the effects of the entries from %d on are not counted", s.Index)
 	}
 	return ref, what, nil
 }
