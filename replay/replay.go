@@ -42,8 +42,9 @@ type Options struct {
 	// IncludeDamaged also takes the entries of damaged records (their CRC
 	// does not match) that still decode and continue the log, as the
 	// evidence describes them: a normal entry's request as far as it
-	// decodes ([walfmt.DecodeRequestPrefix]), its values possibly wrong.
-	// The log stops before a damaged entry that does not decode so, and
+	// decodes ([walfmt.DecodeRequestPrefix]), its values possibly wrong,
+	// unchecked by auth when its header is lost with the damage (who made
+	// it is not known: its peers most likely applied it). The log stops before a damaged entry that does not decode so, and
 	// before a gap that follows a damaged record no entry was read from
 	// (the entry it held is not known). [Result.Damaged] and
 	// [Result.Stopped] say which.
@@ -532,14 +533,10 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 			s.stats.EmptyEntries++
 			return nil
 		}
-		r, err := walfmt.DecodeRequest(e.GetData())
-		if err != nil && s.damaged[e.GetIndex()] {
-			// A damaged entry taken (Options.IncludeDamaged): its
-			// request as far as it decodes.
-			if r, _ = walfmt.DecodeRequestPrefix(e.GetData()); r != nil {
-				err = nil
-			}
+		if s.damaged[e.GetIndex()] {
+			return s.applyDamaged(e.GetData())
 		}
+		r, err := walfmt.DecodeRequest(e.GetData())
 		if err != nil {
 			s.stats.Failed["undecodable"]++
 			return nil
@@ -557,6 +554,22 @@ func (s *store) applyEntry(rn *raft.RawNode, e *raftpb.Entry) error {
 	}
 	s.stats.Unsupported[e.GetType().String()]++
 	return nil
+}
+
+// applyDamaged applies a damaged entry taken (Options.IncludeDamaged):
+// its request as far as it decodes ([walfmt.DecodeRequestPrefix]). A request
+// whose header is lost with the damage no longer says who made it; it
+// is applied as one auth does not refuse, as its peers most likely
+// applied it.
+func (s *store) applyDamaged(data []byte) error {
+	r, _ := walfmt.DecodeRequestPrefix(data)
+	if r == nil {
+		s.stats.Failed["undecodable"]++
+		return nil
+	}
+	s.headerLost = r.Header == nil
+	defer func() { s.headerLost = false }()
+	return s.applyRequest(r, data)
 }
 
 // applyConfChange records membership in the members buckets.

@@ -184,15 +184,21 @@ func DecodeRequest(data []byte) (*Request, error) {
 
 // DecodeRequestPrefix decodes the Data of a normal entry whose record is
 // damaged (its CRC does not match) and may end in bytes that are not
-// etcd's: as [DecodeRequest] when data decodes whole, else as the
-// InternalRaftRequest made of its top-level fields before the first that
-// does not decode, when one of those is a request field (a put, a txn,
-// ...). The error then says where the damage starts, and the request's
-// values may be wrong: only a field that decoded whole is kept, but
-// damage inside a value decodes as a value. When no request field
-// decodes before the damage, the request is nil.
+// etcd's. Data that decodes whole as an InternalRaftRequest is that
+// request. Else the InternalRaftRequest made of its top-level fields
+// before the first that does not decode is, when one of those is a
+// request field (a put, a txn, ...), the request; the error then says
+// where the damage starts, and the request's values may be wrong: only a
+// field that decoded whole is kept, but damage inside a key or a value
+// decodes as one. Only else is data decoded as [DecodeRequest] does (a
+// bare v2 request): damaged bytes may well parse as one, which a request
+// field decoded before the damage is more likely than. When none of
+// these decodes, the request is nil.
 func DecodeRequestPrefix(data []byte) (*Request, error) {
-	r, err := DecodeRequest(data)
+	if len(data) == 0 {
+		return DecodeRequest(data)
+	}
+	r, err := decodeInternalRaftRequest(data)
 	if err == nil {
 		return r, nil
 	}
@@ -204,11 +210,10 @@ func DecodeRequestPrefix(data []byte) (*Request, error) {
 		}
 		end = it.Offset()
 	}
-	p, perr := decodeInternalRaftRequest(data[:end])
-	if perr != nil || p.Kind == kindUnknown {
-		return nil, err
+	if p, perr := decodeInternalRaftRequest(data[:end]); perr == nil && p.Kind != kindUnknown {
+		return p, fmt.Errorf("%w: decoded as the InternalRaftRequest of its first %d bytes of %d: %w", ErrUndecodableRequest, end, len(data), protoError(err))
 	}
-	return p, fmt.Errorf("%w: decoded as the InternalRaftRequest of its first %d bytes of %d", err, end, len(data))
+	return DecodeRequest(data)
 }
 
 // decodeInternalRaftRequest decodes an etcdserverpb.InternalRaftRequest.
