@@ -64,6 +64,8 @@ func TestLeastLoss(t *testing.T) {
 					if res.Detail == nil || !res.Detail.None() {
 						t.Errorf("repair auto (%s) %s", res.Repair, res.Loss)
 					}
+					t.Logf("verdict: %s: %s; etcd: healthy %v, exited %v %s; repair auto: %s, %s",
+						rep.Verdict.Outcome, rep.Verdict.Message, booted.Healthy, booted.Exited, booted.Message, res.Repair, res.Loss)
 					got := servedAnswers(t, bins, out, revs)
 					for _, diff := range diffAnswers(want, got) {
 						t.Errorf("after repair auto (%s): %s", res.Repair, diff)
