@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"strings"
 
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -143,13 +144,22 @@ func (rw *rewrite) cutAt(fr *walfmt.Frame) {
 		if t, ok := recordType(fr); ok && t != walfmt.EntryType {
 			return // a hard state, snapshot, metadata or CRC record: no entry is lost with it
 		}
-		if res.Cut.Code == "wal-torn-tail" {
-			// A torn write never completed its fsync, so etcd never
-			// acknowledged what it held, and truncates it on start too.
+		if rw.unacknowledged(fr) {
 			return
 		}
 		res.Lost = append(res.Lost, Lost{Segment: fr.Segment.Name, Offset: fr.Offset, Request: "a record that does not decode (" + res.Cut.Code + "): which entry it held is not known"})
 	}
+}
+
+// unacknowledged reports whether the record the log is cut at is a write
+// that never completed: a torn tail, or a bad length word at the end of
+// the last segment with nothing valid after it (etcd's decoder reads both
+// as an unexpected EOF and its Repair truncates there). Its fsync never
+// returned, so etcd never acknowledged what it held.
+func (rw *rewrite) unacknowledged(fr *walfmt.Frame) bool {
+	c := rw.res.Cut
+	last := fr.SegmentIndex == len(rw.segs)-1
+	return c.Code == "wal-torn-tail" || last && c.Code == "wal-bad-length" && strings.Contains(c.Problem, "nothing valid follows")
 }
 
 // recordType is the type a damaged record's first bytes still give: the
