@@ -66,12 +66,16 @@ const depsRules = `
 	# The paths of a member's files, from the argument given.
 	internal/problem < internal/datadir;
 
+	# The rules of the paths written (--out): never overlapping an input,
+	# published without replacing, staging leftovers found again.
+	STD, golang.org/x/sys/unix < internal/outpath;
+
 	# Revisions, buckets, etcd's compare semantics and the read-only store,
 	# over a Source interface that boltfmt and a bbolt adapter implement.
 	FORMATS, go.etcd.io/bbolt < mvccview;
 
 	# The replay engine: a raft node applying the WAL into a new bbolt db.
-	mvccview, go.etcd.io/bbolt, go.etcd.io/bbolt/errors, go.etcd.io/raft/v3, go.etcd.io/etcd/pkg/v3/adt
+	mvccview, internal/outpath, go.etcd.io/bbolt, go.etcd.io/bbolt/errors, go.etcd.io/raft/v3, go.etcd.io/etcd/pkg/v3/adt
 	< replay;
 
 	# The member model (inspect: the whole-member check, the mapping from

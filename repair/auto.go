@@ -122,6 +122,9 @@ func Recommend(path string, rep *inspect.Report, opts AutoOptions) (*Recommendat
 
 // Auto writes at out the repair [Recommend] names: a new data dir.
 func Auto(path, out string, opts AutoOptions) (*AutoResult, error) {
+	if err := checkOut(out, path); err != nil {
+		return nil, err
+	}
 	rep, err := inspect.Member(path, inspect.Options{})
 	if err != nil {
 		return nil, err
@@ -244,7 +247,7 @@ func withRepairedDB(name, path, out string, opts AutoOptions) (Plan, *Loss, erro
 	if l.MemberDir == "" {
 		return nil, nil, &InputError{"repair auto needs a data dir or a member dir"}
 	}
-	st, err := newStage(out)
+	st, err := newStage(out, path)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -175,7 +175,7 @@ func Bolt(in, out string, opts BoltOptions) (*BoltResult, error) {
 		}
 	}
 
-	st, err := newStage(out)
+	st, err := newStage(out, in)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/etcdscope/etcdscope/internal/datadir"
+	"github.com/etcdscope/etcdscope/internal/outpath"
+	"github.com/etcdscope/etcdscope/walfmt"
 )
 
 // Verify checks an output before it is renamed into place; an error keeps
@@ -36,16 +40,20 @@ type stage struct {
 	tmp, out string
 }
 
-// newStage refuses an out that exists and makes the temporary directory
-// beside it.
-func newStage(out string) (*stage, error) {
+// newStage refuses an out that exists or overlaps an input (the paths a
+// repair reads: [outpath.Check]) and makes the temporary directory beside
+// it.
+func newStage(out string, inputs ...string) (*stage, error) {
 	out = filepath.Clean(out)
 	if _, err := os.Lstat(out); err == nil {
 		return nil, fmt.Errorf("repair: %s exists; give a new path (repair never overwrites)", out)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".repair-")
+	if err := outpath.Check(out, inputs...); err != nil {
+		return nil, &InputError{err.Error()}
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), outpath.StagePrefix(out, "repair"))
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +73,7 @@ func (s *stage) commit(verify Verify) error {
 	if err := verify(s.Path()); err != nil {
 		return fmt.Errorf("repair: the output does not verify, so it was not written to %s: %w", s.out, err)
 	}
-	if err := os.Rename(s.Path(), s.out); err != nil {
+	if err := outpath.Publish(s.Path(), s.out); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(s.out))
@@ -100,6 +108,33 @@ func syncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// segmentDirs are the inputs WAL segments stand for, those of a replay.
+func segmentDirs(segs []walfmt.Segment) []string {
+	var dirs []string
+	for _, s := range segs {
+		if s.Path != "" {
+			dirs = append(dirs, outpath.SegmentInput(s.Path))
+		}
+	}
+	return dirs
+}
+
+// checkOut refuses an out that overlaps the path a repair was given, or
+// the data dir of the member dir given.
+func checkOut(out, path string) error {
+	inputs := []string{path}
+	if l, err := datadir.Resolve(path); err == nil && filepath.Base(l.MemberDir) == "member" {
+		inputs = append(inputs, filepath.Dir(l.MemberDir))
+	}
+	if err := outpath.Check(out, inputs...); err != nil {
+		return &InputError{err.Error()}
+	}
+	return nil
+}
+
+// Leftovers are the staging dirs a killed repair onto out left beside it.
+func Leftovers(out string) []string { return outpath.Leftovers(out, "repair") }
 
 // copyFile copies src to dst (a new file), n bytes of it (-1: all).
 func copyFile(dst, src string, n int64) error {

@@ -50,6 +50,9 @@ func (e *InputError) Error() string { return e.msg }
 // member received, else from its db (replay's AutoBase). The loss is
 // measured against the member's db, when it has one.
 func RebuildPath(path, out string, opts RebuildOptions) (*RebuildResult, error) {
+	if err := checkOut(out, path); err != nil {
+		return nil, err
+	}
 	return onMember(path, func(l datadir.Layout, segs []walfmt.Segment) (*RebuildResult, error) {
 		opts.Replay.AutoBase = l.SnapDir
 		if opts.Reference == "" {
@@ -75,6 +78,9 @@ func fromStart(segs []walfmt.Segment) bool {
 // lacks where log matching allows it, and say which of them still hold
 // the entries lost all the same (opts.Peers).
 func WALPath(path, out string, peers []string, opts WALOptions) (*WALResult, error) {
+	if err := checkOut(out, path); err != nil {
+		return nil, err
+	}
 	return onMember(path, func(l datadir.Layout, segs []walfmt.Segment) (*WALResult, error) {
 		if l.MemberDir == "" {
 			return nil, &InputError{"repair wal needs a data dir or a member dir, not a lone WAL"}
@@ -95,6 +101,9 @@ func WALPath(path, out string, peers []string, opts WALOptions) (*WALResult, err
 // BoltPath is [Bolt] of the db at path, a db file or the db of a data dir
 // or member dir, whose WAL it then reads (opts.WAL).
 func BoltPath(path, out string, opts BoltOptions) (*BoltResult, error) {
+	if err := checkOut(out, path); err != nil {
+		return nil, err
+	}
 	return onDB(path, func(db string, wal []walfmt.Segment) (*BoltResult, error) {
 		opts.WAL = wal
 		return Bolt(db, out, opts)
@@ -104,6 +113,9 @@ func BoltPath(path, out string, opts BoltOptions) (*BoltResult, error) {
 // SalvagePath is [Salvage] of the db at path, a db file or the db of a
 // data dir or member dir, whose WAL it then reads (opts.WAL).
 func SalvagePath(path, out string, opts SalvageOptions) (*SalvageResult, error) {
+	if err := checkOut(out, path); err != nil {
+		return nil, err
+	}
 	return onDB(path, func(db string, wal []walfmt.Segment) (*SalvageResult, error) {
 		opts.WAL = wal
 		return Salvage(db, out, opts)

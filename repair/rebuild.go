@@ -76,7 +76,7 @@ func Rebuild(segs []walfmt.Segment, out string, opts RebuildOptions) (*RebuildRe
 	if opts.MarkCompacted != (opts.BumpRevision > 0) {
 		return nil, errors.New("repair: --bump-revision and --mark-compacted go together, as in etcdutl snapshot restore")
 	}
-	st, err := newStage(out)
+	st, err := newStage(out, segmentDirs(segs)...)
 	if err != nil {
 		return nil, err
 	}

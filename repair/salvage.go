@@ -94,7 +94,7 @@ func Salvage(in, out string, opts SalvageOptions) (*SalvageResult, error) {
 		return nil, err
 	}
 	defer src.Close()
-	st, err := newStage(out)
+	st, err := newStage(out, in)
 	if err != nil {
 		return nil, err
 	}

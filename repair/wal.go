@@ -143,7 +143,7 @@ type KeyState struct {
 // replaying the output's log; the .snap files the output's WAL does not
 // name are left out.
 func WAL(memberDir string, segs []walfmt.Segment, out string, opts WALOptions) (*WALResult, error) {
-	st, err := newStage(out)
+	st, err := newStage(out, memberDir)
 	if err != nil {
 		return nil, err
 	}

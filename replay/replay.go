@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
+	"github.com/etcdscope/etcdscope/internal/outpath"
 	"github.com/etcdscope/etcdscope/mvccview"
 	"github.com/etcdscope/etcdscope/walfmt"
 )
@@ -132,10 +133,19 @@ func (r *Result) eachProvenance(f func(Provenance) error) error {
 // built in a temporary sibling of dir and renamed into place at the end, so
 // a replay killed midway leaves nothing at dir.
 func RunDataDir(segs []walfmt.Segment, dir string, opts Options) (*Result, error) {
-	if _, err := os.Stat(dir); err == nil {
+	if _, err := os.Lstat(dir); err == nil {
 		return nil, fmt.Errorf("replay: %s exists; give a new path", dir)
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), "."+filepath.Base(dir)+".tmp-")
+	inputs := []string{opts.Base}
+	for _, s := range segs {
+		if s.Path != "" {
+			inputs = append(inputs, outpath.SegmentInput(s.Path))
+		}
+	}
+	if err := outpath.Check(dir, inputs...); err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), outpath.StagePrefix(dir, "tmp"))
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +169,7 @@ func RunDataDir(segs []walfmt.Segment, dir string, opts Options) (*Result, error
 	if err := writeProvenance(filepath.Join(data, ProvenanceFile), res.eachProvenance); err != nil {
 		return nil, err
 	}
-	if err := os.Rename(data, dir); err != nil {
+	if err := outpath.Publish(data, dir); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/etcdscope/etcdscope/finding"
+	"github.com/etcdscope/etcdscope/internal/textfmt"
 	"github.com/etcdscope/etcdscope/repair"
 	"github.com/etcdscope/etcdscope/replay"
 )
@@ -90,10 +91,14 @@ func (o *repairOptions) addFlags(fs *pflag.FlagSet, out, dryRun, baseUsage strin
 	}
 }
 
-// check checks --out (a new DIR or FILE) before the repair reads.
-func (o *repairOptions) check(what string) error {
+// check checks --out (a new DIR or FILE) before the repair reads, and
+// names on stderr what killed repairs onto it left beside it.
+func (o *repairOptions) check(cmd *cobra.Command, what string) error {
 	if o.out == "" {
 		return usagef("--out %s is required: repair writes to a new path and never touches its input", what)
+	}
+	for _, l := range repair.Leftovers(o.out) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "etcdscope: warning: %s was left by a repair onto %s that did not finish (killed?); remove it\n", textfmt.Escape(l), textfmt.Escape(o.out))
 	}
 	return nil
 }
@@ -126,7 +131,7 @@ fewest keys, then revisions, then entries. The plan lists every repair
 considered with what it would lose, then the chosen repair's own plan.`,
 		Args: exactArgs(1, "one DATA_DIR"),
 	}, o, func(cmd *cobra.Command, args []string) error {
-		if err := o.check("DIR"); err != nil {
+		if err := o.check(cmd, "DIR"); err != nil {
 			return err
 		}
 		res, err := repair.Auto(args[0], o.out, repair.AutoOptions{Peers: o.peers, Base: o.base, DryRun: o.dryRun})
@@ -171,7 +176,7 @@ it was compacted. The plan lists the entries left out (not committed, or after
 }
 
 func repairRebuild(cmd *cobra.Command, format outputFormat, arg string, o *repairRebuildOptions) error {
-	if err := o.check("DIR"); err != nil {
+	if err := o.check(cmd, "DIR"); err != nil {
 		return err
 	}
 	if o.markCompacted != (o.bumpRevision > 0) {
@@ -219,7 +224,7 @@ state (keys, revisions, leases, auth, members).`,
 }
 
 func repairWAL(cmd *cobra.Command, format outputFormat, arg string, o *peerOptions) error {
-	if err := o.check("DIR"); err != nil {
+	if err := o.check(cmd, "DIR"); err != nil {
 		return err
 	}
 	res, err := repair.WALPath(arg, o.out, o.peers, repair.WALOptions{Replay: replay.Options{Base: o.base}, DryRun: o.dryRun})
@@ -234,7 +239,7 @@ func newDBRepairCommand(c *cobra.Command, dryRun, baseUsage string, run func(cmd
 	o := &repairOptions{}
 	c.Args = exactArgs(1, "one DB or DATA_DIR")
 	c.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := o.check("FILE"); err != nil {
+		if err := o.check(cmd, "FILE"); err != nil {
 			return err
 		}
 		return run(cmd, args[0], o)

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package outpath
+
+func renameNoReplace(from, to string) error { return renamePortable(from, to) }
