@@ -142,8 +142,8 @@ func salvageInto(src *boltfmt.DB, w *batch, res *SalvageResult) error {
 		}
 	}
 	var (
-		newest, compact int64  = 0, -1
-		seen            revSet // main revisions with a record
+		newest, compact int64 = 0, -1
+		seen                  = revSet{} // main revisions with a record
 		werr            error
 	)
 	rep, err := src.Walk(boltfmt.WalkOptions{NoFreelist: true, Leaf: func(b *boltfmt.BucketInfo, page boltfmt.PageID, e *boltfmt.LeafElement) bool {
@@ -234,16 +234,7 @@ func salvageInto(src *boltfmt.DB, w *batch, res *SalvageResult) error {
 	if err != nil {
 		return err
 	}
-	for r := max(compact+1, 1); r <= newest; r++ {
-		if seen.has(r) {
-			continue
-		}
-		if n := len(res.Missing); n > 0 && res.Missing[n-1].To == r-1 {
-			res.Missing[n-1].To = r
-		} else {
-			res.Missing = append(res.Missing, RevRange{From: r, To: r})
-		}
-	}
+	res.Missing = seen.missing(res.Missing, max(compact+1, 1), newest)
 	return nil
 }
 
@@ -345,21 +336,4 @@ func (b *batch) commit() error {
 	err := b.tx.Commit()
 	b.tx = nil
 	return err
-}
-
-// revSet is a set of main revisions, a bit each.
-type revSet []uint64
-
-func (s *revSet) add(r int64) {
-	if r < 0 {
-		return
-	}
-	for int(r/64) >= len(*s) {
-		*s = append(*s, 0)
-	}
-	(*s)[r/64] |= 1 << (r % 64)
-}
-
-func (s revSet) has(r int64) bool {
-	return r >= 0 && int(r/64) < len(s) && s[r/64]&(1<<(r%64)) != 0
 }
