@@ -216,11 +216,12 @@ func New(r io.ReaderAt, size int64, opts Options) (*DB, error) {
 			return nil, err
 		}
 		m1 = DecodeMeta(1, hdr[:])
-		// Meta 0's page size is trusted when its checksum holds, or when
-		// meta 1 sits at that offset and agrees.
-		if m0.Checksum != m0.Computed && !(sane(m1) && m1.PageSize == m0.PageSize) {
-			ps = 0
-		}
+	}
+	// Meta 0's page size is trusted when its checksum holds, or when meta 1
+	// sits at that offset and agrees; a damaged one past the end of the
+	// file is not, and the probe finds meta 1.
+	if ps != 0 && m0.Checksum != m0.Computed && !(sane(m1) && m1.PageSize == m0.PageSize) {
+		ps = 0
 	}
 	if ps == 0 {
 		// Probe for meta 1.

@@ -8,12 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/etcdscope/etcdscope/inspect"
 	"github.com/etcdscope/etcdscope/internal/etcdtest"
 	"github.com/etcdscope/etcdscope/internal/fixture"
 	"github.com/etcdscope/etcdscope/mvccview"
@@ -146,4 +148,37 @@ func putRecord(t *testing.T, path string, rev int64) {
 func head(out []byte) string {
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	return strings.Join(lines[:min(len(lines), 30)], "\n")
+}
+
+// TestMeta0BadPageSize (issue 15, case 5): meta 0's page size set to
+// 1 GiB (which breaks its checksum) must not hide the intact meta 1, as it
+// does not from bbolt: inspect finds meta 0 invalid and nothing more (no
+// truncated file, no missing .snap.db), and repair bolt and repair salvage
+// write a db that passes their check.
+func TestMeta0BadPageSize(t *testing.T) {
+	member := fixture.CopyDir(t, etcdtest.SampleDir(t))
+	fixture.WriteAt(t, filepath.Join(member, "member", "snap", "db"), 24, []byte{0, 0, 0, 0x40})
+	defer etcdtest.RequireUnchanged(t, member)()
+	rep, err := inspect.Member(member, inspect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var codes []string
+	for _, f := range rep.Findings {
+		codes = append(codes, f.Code)
+	}
+	if !slices.Equal(codes, []string{"bolt-meta-invalid"}) {
+		t.Errorf("inspect: findings %v, want meta 0's bolt-meta-invalid alone", codes)
+	}
+	out := t.TempDir()
+	if _, err := repair.BoltPath(member, filepath.Join(out, "bolt.db"), repair.BoltOptions{}); err != nil {
+		t.Errorf("repair bolt: %v", err)
+	}
+	res, err := repair.SalvagePath(member, filepath.Join(out, "salvage.db"), repair.SalvageOptions{})
+	if err != nil {
+		t.Fatalf("repair salvage: %v", err)
+	}
+	if len(res.Missing) != 0 || len(res.LostKeys) != 0 {
+		t.Errorf("repair salvage: missing %v, %d keys lost", res.Missing, len(res.LostKeys))
+	}
 }
