@@ -281,14 +281,20 @@ func lostAgainstWAL(salvaged string, res *SalvageResult, opts SalvageOptions) er
 }
 
 // batch writes records into a new bbolt file in transactions of at most
-// batchRecords, so that memory stays bounded.
+// batchRecords records and batchBytes bytes of keys and values (bbolt
+// holds a transaction's records and dirty pages in memory until it
+// commits), so that memory stays bounded whatever the values' size.
 type batch struct {
-	db *bolt.DB
-	tx *bolt.Tx
-	n  int
+	db    *bolt.DB
+	tx    *bolt.Tx
+	n     int
+	bytes int
 }
 
-const batchRecords = 50_000
+const (
+	batchRecords = 50_000
+	batchBytes   = 32 << 20
+)
 
 func (b *batch) begin() error {
 	if b.tx != nil {
@@ -315,7 +321,8 @@ func (b *batch) put(bucket string, k, v []byte) error {
 	if err := b.tx.Bucket([]byte(bucket)).Put(bytes.Clone(k), bytes.Clone(v)); err != nil {
 		return err
 	}
-	if b.n++; b.n%batchRecords == 0 {
+	b.bytes += len(k) + len(v)
+	if b.n++; b.n%batchRecords == 0 || b.bytes >= batchBytes {
 		return b.commit()
 	}
 	return nil
@@ -334,6 +341,6 @@ func (b *batch) commit() error {
 		return nil
 	}
 	err := b.tx.Commit()
-	b.tx = nil
+	b.tx, b.bytes = nil, 0
 	return err
 }
